@@ -1,0 +1,81 @@
+"""Nvidia H200 sales to China under the December 2025 export decision.
+
+The US lets Nvidia sell H200 to approved Chinese customers and takes 25% of that revenue.
+The levy can be booked as cost of goods sold (BofA's reading) or as a reduction of revenue
+(contra-revenue). Reported revenue and gross margin differ between the two; gross profit,
+operating income and EPS do not. Both treatments are shown side by side with checks.
+
+Units: money in USD m, EPS in USD per share, margins as fractions (differences in pp).
+"""
+from __future__ import annotations
+
+from models.lineitems import IF, ModelBuilder, safe_div
+
+TITLE = "China H200"
+DESCRIPTION = ("Nvidia H200 revenue from China, the 25% US levy booked as COGS or as "
+               "contra-revenue, and what reaches EPS. USD m unless stated.")
+
+USD_PER_USD_M = 1e6  # universal unit conversion
+M_SHARES_PER_BN = 1e3
+PCT_POINTS = 100
+
+
+def define(m: ModelBuilder) -> None:
+    m.section("Inputs (linked from the Inputs sheet)")
+    units = m.input("h200_units")
+    asp = m.input("asp_usd")
+    levy_rate = m.input("levy_rate")
+    treatment = m.input("levy_treatment")
+    margin = m.input("gross_margin_pre_levy")
+    opex_ratio = m.input("opex_ratio")
+    tax_rate = m.input("tax_rate")
+    shares = m.input("diluted_shares_bn")
+
+    m.section("H200 China P&L under the selected treatment")
+    in_cogs = m.row("levy_in_cogs_flag", "Levy booked in COGS (1) or contra-revenue (0)",
+                    "flag", IF(treatment.eq("cogs"), 1, 0))
+    gross = m.row("customer_revenue", "Customer (gross) revenue", "USD m",
+                  units * asp / USD_PER_USD_M)
+    levy = m.row("levy", "US government levy", "USD m", gross * levy_rate)
+    product_cogs = m.row("product_cogs", "Product cost (before levy)", "USD m",
+                         gross * (1 - margin))
+    revenue = m.row("reported_revenue", "Reported revenue", "USD m",
+                    gross - levy * (1 - in_cogs))
+    cogs = m.row("cogs", "Cost of goods sold", "USD m", product_cogs + levy * in_cogs)
+    gp = m.row("gross_profit", "Gross profit", "USD m", revenue - cogs)
+    m.row("gross_margin", "Gross margin", "fraction", safe_div(gp, revenue))
+    opex = m.row("opex", "Operating expenses (on customer revenue)", "USD m",
+                 gross * opex_ratio)
+    ebit = m.row("operating_income", "Operating income", "USD m", gp - opex)
+    tax = m.row("tax", "Income tax", "USD m", ebit * tax_rate)
+    net = m.row("net_income", "Net income", "USD m", ebit - tax)
+    m.row("eps_contribution", "EPS contribution", "USD per share",
+          safe_div(net, shares * M_SHARES_PER_BN))
+
+    m.section("Both treatments side by side")
+    rev_cogs = m.row("reported_revenue_cogs", "Reported revenue: levy in COGS", "USD m", gross)
+    rev_contra = m.row("reported_revenue_contra", "Reported revenue: levy as contra-revenue",
+                       "USD m", gross - levy)
+    cogs_cogs = m.row("cogs_cogs", "COGS: levy in COGS", "USD m", product_cogs + levy)
+    cogs_contra = m.row("cogs_contra", "COGS: levy as contra-revenue", "USD m", product_cogs)
+    gp_cogs = m.row("gross_profit_cogs", "Gross profit: levy in COGS", "USD m",
+                    rev_cogs - cogs_cogs)
+    gp_contra = m.row("gross_profit_contra", "Gross profit: levy as contra-revenue", "USD m",
+                      rev_contra - cogs_contra)
+    gm_cogs = m.row("gross_margin_cogs", "Gross margin: levy in COGS", "fraction",
+                    safe_div(gp_cogs, rev_cogs))
+    gm_contra = m.row("gross_margin_contra", "Gross margin: levy as contra-revenue",
+                      "fraction", safe_div(gp_contra, rev_contra))
+    rev_diff = m.row("reported_revenue_difference",
+                     "Reported revenue difference (COGS − contra)", "USD m",
+                     rev_cogs - rev_contra)
+    m.row("gross_margin_difference_pp", "Gross margin difference (contra − COGS)", "pp",
+          (gm_contra - gm_cogs) * PCT_POINTS)
+
+    m.section("Checks")
+    m.check("check_gross_profit_identical",
+            "Gross profit identical under both treatments", gp_cogs - gp_contra)
+    m.check("check_revenue_difference_is_levy",
+            "Revenue difference equals the levy", rev_diff - levy)
+    m.check("check_selected_treatment",
+            "Selected treatment's gross profit equals the side-by-side figure", gp - gp_cogs)

@@ -1,0 +1,98 @@
+"""Builds every model's line items from the assumptions and evaluates them.
+
+The models run in the order of :data:`MODEL_MODULES` (a model may link to the rows of any model
+before it). Each model module provides ``TITLE``, ``DESCRIPTION`` and ``define(m)``.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from models.assumptions import Assumptions
+from models.errors import EqrError
+from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluate_spec
+
+#: model modules in dependency order
+MODEL_MODULES: tuple[str, ...] = ("china",)
+
+
+@dataclass
+class Result:
+    """One evaluated run: the model definitions, every row's values, and the flat outputs."""
+
+    assumptions: Assumptions
+    specs: dict[str, ModelSpec]
+    env: Env
+
+    @property
+    def outputs(self) -> dict[str, float]:
+        return flat_outputs(self.specs, self.env)
+
+    def value(self, key: str, period: str | None = None) -> Any:
+        model, _, name = key.partition(".")
+        spec = self.specs[model]
+        arr = self.env.get(key)
+        if period is None:
+            return arr[0, 0] if arr.shape[-1] == 1 and not spec.row(name).series else arr[0]
+        return arr[0, spec.periods.index(period)]
+
+
+def model_module(name: str):
+    return importlib.import_module(f"models.{name}")
+
+
+def build_specs(a: Assumptions) -> dict[str, ModelSpec]:
+    """Define every model's rows (structure only; no values yet)."""
+    specs: dict[str, ModelSpec] = {}
+    for name in MODEL_MODULES:
+        if name not in a.sheets:
+            raise EqrError(f"no assumption sheet for model {name!r}",
+                           expected=f"assumptions/{name}.yaml")
+        module = model_module(name)
+        builder = ModelBuilder(name, module.TITLE, a.periods(name), a, specs,
+                               description=module.DESCRIPTION)
+        module.define(builder)
+        specs[name] = builder.spec
+    return specs
+
+
+def evaluate(a: Assumptions, specs: dict[str, ModelSpec] | None = None,
+             inputs: dict[str, Any] | None = None, n: int = 1) -> Result:
+    """Evaluate all models; ``inputs`` (arrays of N rows) lets the sweep run N scenarios."""
+    specs = specs or build_specs(a)
+    env = Env(inputs if inputs is not None else batch_inputs(a, n), specs)
+    for spec in specs.values():
+        evaluate_spec(spec, env, n)
+    return Result(a, specs, env)
+
+
+def run(a: Assumptions) -> Result:
+    return evaluate(a)
+
+
+def flat_outputs(specs: dict[str, ModelSpec], env: Env, scenario: int = 0) -> dict[str, float]:
+    """``model.item.PERIOD`` (series) and ``model.item`` (scalars) → number, for one scenario.
+
+    Text rows (a linked choice such as the levy treatment) are not numbers and are left out;
+    they are assumptions and are listed in the manifest.
+    """
+    out: dict[str, float] = {}
+    for spec in specs.values():
+        for row in spec.rows:
+            values = env.get(row.key)[scenario]
+            if values.dtype == object:
+                continue
+            if row.series:
+                for period, v in zip(spec.periods, values):
+                    out[f"{row.key}.{period}"] = _number(v)
+            else:
+                out[row.key] = _number(values[0])
+    return out
+
+
+def _number(v: Any) -> float:
+    f = float(v)
+    return f if np.isfinite(f) else float("nan")

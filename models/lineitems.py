@@ -1,0 +1,550 @@
+"""One definition per line item, yielding both the Python value and the Excel formula.
+
+A model is written as a sequence of rows::
+
+    m.row("levy", "US government levy", "USD m", m.ref("customer_revenue") * m.ref("levy_rate"))
+
+The expression on the right is a small tree (:class:`Expr`). The same tree is
+
+* **evaluated** with numpy on arrays of shape ``(N, P)`` (N scenarios × P periods; a single run
+  is N = 1), which is also what makes the scenario sweep vectorised for free, and
+* **rendered** as an Excel formula with cell references (``=E12*$D$8``), one consistent formula
+  across the row.
+
+So the number in ``outputs.json`` and the formula in ``model.xlsx`` cannot drift apart.
+
+Conventions: a *series* row has one value per period (columns E…); a *scalar* row has one
+value in column D. Inputs come onto a model's sheet as green *link* rows (``=Inputs!E7``);
+rows from another model's sheet likewise (``=china!F20``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from models.errors import EqrError
+
+# Excel operator precedence (higher binds tighter); comparison lowest.
+_PRECEDENCE = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1,
+               "&": 2, "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
+_NUMPY_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power,
+    "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": np.less, ">": np.greater,
+    "<=": np.less_equal, ">=": np.greater_equal,
+}
+
+
+# =========================================================================== expressions
+class Expr:
+    """A node of a line item's definition: evaluates with numpy, renders as Excel."""
+
+    precedence = 9
+
+    # arithmetic builds trees
+    def __add__(self, o): return BinOp("+", self, wrap(o))
+    def __radd__(self, o): return BinOp("+", wrap(o), self)
+    def __sub__(self, o): return BinOp("-", self, wrap(o))
+    def __rsub__(self, o): return BinOp("-", wrap(o), self)
+    def __mul__(self, o): return BinOp("*", self, wrap(o))
+    def __rmul__(self, o): return BinOp("*", wrap(o), self)
+    def __truediv__(self, o): return BinOp("/", self, wrap(o))
+    def __rtruediv__(self, o): return BinOp("/", wrap(o), self)
+    def __pow__(self, o): return BinOp("^", self, wrap(o))
+    def __neg__(self): return Neg(self)
+    def __lt__(self, o): return BinOp("<", self, wrap(o))
+    def __gt__(self, o): return BinOp(">", self, wrap(o))
+    def __le__(self, o): return BinOp("<=", self, wrap(o))
+    def __ge__(self, o): return BinOp(">=", self, wrap(o))
+
+    def eq(self, o) -> "Expr":
+        """Excel ``=`` comparison (``==`` stays Python identity for hashing)."""
+        return BinOp("=", self, wrap(o))
+
+    def ne(self, o) -> "Expr":
+        return BinOp("<>", self, wrap(o))
+
+    __hash__ = object.__hash__
+
+    def evaluate(self, env: "Env") -> Any:
+        raise NotImplementedError
+
+    def excel(self, ctx: "CellContext") -> str:
+        raise NotImplementedError
+
+    def is_series(self) -> bool:
+        """True if the value varies by period (any series row or Prev underneath)."""
+        return any(child.is_series() for child in self.children())
+
+    def children(self) -> Sequence["Expr"]:
+        return ()
+
+
+def wrap(x: Any) -> Expr:
+    if isinstance(x, Expr):
+        return x
+    if isinstance(x, (int, float, str, bool, np.floating, np.integer)):
+        return Const(x)
+    raise TypeError(f"cannot use {type(x).__name__} in a line-item definition")
+
+
+@dataclass(eq=False)
+class Const(Expr):
+    """A universal constant (1e6 for $ → $m, 100 for pp). Business numbers are inputs."""
+
+    value: Any
+
+    def evaluate(self, env):
+        return self.value
+
+    def excel(self, ctx):
+        v = self.value
+        if isinstance(v, bool):
+            return "TRUE" if v else "FALSE"
+        if isinstance(v, str):
+            return '"' + v.replace('"', '""') + '"'
+        if float(v).is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(float(v))
+
+
+@dataclass(eq=False)
+class BinOp(Expr):
+    op: str
+    a: Expr
+    b: Expr
+
+    @property
+    def precedence(self):  # type: ignore[override]
+        return _PRECEDENCE[self.op]
+
+    def children(self):
+        return (self.a, self.b)
+
+    def evaluate(self, env):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _NUMPY_OPS[self.op](self.a.evaluate(env), self.b.evaluate(env))
+
+    def excel(self, ctx):
+        left = _paren(self.a, ctx, self.precedence, right=False)
+        right = _paren(self.b, ctx, self.precedence, right=True,
+                       strict=self.op in ("-", "/", "^"))
+        return f"{left}{self.op}{right}"
+
+
+def _paren(e: Expr, ctx, outer: int, right: bool, strict: bool = False) -> str:
+    text = e.excel(ctx)
+    inner = e.precedence
+    if inner < outer or (right and strict and inner == outer) or (
+            isinstance(e, Neg) and outer >= 5):
+        return f"({text})"
+    return text
+
+
+@dataclass(eq=False)
+class Neg(Expr):
+    a: Expr
+    precedence = 6
+
+    def children(self):
+        return (self.a,)
+
+    def evaluate(self, env):
+        return -self.a.evaluate(env)
+
+    def excel(self, ctx):
+        return f"-{_paren(self.a, ctx, 6, right=True)}"
+
+
+@dataclass(eq=False)
+class Func(Expr):
+    """An Excel function with its numpy twin, e.g. ``Func("MAX", [a, b], np.maximum)``."""
+
+    name: str
+    args: Sequence[Expr]
+    py: Callable[..., Any]
+
+    def children(self):
+        return tuple(self.args)
+
+    def evaluate(self, env):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.py(*(a.evaluate(env) for a in self.args))
+
+    def excel(self, ctx):
+        return f"{self.name}({','.join(a.excel(ctx) for a in self.args)})"
+
+
+def IF(cond, then, other) -> Expr:
+    return Func("IF", [wrap(cond), wrap(then), wrap(other)], lambda c, a, b: np.where(c, a, b))
+
+
+def MAX(a, b) -> Expr:
+    return Func("MAX", [wrap(a), wrap(b)], np.maximum)
+
+
+def MIN(a, b) -> Expr:
+    return Func("MIN", [wrap(a), wrap(b)], np.minimum)
+
+
+def ABS(a) -> Expr:
+    return Func("ABS", [wrap(a)], np.abs)
+
+
+def safe_div(num, den) -> Expr:
+    """``num/den``, 0 where ``den`` is 0 (Excel: ``IF(den=0,0,num/den)``)."""
+    return IF(wrap(den).eq(0), 0, wrap(num) / wrap(den))
+
+
+@dataclass(eq=False)
+class RowRef(Expr):
+    """The value of a row: same column for a series, ``$D$r`` for a scalar."""
+
+    row: "Row"
+
+    def is_series(self):
+        return self.row.series
+
+    def evaluate(self, env):
+        return env.get(self.row.key)
+
+    def excel(self, ctx):
+        return ctx.ref(self.row)
+
+
+@dataclass(eq=False)
+class Prev(Expr):
+    """The row's value one period earlier; 0 before the first period (Excel: the cell to the
+    left, whose first instance is the blank constant column)."""
+
+    row: "Row"
+
+    def is_series(self):
+        return True
+
+    def evaluate(self, env):
+        v = env.get(self.row.key)
+        out = np.zeros_like(v, dtype=float)
+        out[..., 1:] = v[..., :-1]
+        return out
+
+    def excel(self, ctx):
+        return ctx.ref(self.row, shift=-1)
+
+
+@dataclass(eq=False)
+class Total(Expr):
+    """Sum of a series row over all its periods (a scalar): ``SUM($E12:$H12)``."""
+
+    row: "Row"
+
+    def is_series(self):
+        return False
+
+    def evaluate(self, env):
+        return np.sum(env.get(self.row.key), axis=-1, keepdims=True)
+
+    def excel(self, ctx):
+        return f"SUM({ctx.row_range(self.row)})"
+
+
+@dataclass(eq=False)
+class At(Expr):
+    """A series row's value in one period, chosen by a text row (e.g. the target year):
+    ``INDEX($E12:$H12,MATCH($D$9,$E$4:$H$4,0))``."""
+
+    row: "Row"
+    period: Expr
+
+    def is_series(self):
+        return False
+
+    def children(self):
+        return (self.period,)
+
+    def evaluate(self, env):
+        values = env.get(self.row.key)
+        periods = env.periods(self.row.model)
+        chosen = np.broadcast_to(np.asarray(self.period.evaluate(env), dtype=object),
+                                 values.shape[:-1] + (1,))
+        index = np.vectorize(lambda p: _period_index(periods, p), otypes=[int])(chosen)
+        return np.take_along_axis(values, index, axis=-1)
+
+    def excel(self, ctx):
+        return (f"INDEX({ctx.row_range(self.row)},"
+                f"MATCH({self.period.excel(ctx)},{ctx.header_range(self.row)},0))")
+
+
+def _period_index(periods: Sequence[str], p: str) -> int:
+    try:
+        return list(periods).index(p)
+    except ValueError:
+        raise EqrError("period not on the model's timeline", expected=f"one of {list(periods)}",
+                       found=p) from None
+
+
+@dataclass(eq=False)
+class SumRows(Expr):
+    """Sum of several rows in the same column: ``SUM(E10:E14)`` when they are contiguous."""
+
+    rows: Sequence["Row"]
+
+    def is_series(self):
+        return any(r.series for r in self.rows)
+
+    def evaluate(self, env):
+        total = 0.0
+        for r in self.rows:
+            total = total + env.get(r.key)
+        return total
+
+    def excel(self, ctx):
+        return ctx.sum_rows(self.rows)
+
+
+@dataclass(eq=False)
+class InputValue(Expr):
+    """An assumption's value, taken from the run's inputs; in Excel a cell of the Inputs sheet."""
+
+    key: str
+    series: bool
+
+    def is_series(self):
+        return self.series
+
+    def evaluate(self, env):
+        return env.inputs[self.key]
+
+    def excel(self, ctx):
+        return ctx.input_ref(self.key, self.series)
+
+
+# =========================================================================== rows and models
+@dataclass(eq=False)
+class Row:
+    """A line item: the workbook row and the output(s) it produces."""
+
+    model: str
+    name: str
+    label: str
+    unit: str
+    expr: Expr
+    series: bool
+    kind: str = "calc"  # calc | link | check | header-free
+    fmt: str | None = None
+    note: str = ""
+    tolerance: float = 0.0  # checks only
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}.{self.name}"
+
+    def ref(self) -> RowRef:
+        return RowRef(self)
+
+
+@dataclass
+class Section:
+    title: str
+
+
+@dataclass
+class ModelSpec:
+    """A model's rows in sheet order, with section headers between them."""
+
+    name: str
+    title: str
+    periods: tuple[str, ...]
+    description: str = ""
+    items: list = field(default_factory=list)  # Row | Section
+
+    @property
+    def rows(self) -> list[Row]:
+        return [i for i in self.items if isinstance(i, Row)]
+
+    @property
+    def checks(self) -> list[Row]:
+        return [r for r in self.rows if r.kind == "check"]
+
+    def row(self, name: str) -> Row:
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(f"{self.name}.{name}")
+
+
+class ModelBuilder:
+    """What a model's ``define`` function writes its rows with."""
+
+    def __init__(self, name: str, title: str, periods: Sequence[str], assumptions,
+                 registry: dict[str, ModelSpec], description: str = ""):
+        self.spec = ModelSpec(name, title, tuple(periods), description)
+        self.assumptions = assumptions
+        self._registry = registry
+        self._by_name: dict[str, Row] = {}
+
+    # -- structure ---------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def periods(self) -> tuple[str, ...]:
+        return self.spec.periods
+
+    def section(self, title: str) -> None:
+        self.spec.items.append(Section(title))
+
+    def _add(self, row: Row) -> RowRef:
+        if row.name in self._by_name:
+            raise ValueError(f"line item {row.key} defined twice")
+        self._by_name[row.name] = row
+        self.spec.items.append(row)
+        return row.ref()
+
+    def ref(self, name: str) -> RowRef:
+        return self._by_name[name].ref()
+
+    # -- rows ----------------------------------------------------------------
+    def input(self, name: str, label: str | None = None) -> RowRef:
+        """Bring assumption ``<model>.<name>`` onto this sheet as a green link row."""
+        item = self.assumptions[f"{self.name}.{name}"]
+        if item.is_series and tuple(item.value) != self.periods:
+            raise ValueError(f"{item.key}: periods differ from the model's timeline")
+        return self._add(Row(self.name, name, label or item.label, item.unit,
+                             InputValue(item.key, item.is_series), item.is_series, kind="link"))
+
+    def link(self, key: str, name: str | None = None, label: str | None = None) -> RowRef:
+        """Bring another model's row onto this sheet as a green link row."""
+        model, _, row_name = key.partition(".")
+        source = self._registry[model].row(row_name)
+        if source.series:
+            missing = [p for p in self.periods if p not in self._registry[model].periods]
+            if missing:
+                raise ValueError(f"{key} has no value for {missing}")
+        return self._add(Row(self.name, name or f"{model}_{row_name}", label or source.label,
+                             source.unit, source.ref(), source.series, kind="link",
+                             fmt=source.fmt))
+
+    def row(self, name: str, label: str, unit: str, expr, fmt: str | None = None,
+            note: str = "") -> RowRef:
+        """A calculated line item defined once by ``expr``."""
+        expr = wrap(expr)
+        return self._add(Row(self.name, name, label, unit, expr, expr.is_series(), fmt=fmt,
+                             note=note))
+
+    def check(self, name: str, label: str, difference, tolerance: float = 1e-6) -> RowRef:
+        """A row that must be (close to) zero in every period; listed on the Checks sheet."""
+        expr = wrap(difference)
+        return self._add(Row(self.name, name, label, "difference", expr, expr.is_series(),
+                             kind="check", tolerance=tolerance))
+
+
+# =========================================================================== evaluation
+class Env:
+    """Values of every row evaluated so far, as arrays of shape (N, P) or (N, 1)."""
+
+    def __init__(self, inputs: dict[str, Any], specs: dict[str, ModelSpec]):
+        self.inputs = inputs
+        self.values: dict[str, np.ndarray] = {}
+        self._specs = specs
+
+    def get(self, key: str) -> np.ndarray:
+        return self.values[key]
+
+    def periods(self, model: str) -> tuple[str, ...]:
+        return self._specs[model].periods
+
+
+def evaluate_spec(spec: ModelSpec, env: Env, n: int) -> None:
+    """Evaluate every row of a model in sheet order into ``env.values``."""
+    width = len(spec.periods)
+    for row in spec.rows:
+        value = row.expr.evaluate(env)
+        if isinstance(row.expr, RowRef) and row.series and row.expr.row.model != row.model:
+            value = _align(value, env.periods(row.expr.row.model), spec.periods)
+        arr = np.asarray(value)
+        shape = (n, width) if row.series else (n, 1)
+        env.values[row.key] = np.broadcast_to(arr, shape).copy() if arr.shape != shape else arr
+
+
+def _align(value: np.ndarray, source: Sequence[str], target: Sequence[str]) -> np.ndarray:
+    """Pick the source timeline's columns that match the target timeline's periods."""
+    idx = [list(source).index(p) for p in target]
+    return np.asarray(value)[..., idx]
+
+
+def batch_inputs(assumptions, n: int = 1) -> dict[str, Any]:
+    """Assumption values as arrays: scalars (n, 1), series (n, P), text as object arrays."""
+    out: dict[str, Any] = {}
+    for key, item in assumptions.items.items():
+        if item.is_series:
+            out[key] = np.tile(np.array(list(item.value.values()), dtype=float), (n, 1))
+        elif isinstance(item.value, str):
+            out[key] = np.full((n, 1), item.value, dtype=object)
+        else:
+            out[key] = np.full((n, 1), float(item.value))
+    return out
+
+
+# =========================================================================== Excel rendering
+class CellContext:
+    """Turns row references into cell addresses for one cell being written."""
+
+    def __init__(self, layout, sheet: str, period_col: int | None):
+        self.layout = layout
+        self.sheet = sheet
+        self.period_col = period_col  # 0-based column of the cell being written
+
+    def _prefix(self, sheet: str) -> str:
+        return "" if sheet == self.sheet else f"{_quote_sheet(sheet)}!"
+
+    def ref(self, row: Row, shift: int = 0) -> str:
+        sheet, r = self.layout.where(row)
+        if not row.series:
+            return f"{self._prefix(sheet)}$D${r + 1}"
+        col = self.layout.column_for(row, self.sheet, self.period_col) + shift
+        return f"{self._prefix(sheet)}{col_letter(col)}{r + 1}"
+
+    def row_range(self, row: Row) -> str:
+        sheet, r = self.layout.where(row)
+        first, last = self.layout.period_span(row)
+        return (f"{self._prefix(sheet)}${col_letter(first)}${r + 1}:"
+                f"${col_letter(last)}${r + 1}")
+
+    def header_range(self, row: Row) -> str:
+        sheet, _ = self.layout.where(row)
+        first, last = self.layout.period_span(row)
+        h = self.layout.header_row(sheet, row.model)
+        return f"{self._prefix(sheet)}${col_letter(first)}${h + 1}:${col_letter(last)}${h + 1}"
+
+    def sum_rows(self, rows: Sequence[Row]) -> str:
+        placed = sorted(((self.layout.where(r), r) for r in rows), key=lambda p: p[0][1])
+        sheets = {sheet for (sheet, _), _ in placed}
+        numbers = [n for (_, n), _ in placed]
+        contiguous = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+        same_kind = len({r.series for r in rows}) == 1
+        if len(sheets) == 1 and contiguous and same_kind:
+            first, last = self.ref(placed[0][1]), self.ref(placed[-1][1])
+            return f"SUM({first}:{last.split('!')[-1]})"
+        return "+".join(self.ref(r) for r in rows)
+
+    def input_ref(self, key: str, series: bool) -> str:
+        return self.layout.input_ref(key, series, self.period_col, self.sheet)
+
+
+def col_letter(col: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _quote_sheet(name: str) -> str:
+    if name.replace("_", "").isalnum() and not name[0].isdigit():
+        return name
+    return "'" + name.replace("'", "''") + "'"

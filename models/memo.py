@@ -1,0 +1,152 @@
+"""Renders the memo (Markdown and HTML) from a run's outputs with Jinja2.
+
+Templates get figures only by output name (``o["china.levy.CY2026"]``) through formatting
+filters; ``StrictUndefined`` makes a missing name fail the build instead of printing a blank,
+and HTML autoescaping keeps text from assumption sheets from becoming markup.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from models.errors import EqrError
+from models.paths import default_dir
+
+TEMPLATES_DIR = default_dir("templates")
+MEMO_TEMPLATES = {"memo.md": "memo.md.j2", "memo.html": "memo.html.j2"}
+
+
+# --------------------------------------------------------------------------- filters
+def _num(v: Any) -> float:
+    if isinstance(v, jinja2.Undefined):
+        v._fail_with_undefined_error()
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise EqrError("a memo figure must be a number", found=v)
+    return float(v)
+
+
+def _signed(text: str, v: float) -> str:
+    return f"−{text}" if v < 0 else text
+
+
+def usd_m(v: Any, digits: int = 1) -> str:
+    """USD m → '$40.0bn' or '$850m'."""
+    x = _num(v)
+    if math.isnan(x):
+        return "n/a"
+    if abs(x) >= 1000:
+        return _signed(f"${abs(x) / 1000:,.{digits}f}bn", x)
+    return _signed(f"${abs(x):,.0f}m", x)
+
+
+def usd_bn(v: Any, digits: int = 1) -> str:
+    return usd_m(_num(v) * 1000, digits)
+
+
+def usd(v: Any, digits: int = 0) -> str:
+    x = _num(v)
+    return _signed(f"${abs(x):,.{digits}f}", x)
+
+
+def eps(v: Any) -> str:
+    return usd(v, 2)
+
+
+def pct(v: Any, digits: int = 1) -> str:
+    return f"{_num(v) * 100:.{digits}f}%"
+
+
+def pp(v: Any, digits: int = 1) -> str:
+    x = _num(v)
+    return f"{'+' if x > 0 else '−' if x < 0 else ''}{abs(x):.{digits}f} pp"
+
+
+def mult(v: Any, digits: int = 1) -> str:
+    return f"{_num(v):.{digits}f}x"
+
+
+def units(v: Any) -> str:
+    """1,000,000 → '1.00M'; 300,000 → '300k'; 950 → '950'."""
+    x = _num(v)
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    if abs(x) >= 1e4:
+        return f"{x / 1e3:,.0f}k"
+    return f"{x:,.0f}"
+
+
+def number(v: Any, digits: int = 2) -> str:
+    return f"{_num(v):,.{digits}f}"
+
+
+FILTERS = {"usd_m": usd_m, "usd_bn": usd_bn, "usd": usd, "eps": eps, "pct": pct, "pp": pp,
+           "mult": mult, "units": units, "number": number}
+
+
+def format_by_unit(value: Any, unit: str) -> str:
+    """Format an assumption for the sources table by its unit."""
+    if isinstance(value, dict):
+        return " / ".join(format_by_unit(v, unit) for v in value.values())
+    if isinstance(value, str):
+        return value
+    table = {"fraction": pct, "USD m": usd_m, "USD bn": usd_bn, "USD per unit": usd,
+             "USD": usd, "USD per share": eps, "units": units, "x": mult}
+    return table.get(unit, lambda v: f"{_num(v):,.6g}")(value)
+
+
+# --------------------------------------------------------------------------- environment
+def environment(templates_dir: Path | None = None, html: bool = False) -> jinja2.Environment:
+    folder = Path(templates_dir or TEMPLATES_DIR)
+    if not folder.is_dir():
+        raise EqrError("templates folder not found", key="--templates", found=str(folder))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    env.filters["by_unit"] = format_by_unit
+    return env
+
+
+def context(result, outputs: dict[str, float], cells: dict[str, str],
+            run_info: dict[str, Any]) -> dict[str, Any]:
+    """Everything a template may use: outputs by name, their cells, assumptions, run info."""
+    a = result.assumptions
+    assumptions = {
+        key: {"key": key, "label": it.label, "value": it.value, "unit": it.unit,
+              "source": it.source, "note": it.note, "set_by": it.set_by,
+              "shown": format_by_unit(it.value, it.unit)}
+        for key, it in a.items.items()
+    }
+    return {"o": outputs, "cell": cells, "a": assumptions,
+            "periods": {m: list(s.periods) for m, s in result.specs.items()},
+            "sheets": {m: s.title for m, s in result.specs.items()},
+            "run": run_info}
+
+
+def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None) -> str:
+    html = name.endswith(".html")
+    env = environment(templates_dir, html=html)
+    try:
+        return env.get_template(MEMO_TEMPLATES[name]).render(**ctx)
+    except jinja2.UndefinedError as exc:
+        raise EqrError(f"memo template {MEMO_TEMPLATES[name]} uses a name the run does not "
+                       f"have: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise EqrError("memo template not found", key="--templates", found=str(exc)) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise EqrError(f"template syntax error: {exc.message}", file=exc.filename,
+                       line=exc.lineno) from None
+
+
+def render_all(result, outputs, cells, run_info, templates_dir: Path | None = None
+               ) -> dict[str, str]:
+    ctx = context(result, outputs, cells, run_info)
+    return {name: render(name, ctx, templates_dir) for name in MEMO_TEMPLATES}

@@ -1,0 +1,389 @@
+"""Writes ``model.xlsx``: Cover, Inputs, one calculation sheet per model, Checks.
+
+FAST conventions: inputs apart from workings; columns A label, B unit, C key (the output or
+assumption name), D constant/scalar value, E… the timeline; blue inputs, black formulas, green
+links from other sheets; one formula across a row; frozen panes; a Checks sheet. Every formula
+is written with the value Python computed for it (XlsxWriter stores it), so readers that do not
+recalculate still show numbers; LibreOffice recalculating the file gets the same numbers
+(tests/test_libreoffice_parity.py).
+
+Nothing here is model-specific: rows, units and formulas come from :mod:`models.lineitems`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from models.assumptions import Assumptions
+from models.engine import Result
+from models.lineitems import CellContext, ModelSpec, Row, Section, col_letter
+
+INPUTS = "Inputs"
+CHECKS = "Checks"
+COVER = "Cover"
+COL_LABEL, COL_UNIT, COL_KEY, COL_VALUE, COL_FIRST_PERIOD = 0, 1, 2, 3, 4
+HEADER_ROW = 3  # 0-based row of the timeline header on calculation sheets
+
+NUMBER_FORMATS = {
+    "USD m": '#,##0.0;(#,##0.0);"–"',
+    "USD bn": '#,##0.00;(#,##0.00);"–"',
+    "fraction": "0.0%",
+    "fraction (signed)": "0.0%",
+    "units": '#,##0;(#,##0);"–"',
+    "count": "#,##0",
+    "USD per unit": '"$"#,##0',
+    "USD": '"$"#,##0',
+    "USD per share": '"$"0.00;("$"0.00)',
+    "bn shares": "0.000",
+    "pp": '0.00" pp";-0.00" pp"',
+    "flag": "0",
+    "difference": "0.0E+00",
+    "x": '0.0"x"',
+    "years": "0.0",
+}
+DEFAULT_FORMAT = "#,##0.00"
+
+BLUE, GREEN, BLACK, GREY = "#0000FF", "#008000", "#000000", "#808080"
+INPUT_FILL = "#FFF2CC"
+
+
+# =========================================================================== layout
+class Layout:
+    """Where every row and input sits; answers the address questions formulas ask."""
+
+    def __init__(self, specs: dict[str, ModelSpec], a: Assumptions):
+        self.specs = specs
+        self.assumptions = a
+        self.width = max(len(s.periods) for s in specs.values())
+        self.rows: dict[str, tuple[str, int]] = {}
+        self.inputs: dict[str, int] = {}
+        self.input_headers: dict[str, int] = {}
+        self.sheet_items: dict[str, list[tuple[int, Any]]] = {}
+        self._lay_out_inputs()
+        for spec in specs.values():
+            self._lay_out_model(spec)
+
+    # -- positions --------------------------------------------------------------
+    def _lay_out_inputs(self) -> None:
+        r = 3
+        for model in self.specs:
+            self.input_headers[model] = r
+            r += 1
+            for item in self.assumptions.for_model(model):
+                self.inputs[item.key] = r
+                r += 1
+            r += 1
+
+    def _lay_out_model(self, spec: ModelSpec) -> None:
+        r = HEADER_ROW + 1
+        placed: list[tuple[int, Any]] = []
+        for item in spec.items:
+            if isinstance(item, Section):
+                r += 1 if placed else 0
+                placed.append((r, item))
+            else:
+                self.rows[item.key] = (spec.name, r)
+                placed.append((r, item))
+            r += 1
+        self.sheet_items[spec.name] = placed
+
+    @property
+    def source_col(self) -> int:
+        return COL_FIRST_PERIOD + self.width
+
+    # -- questions asked by CellContext --------------------------------------------
+    def where(self, row: Row) -> tuple[str, int]:
+        return self.rows[row.key]
+
+    def period_span(self, row: Row) -> tuple[int, int]:
+        n = len(self.specs[row.model].periods)
+        return COL_FIRST_PERIOD, COL_FIRST_PERIOD + n - 1
+
+    def header_row(self, sheet: str, model: str) -> int:
+        return HEADER_ROW
+
+    def column_for(self, row: Row, current_sheet: str, current_col: int) -> int:
+        if current_sheet == row.model or current_sheet not in self.specs:
+            return current_col
+        period = self.specs[current_sheet].periods[current_col - COL_FIRST_PERIOD]
+        return COL_FIRST_PERIOD + self.specs[row.model].periods.index(period)
+
+    def input_ref(self, key: str, series: bool, period_col: int | None, sheet: str) -> str:
+        r = self.inputs[key] + 1
+        if not series:
+            return f"{INPUTS}!$D${r}"
+        return f"{INPUTS}!{col_letter(period_col)}${r}"
+
+    def cell_of(self, row: Row, period: str | None = None) -> str:
+        sheet, r = self.rows[row.key]
+        if period is None:
+            return f"{sheet}!{xl_rowcol_to_cell(r, COL_VALUE)}"
+        col = COL_FIRST_PERIOD + self.specs[row.model].periods.index(period)
+        return f"{sheet}!{xl_rowcol_to_cell(r, col)}"
+
+
+# =========================================================================== writing
+@dataclass
+class _Formats:
+    book: Any
+
+    def __post_init__(self):
+        self.cache: dict[tuple, Any] = {}
+
+    def get(self, **props) -> Any:
+        key = tuple(sorted(props.items()))
+        if key not in self.cache:
+            self.cache[key] = self.book.add_format({"font_name": "Arial", "font_size": 10,
+                                                    **props})
+        return self.cache[key]
+
+    def number(self, unit: str, kind: str, fmt: str | None = None) -> Any:
+        colour = {"input": BLUE, "link": GREEN}.get(kind, BLACK)
+        props = {"num_format": fmt or NUMBER_FORMATS.get(unit, DEFAULT_FORMAT),
+                 "font_color": colour}
+        if kind == "input":
+            props["bg_color"] = INPUT_FILL
+            props["border"] = 1
+            props["border_color"] = "#BFBFBF"
+        return self.get(**props)
+
+
+def write_workbook(result: Result, path: Path, run_info: dict[str, str]) -> dict[str, str]:
+    """Write the workbook; return ``output name → cell`` (e.g. ``china!F12``) for tracing."""
+    layout = Layout(result.specs, result.assumptions)
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_numbers": False,
+                                           "strings_to_urls": False})
+    fmts = _Formats(book)
+    cells: dict[str, str] = {}
+    _write_cover(book, fmts, result, run_info)
+    _write_inputs(book, fmts, layout, result.assumptions)
+    for spec in result.specs.values():
+        cells.update(_write_model(book, fmts, layout, spec, result))
+    _write_checks(book, fmts, layout, result)
+    _define_names(book, layout, result)
+    book.set_properties({"title": "eqr model", "subject": run_info.get("run_id", ""),
+                         "comments": "Generated by eqr; formulas are live."})
+    book.close()
+    return cells
+
+
+def _text(ws, r: int, c: int, value: Any, fmt=None) -> None:
+    """Text is always written as a string, never interpreted as a formula."""
+    ws.write_string(r, c, "" if value is None else str(value), fmt)
+
+
+def _write_cover(book, fmts, result: Result, info: dict[str, str]) -> None:
+    ws = book.add_worksheet(COVER)
+    ws.hide_gridlines(2)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 90)
+    _text(ws, 0, 0, "eqr — Nvidia and the AI supply chain", fmts.get(bold=True, font_size=14))
+    rows = [("Run", info.get("run_id", "")), ("Built", info.get("created", "")),
+            ("Scenarios", info.get("scenarios", "") or "base"),
+            ("Overrides", info.get("overrides", "") or "none"),
+            ("Package version", info.get("version", ""))]
+    for i, (k, v) in enumerate(rows, start=2):
+        _text(ws, i, 0, k, fmts.get(bold=True))
+        _text(ws, i, 1, v)
+    legend = [("Blue on yellow", "input: edit it, the model recomputes", fmts.number("", "input")),
+              ("Black", "formula on its own sheet", fmts.get()),
+              ("Green", "link to another sheet", fmts.get(font_color=GREEN))]
+    _text(ws, 9, 0, "Conventions", fmts.get(bold=True))
+    for i, (name, what, f) in enumerate(legend, start=10):
+        _text(ws, i, 0, name, f)
+        _text(ws, i, 1, what)
+    _text(ws, 14, 0, "Sheets", fmts.get(bold=True))
+    sheets = [(INPUTS, "every assumption with its unit and source")]
+    sheets += [(s.name, s.description) for s in result.specs.values()]
+    sheets += [(CHECKS, "identities that must hold (1 = OK)")]
+    for i, (name, what) in enumerate(sheets, start=15):
+        _text(ws, i, 0, name)
+        _text(ws, i, 1, what)
+    _text(ws, 16 + len(sheets), 0,
+          "Column C holds each row's key: the name used in outputs.json and in the memo.",
+          fmts.get(italic=True, font_color=GREY))
+
+
+def _header(ws, fmts, r: int, first: str, periods, extra=()) -> None:
+    head = fmts.get(bold=True, bottom=1, bg_color="#DDEBF7")
+    for c, text in enumerate([first, "Unit", "Key", "Value"]):
+        _text(ws, r, c, text, head)
+    for j, p in enumerate(periods):
+        _text(ws, r, COL_FIRST_PERIOD + j, p, fmts.get(bold=True, bottom=1, bg_color="#DDEBF7",
+                                                      align="right"))
+    for c, text in extra:
+        _text(ws, r, c, text, head)
+
+
+def _write_inputs(book, fmts, layout: Layout, a: Assumptions) -> None:
+    ws = book.add_worksheet(INPUTS)
+    ws.set_column(COL_LABEL, COL_LABEL, 46)
+    ws.set_column(COL_UNIT, COL_UNIT, 14)
+    ws.set_column(COL_KEY, COL_KEY, 30, fmts.get(font_color=GREY))
+    ws.set_column(COL_VALUE, COL_FIRST_PERIOD + layout.width - 1, 13)
+    src = layout.source_col
+    ws.set_column(src, src, 70)
+    ws.set_column(src + 1, src + 1, 60)
+    ws.set_column(src + 2, src + 4, 14)
+    _text(ws, 0, 0, "Inputs", fmts.get(bold=True, font_size=14))
+    _text(ws, 1, 0, "Blue cells on yellow are inputs: change them and every sheet recomputes. "
+                    "Each row cites its source; 'unknown:' marks an analyst assumption.",
+          fmts.get(italic=True, font_color=GREY))
+    extra = [(src, "Source"), (src + 1, "Note"), (src + 2, "Low"), (src + 3, "High"),
+             (src + 4, "Set by")]
+    for model, spec in layout.specs.items():
+        h = layout.input_headers[model]
+        _header(ws, fmts, h, a.sheets[model].title, spec.periods, extra)
+        for item in a.for_model(model):
+            r = layout.inputs[item.key]
+            _text(ws, r, COL_LABEL, item.label)
+            _text(ws, r, COL_UNIT, item.unit)
+            _text(ws, r, COL_KEY, item.key, fmts.get(font_color=GREY))
+            fmt = fmts.number(item.unit, "input")
+            if item.is_series:
+                for j, p in enumerate(spec.periods):
+                    ws.write_number(r, COL_FIRST_PERIOD + j, item.value[p], fmt)
+            elif isinstance(item.value, str):
+                ws.write_string(r, COL_VALUE, item.value, fmt)
+                if item.choices:
+                    ws.data_validation(r, COL_VALUE, r, COL_VALUE, {
+                        "validate": "list", "source": list(item.choices),
+                        "error_title": "Not a valid choice",
+                        "error_message": "Choose one of: " + ", ".join(item.choices)})
+            else:
+                ws.write_number(r, COL_VALUE, item.value, fmt)
+            _text(ws, r, src, item.source)
+            _text(ws, r, src + 1, item.note)
+            for off, v in ((2, item.low), (3, item.high)):
+                if isinstance(v, dict):
+                    _text(ws, r, src + off, " / ".join(f"{x:g}" for x in v.values()))
+                elif v is not None:
+                    ws.write_number(r, src + off, v)
+            _text(ws, r, src + 4, item.set_by)
+    ws.freeze_panes(3, 3)
+
+
+def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) -> dict[str, str]:
+    ws = book.add_worksheet(spec.name)
+    ws.set_column(COL_LABEL, COL_LABEL, 50)
+    ws.set_column(COL_UNIT, COL_UNIT, 14)
+    ws.set_column(COL_KEY, COL_KEY, 34)
+    ws.set_column(COL_VALUE, COL_FIRST_PERIOD + len(spec.periods) - 1, 13)
+    _text(ws, 0, 0, spec.title, fmts.get(bold=True, font_size=14))
+    _text(ws, 1, 0, spec.description, fmts.get(italic=True, font_color=GREY))
+    _header(ws, fmts, HEADER_ROW, "Line item", spec.periods)
+    cells: dict[str, str] = {}
+    env = result.env
+    for r, item in layout.sheet_items[spec.name]:
+        if isinstance(item, Section):
+            _text(ws, r, COL_LABEL, item.title, fmts.get(bold=True, underline=1))
+            continue
+        row: Row = item
+        kind = "link" if row.kind == "link" else "calc"
+        label_fmt = fmts.get(font_color=GREEN) if kind == "link" else (
+            fmts.get(italic=True) if row.kind == "check" else None)
+        _text(ws, r, COL_LABEL, row.label, label_fmt)
+        _text(ws, r, COL_UNIT, row.unit)
+        _text(ws, r, COL_KEY, row.key, fmts.get(font_color=GREY))
+        fmt = fmts.number(row.unit, kind, row.fmt)
+        values = env.get(row.key)[0]
+        if row.series:
+            for j, period in enumerate(spec.periods):
+                col = COL_FIRST_PERIOD + j
+                ctx = CellContext(layout, spec.name, col)
+                ws.write_formula(r, col, "=" + row.expr.excel(ctx), fmt, _cached(values[j]))
+                cells[f"{row.key}.{period}"] = f"{spec.name}!{xl_rowcol_to_cell(r, col)}"
+        else:
+            ctx = CellContext(layout, spec.name, COL_VALUE)
+            ws.write_formula(r, COL_VALUE, "=" + row.expr.excel(ctx), fmt, _cached(values[0]))
+            cells[row.key] = f"{spec.name}!{xl_rowcol_to_cell(r, COL_VALUE)}"
+    ws.freeze_panes(HEADER_ROW + 1, COL_FIRST_PERIOD)
+    return cells
+
+
+def _cached(v: Any) -> Any:
+    if isinstance(v, str):
+        return v
+    f = float(v)
+    return f if np.isfinite(f) else 0
+
+
+def check_passes(result: Result, row: Row) -> bool:
+    """The Python twin of the Checks sheet formula ``SUMPRODUCT(ABS(range))<=tolerance``."""
+    return bool(np.sum(np.abs(result.env.get(row.key)[0])) <= row.tolerance)
+
+
+def _write_checks(book, fmts, layout: Layout, result: Result) -> None:
+    ws = book.add_worksheet(CHECKS)
+    ws.set_column(0, 0, 60)
+    ws.set_column(1, 1, 14)
+    ws.set_column(2, 2, 40)
+    ws.set_column(3, 3, 10)
+    _text(ws, 0, 0, "Checks", fmts.get(bold=True, font_size=14))
+    _text(ws, 1, 0, "1 = the identity holds in every period (within tolerance); 0 = broken.",
+          fmts.get(italic=True, font_color=GREY))
+    head = fmts.get(bold=True, bottom=1, bg_color="#DDEBF7")
+    for c, text in enumerate(["Check", "Model", "Key", "OK"]):
+        _text(ws, 3, c, text, head)
+    checks = [row for spec in result.specs.values() for row in spec.checks]
+    ok_fmt = fmts.get(num_format="0", font_color=BLACK, align="center")
+    first = 4
+    for i, row in enumerate(checks):
+        r = first + i
+        sheet, rr = layout.where(row)
+        if row.series:
+            a, b = layout.period_span(row)
+            rng = f"{sheet}!${col_letter(a)}${rr + 1}:${col_letter(b)}${rr + 1}"
+        else:
+            rng = f"{sheet}!$D${rr + 1}"
+        _text(ws, r, 0, row.label)
+        _text(ws, r, 1, row.model)
+        _text(ws, r, 2, row.key, fmts.get(font_color=GREY))
+        ws.write_formula(r, 3, f"=IF(SUMPRODUCT(ABS({rng}))<={row.tolerance!r},1,0)", ok_fmt,
+                         1 if check_passes(result, row) else 0)
+    total_r = first + len(checks) + 1
+    _text(ws, total_r, 0, "All checks pass", fmts.get(bold=True))
+    all_ok = all(check_passes(result, row) for row in checks)
+    if checks:
+        ws.write_formula(total_r, 3, f"=MIN(D{first + 1}:D{first + len(checks)})",
+                         fmts.get(num_format="0", bold=True, align="center"), 1 if all_ok else 0)
+        ws.conditional_format(first, 3, total_r, 3, {
+            "type": "cell", "criteria": "==", "value": 0,
+            "format": fmts.get(bg_color="#F8CBAD")})
+        ws.conditional_format(first, 3, total_r, 3, {
+            "type": "cell", "criteria": "==", "value": 1,
+            "format": fmts.get(bg_color="#C6EFCE")})
+    ws.freeze_panes(4, 0)
+
+
+def excel_name(key: str) -> str:
+    """An Excel defined name for a key: ``china.levy_rate`` stays as it is."""
+    return key
+
+
+def _define_names(book, layout: Layout, result: Result) -> None:
+    for key, r in layout.inputs.items():
+        item = result.assumptions.items[key]
+        if item.is_series:
+            n = len(result.specs[item.model].periods)
+            ref = f"={INPUTS}!$E${r + 1}:${col_letter(COL_FIRST_PERIOD + n - 1)}${r + 1}"
+        else:
+            ref = f"={INPUTS}!$D${r + 1}"
+        book.define_name(excel_name(key), ref)
+    for spec in result.specs.values():
+        for row in spec.rows:
+            if row.kind == "link":
+                continue
+            sheet, rr = layout.where(row)
+            if row.series:
+                a, b = layout.period_span(row)
+                ref = f"={sheet}!${col_letter(a)}${rr + 1}:${col_letter(b)}${rr + 1}"
+            else:
+                ref = f"={sheet}!$D${rr + 1}"
+            book.define_name(excel_name(row.key), ref)

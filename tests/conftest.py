@@ -1,0 +1,31 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from models.assumptions import ASSUMPTIONS_DIR, resolve
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def base():
+    return resolve()
+
+
+@pytest.fixture
+def sheets(tmp_path):
+    """A writable copy of the bundled assumptions folder."""
+    target = tmp_path / "assumptions"
+    shutil.copytree(ASSUMPTIONS_DIR, target)
+    return target
+
+
+def require_tool(name: str, found: bool):
+    """Skip locally when a system tool is missing; fail in CI, where it must be installed."""
+    if not found:
+        if IN_CI:
+            pytest.fail(f"{name} is required in CI but is not installed (.ci/run installs it)")
+        pytest.skip(f"{name} not installed")

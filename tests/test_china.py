@@ -1,0 +1,80 @@
+"""China H200 model: a hand-worked example and the levy-treatment identities."""
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from models import engine
+from models.assumptions import set_value
+
+
+def run_with(a, **values):
+    for key, v in values.items():
+        a = set_value(a, key.replace("__", "."), v, set_by="test")
+    return engine.run(a).outputs
+
+
+def test_hand_worked_example(base):
+    """1,000,000 H200 × $40,000 = $40bn; 25% levy = $10bn ($10,000 a chip, as Zimubang wrote);
+    70% margin before the levy → product cost $12bn; gross profit 40 − 10 − 12 = $18bn;
+    tax 15% → net income $15.3bn; ÷ 24,483m shares = $0.6249 per share."""
+    o = run_with(base, **{"china.h200_units.CY2026": 1_000_000, "china.asp_usd": 40_000,
+                          "china.levy_rate": 0.25, "china.gross_margin_pre_levy": 0.70,
+                          "china.opex_ratio": 0.0, "china.tax_rate": 0.15,
+                          "china.diluted_shares_bn": 24.483})
+    assert o["china.customer_revenue.CY2026"] == pytest.approx(40_000)
+    assert o["china.levy.CY2026"] == pytest.approx(10_000)
+    assert o["china.gross_profit.CY2026"] == pytest.approx(18_000)
+    assert o["china.reported_revenue_cogs.CY2026"] == pytest.approx(40_000)
+    assert o["china.reported_revenue_contra.CY2026"] == pytest.approx(30_000)
+    assert o["china.gross_margin_cogs.CY2026"] == pytest.approx(0.45)  # 18/40
+    assert o["china.gross_margin_contra.CY2026"] == pytest.approx(0.60)  # 18/30
+    assert o["china.gross_margin_difference_pp.CY2026"] == pytest.approx(15.0)
+    assert o["china.net_income.CY2026"] == pytest.approx(15_300)
+    assert o["china.eps_contribution.CY2026"] == pytest.approx(15_300 / 24_483, rel=1e-12)
+
+
+def test_levy_equals_units_times_asp_times_rate_with_bundled_assumptions(base):
+    o = engine.run(base).outputs
+    expected = (base.value("china.h200_units")["CY2026"] * base.value("china.asp_usd")
+                * base.value("china.levy_rate") / 1e6)
+    assert o["china.levy.CY2026"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_contra_revenue_books_lower_revenue_and_higher_margin(base):
+    cogs = run_with(base, china__levy_treatment="cogs")
+    contra = run_with(base, china__levy_treatment="contra_revenue")
+    p = "CY2026"
+    assert contra[f"china.reported_revenue.{p}"] < cogs[f"china.reported_revenue.{p}"]
+    assert contra[f"china.gross_margin.{p}"] > cogs[f"china.gross_margin.{p}"]
+    assert contra["china.levy_in_cogs_flag"] == 0 and cogs["china.levy_in_cogs_flag"] == 1
+
+
+fractions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(units=st.lists(st.floats(min_value=0, max_value=5e6), min_size=4, max_size=4),
+       asp=st.floats(min_value=1000, max_value=100_000), rate=fractions, margin=fractions,
+       opex=st.floats(min_value=0, max_value=0.5), tax=st.floats(min_value=0, max_value=0.5))
+def test_treatment_moves_revenue_by_exactly_the_levy_and_never_gross_profit(
+        base, units, asp, rate, margin, opex, tax):
+    values = {"china.asp_usd": asp, "china.levy_rate": rate,
+              "china.gross_margin_pre_levy": margin, "china.opex_ratio": opex,
+              "china.tax_rate": tax}
+    for p, u in zip(base.periods("china"), units):
+        values[f"china.h200_units.{p}"] = u
+    cogs = run_with(base, **values, **{"china.levy_treatment": "cogs"})
+    contra = run_with(base, **values, **{"china.levy_treatment": "contra_revenue"})
+    for p in base.periods("china"):
+        levy = cogs[f"china.levy.{p}"]
+        assert levy == pytest.approx(contra[f"china.levy.{p}"])
+        gap = cogs[f"china.reported_revenue.{p}"] - contra[f"china.reported_revenue.{p}"]
+        assert gap == pytest.approx(levy, rel=1e-12, abs=1e-6)
+        for item in ("gross_profit", "operating_income", "net_income", "eps_contribution"):
+            assert cogs[f"china.{item}.{p}"] == pytest.approx(contra[f"china.{item}.{p}"],
+                                                             rel=1e-12, abs=1e-9)
+        for check in ("check_gross_profit_identical", "check_revenue_difference_is_levy",
+                      "check_selected_treatment"):
+            assert abs(cogs[f"china.{check}.{p}"]) < 1e-6
+        assert not math.isnan(cogs[f"china.gross_margin.{p}"])

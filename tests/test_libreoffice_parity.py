@@ -1,0 +1,70 @@
+"""Python and Excel agree: LibreOffice recalculates the workbook with stored values ignored and
+every formula cell must equal Python's value (relative 1e-9)."""
+import math
+import shutil
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from conftest import require_tool
+from models.cli import main
+from models.recalc import recalculate, soffice_path
+
+REL = 1e-9
+
+
+def compare(original, recalculated):
+    """Every formula cell of ``original``: its stored (Python) value vs LibreOffice's."""
+    formulas = openpyxl.load_workbook(original)
+    stored = openpyxl.load_workbook(original, data_only=True)
+    fresh = openpyxl.load_workbook(recalculated, data_only=True)
+    checked, mismatches = 0, []
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if not (isinstance(cell.value, str) and cell.value.startswith("=")):
+                    continue
+                ours = stored[ws.title][cell.coordinate].value
+                theirs = fresh[ws.title][cell.coordinate].value
+                checked += 1
+                if not same(ours, theirs):
+                    mismatches.append((ws.title, cell.coordinate, cell.value, ours, theirs))
+    return checked, mismatches
+
+
+def same(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=REL, abs_tol=1e-9)
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def lo():
+    require_tool("LibreOffice (soffice)", soffice_path() is not None)
+
+
+def test_recalculation_ignores_stored_values(lo, tmp_path):
+    """Guard: a workbook whose stored value is wrong must come back corrected, or the parity
+    test below would prove nothing."""
+    path = tmp_path / "wrong.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("s")
+    ws.write_number(0, 0, 2)
+    ws.write_formula(0, 1, "=A1*21", None, 999)
+    book.close()
+    fresh = recalculate(path, tmp_path / "lo")
+    assert openpyxl.load_workbook(fresh, data_only=True)["s"]["B1"].value == 42
+
+
+@pytest.mark.parametrize("args", [[], ["--scenario", "levy_contra"],
+                                  ["--scenario", "h20_terms", "--set",
+                                   "china.h200_units.CY2025=12345"]],
+                         ids=["base", "levy_contra", "h20_terms+set"])
+def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
+    out = tmp_path / "run"
+    assert main(["build", "--out", str(out), *args]) == 0
+    fresh = recalculate(out / "model.xlsx", tmp_path / "lo")
+    checked, mismatches = compare(out / "model.xlsx", fresh)
+    assert checked > 100
+    assert mismatches == [], mismatches[:10]

@@ -1,0 +1,81 @@
+"""The workbook: live formulas with stored values, FAST conventions, names, checks."""
+import openpyxl
+import pytest
+
+from models.cli import main
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "run"
+    assert main(["build", "--out", str(out)]) == 0
+    return out
+
+
+def formula_cells(path):
+    formulas = openpyxl.load_workbook(path)
+    values = openpyxl.load_workbook(path, data_only=True)
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    yield ws.title, cell.coordinate, cell.value, values[ws.title][cell.coordinate].value
+
+
+def test_every_formula_cell_has_a_stored_value(run_dir):
+    cells = list(formula_cells(run_dir / "model.xlsx"))
+    assert len(cells) > 100
+    missing = [(s, c, f) for s, c, f, v in cells if v is None]
+    assert missing == []
+
+
+def test_pandas_reads_numbers_not_blanks(run_dir):
+    import pandas as pd
+    df = pd.read_excel(run_dir / "model.xlsx", sheet_name="china", header=3)
+    levy = df[df["Key"] == "china.levy"].iloc[0]
+    assert levy["CY2026"] == pytest.approx(10_000)
+
+
+def test_calculations_refer_to_inputs_and_follow_fast_colours(run_dir):
+    wb = openpyxl.load_workbook(run_dir / "model.xlsx")
+    ws = wb["china"]
+    by_key = {ws.cell(r, 3).value: r for r in range(1, ws.max_row + 1)}
+    units = by_key["china.h200_units"]
+    assert ws.cell(units, 5).value.startswith("=Inputs!")
+    assert ws.cell(units, 5).font.color.rgb.endswith("008000")  # green link
+    levy = by_key["china.levy"]
+    # one consistent formula across the row: E..H differ only by column letter
+    shapes = {ws.cell(levy, c).value.replace(ws.cell(4, c).column_letter, "#")
+              for c in range(5, 9)}
+    assert len(shapes) == 1
+    inputs = wb["Inputs"]
+    rate_row = next(r for r in range(1, inputs.max_row + 1)
+                    if inputs.cell(r, 3).value == "china.levy_rate")
+    assert inputs.cell(rate_row, 4).font.color.rgb.endswith("0000FF")  # blue input
+    assert ws.freeze_panes == "E5"
+
+
+def test_defined_names_and_treatment_dropdown(run_dir):
+    wb = openpyxl.load_workbook(run_dir / "model.xlsx")
+    names = wb.defined_names
+    assert "china.levy_rate" in names and "china.gross_profit" in names
+    inputs = wb["Inputs"]
+    validations = inputs.data_validations.dataValidation
+    assert any('"cogs,contra_revenue"' in (dv.formula1 or "") for dv in validations)
+
+
+def test_checks_sheet_all_pass(run_dir):
+    wb = openpyxl.load_workbook(run_dir / "model.xlsx", data_only=True)
+    ws = wb["Checks"]
+    total = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "All checks pass")
+    assert ws.cell(total, 4).value == 1
+
+
+def test_cells_json_points_at_the_cell_holding_the_output(run_dir):
+    import json
+    cells = json.loads((run_dir / "cells.json").read_text())
+    outputs = json.loads((run_dir / "outputs.json").read_text())
+    wb = openpyxl.load_workbook(run_dir / "model.xlsx", data_only=True)
+    for key in ("china.levy.CY2026", "china.gross_margin_contra.CY2027"):
+        sheet, coord = cells[key].split("!")
+        assert wb[sheet][coord].value == pytest.approx(outputs[key])
