@@ -60,11 +60,21 @@ def add_build(sub) -> None:
                    help="memo templates folder (default: the bundled templates/)")
     p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=False,
                    help="also write memo.pdf (WeasyPrint)")
+    p.add_argument("--from-workbook", type=Path, default=None, metavar="XLSX",
+                   help="take the inputs from the Inputs sheet of a model.xlsx edited in Excel "
+                        "(edits are measured against --scenario, else the workbook's own "
+                        "scenarios; --set applies after)")
+    p.add_argument("--save-scenario", default=None, metavar="NAME",
+                   help="with --from-workbook: also save the edits as "
+                        "assumptions/scenarios/NAME.yaml (never overwrites)")
     p.set_defaults(func=cmd_build)
 
 
 def cmd_build(args) -> int:
     from models.runs import write_run
+    if args.from_workbook is not None or args.save_scenario is not None:
+        from models.readback import cmd_build_from_workbook
+        return cmd_build_from_workbook(args)
     a = resolve_from_args(args)
     folder = write_run(a, out=args.out, reports_dir=args.reports,
                        templates_dir=args.templates, pdf=args.pdf)
@@ -76,25 +86,43 @@ def cmd_build(args) -> int:
 def add_assumptions(sub) -> None:
     p = sub.add_parser("assumptions", help="list resolved assumptions with sources",
                        description="Show every assumption's key, value, unit, source and which "
-                                   "file, scenario or --set gave it its value.")
+                                   "file, scenario overlay, --set or workbook edit gave it its "
+                                   "value.")
     add_assumption_options(p)
     p.add_argument("--model", default=None, help="only this model's assumptions")
+    p.add_argument("--changed", action="store_true",
+                   help="only what scenarios, --set or a workbook changed (with the base value)")
+    p.add_argument("--from-workbook", type=Path, default=None, metavar="XLSX",
+                   help="the inputs of a model.xlsx edited in Excel (see eqr build --help)")
     p.set_defaults(func=cmd_assumptions)
 
 
 def cmd_assumptions(args) -> int:
-    from models.memo import format_by_unit
-    a = resolve_from_args(args)
-    rows = [(k, format_by_unit(it.value, it.unit), it.unit, it.set_by, it.source)
-            for k, it in a.items.items() if args.model in (None, it.model)]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4])
+    from models.assumptions import ASSUMPTIONS_DIR
+    from models.listing import render, table
+    if args.from_workbook is not None:
+        from models.readback import read_back
+        a = read_back(args.from_workbook, scenarios=args.scenario, overrides=args.overrides,
+                      directory=args.assumptions, force=args.force).assumptions
+    else:
+        a = resolve_from_args(args)
+    print(render(table(a, model=args.model, changed=args.changed,
+                       directory=args.assumptions or ASSUMPTIONS_DIR)), end="")
     return 0
 
 
 # --------------------------------------------------------------------------- main
-COMMANDS: list[Callable] = [add_build, add_assumptions]
+def add_diff(sub) -> None:
+    from models.diff import add_diff as add
+    add(sub)
+
+
+def add_rerun(sub) -> None:
+    from models.reproduce import add_rerun as add
+    add(sub)
+
+
+COMMANDS: list[Callable] = [add_build, add_assumptions, add_diff, add_rerun]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from models.assumptions import Assumptions
 from models.engine import Result, run as run_models
 from models.errors import EqrError
 from models.paths import default_dir
+from models.reproduce import manifest_fields
 
 REPORTS_DIR = default_dir("reports")
 TMP_PREFIX = ".incomplete-"
@@ -71,6 +72,7 @@ def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> d
         "forced": a.forced,
         "assumptions_sha256": a.digest(),
         "resolved_assumptions": a.flat_values(),
+        **manifest_fields(a),
         **extra,
     }
 
