@@ -114,9 +114,26 @@ def _changes(a: Assumptions, b: Assumptions) -> tuple[list[Change], dict, dict]:
     return changes, only_a, only_b
 
 
-def _players(a: Assumptions, b: Assumptions) -> list[str]:
-    """Assumptions (not periods) present in both runs whose values differ."""
-    return [k for k, it in a.items.items() if k in b.items and it.value != b.items[k].value]
+def _players(a: Assumptions, b: Assumptions) -> tuple[list[str], list[str]]:
+    """Assumptions (not periods) present in both runs whose values differ, and those whose
+    shape changed (a number in one run, a time series in the other: not movable)."""
+    players, reshaped = [], []
+    for k, it in a.items.items():
+        other = b.items.get(k)
+        if other is None or it.value == other.value:
+            continue
+        if it.is_series != other.is_series or (it.is_series and list(it.value) !=
+                                               list(other.value)):
+            reshaped.append(k)
+        else:
+            players.append(k)
+    return players, reshaped
+
+
+def player_label(d: "Diff", key: str) -> str:
+    """``china.h200_units`` → ``china.h200_units (CY2026, CY2027)`` for a partly changed series."""
+    periods = [c.key[len(key) + 1:] for c in d.changes if c.key.startswith(key + ".")]
+    return f"{key} ({', '.join(periods)})" if periods else key
 
 
 class _Batch:
@@ -221,10 +238,14 @@ def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
     rb = assumptions_from_manifest(run_b.manifest, directory)
     a, b = ra.assumptions, rb.assumptions
     changes, only_a, only_b = _changes(a, b)
-    players = _players(a, b)
+    players, reshaped = _players(a, b)
     units = {k: b.items[k].unit for k in players}
     diff = Diff(run_a, run_b, changes, only_a, only_b, players, units)
     diff.notes += _version_notes(diff, ra, rb)
+    if reshaped:
+        diff.notes.append(f"changed from a single value to a time series (or the reverse) "
+                          f"between the runs, so not moved in the attribution: "
+                          f"{', '.join(reshaped)}; their effect shows as 'other'")
     retimed = [m for m in a.sheets if m in b.sheets and a.periods(m) != b.periods(m)]
     if retimed:
         diff.attributed = False
@@ -407,8 +428,8 @@ def render_text(d: Diff) -> str:
                           f"{fmt_level(r.b, u)}, change {fmt_change(r.change, u)}"]
             rows = [["assumption", "alone", "Shapley"]]
             shown = _effective(r, d.players)
-            rows += [[p, fmt_change(float(r.alone[i]), u), fmt_change(float(r.shapley[i]), u)]
-                     for i, p in shown]
+            rows += [[player_label(d, p), fmt_change(float(r.alone[i]), u),
+                      fmt_change(float(r.shapley[i]), u)] for i, p in shown]
             if r.other:
                 rows.append(["other (model or sheet version)", "", fmt_change(r.other, u)])
             rows.append(["interaction (missed by 'alone')", fmt_change(r.interaction, u), ""])
@@ -464,7 +485,7 @@ def render_markdown(d: Diff) -> str:
         for r in moved:
             u = r.headline.unit
             for i, p in _effective(r, d.players):
-                out.append(f"| `{r.headline.output}` | `{p}` | "
+                out.append(f"| `{r.headline.output}` | `{player_label(d, p)}` | "
                            f"{fmt_change(float(r.alone[i]), u)} | "
                            f"{fmt_change(float(r.shapley[i]), u)} |")
             if r.other:
@@ -522,9 +543,10 @@ def _xlsx_attribution(book, d: Diff, head, num, cell) -> None:
     ws = book.add_worksheet("Attribution")
     k = len(d.players)
     cols = ["Output", "Unit", "A", "B", "Change"]
-    cols += [f"Shapley: {p}" for p in d.players] + ["Other (model or sheet version)",
-                                                     "Sum of contributions", "Check (0)"]
-    cols += [f"Alone: {p}" for p in d.players] + ["Interaction (missed by alone)"]
+    labels = [player_label(d, p) for p in d.players]
+    cols += [f"Shapley: {p}" for p in labels] + ["Other (model or sheet version)",
+                                                 "Sum of contributions", "Check (0)"]
+    cols += [f"Alone: {p}" for p in labels] + ["Interaction (missed by alone)"]
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 14)
     ws.set_column(2, len(cols), 18)

@@ -58,6 +58,8 @@ class InputCell:
     coord: str            # e.g. "D8"
     value: Any            # the value to validate (a formula's stored result)
     formula: str | None = None
+    row: int = 0          # 1-based
+    col: int = 0          # 0-based
 
 
 @dataclass
@@ -103,11 +105,14 @@ def _is_eqr(book) -> bool:
 
 
 def read_inputs(path: Path, shown: str | None = None) -> WorkbookInputs:
-    """Read the Inputs sheet (values and formulas), the Cover's scenarios and defined names."""
+    """Read the Inputs sheet (values and formulas), the Cover's scenarios and defined names.
+
+    The file is opened once for what is typed in the cells; only if an input cell holds a
+    formula is it opened again for the values Excel stored for formulas.
+    """
     path = Path(path)
     shown = shown or str(path)
     formulas = _open(path, shown, data_only=False)
-    values = _open(path, shown, data_only=True)
     try:
         if INPUTS not in formulas.sheetnames:
             if _is_eqr(formulas):
@@ -117,14 +122,38 @@ def read_inputs(path: Path, shown: str | None = None) -> WorkbookInputs:
             raise EqrError("not an eqr workbook", file=shown,
                            expected=f"a model.xlsx written by eqr build (with an {INPUTS} "
                                     "sheet)", found=f"sheets {formulas.sheetnames}")
-        book = _parse_inputs(formulas[INPUTS], values[INPUTS], shown)
+        book = _parse_inputs(formulas[INPUTS], shown)
         book.path, book.sha256 = path, hashlib.sha256(path.read_bytes()).hexdigest()
         book.defined = _input_names(formulas)
-        book.scenarios, book.run_id = _cover(values)
-        return book
+        book.scenarios, book.run_id = _cover(formulas)
     finally:
         formulas.close()
+    if any(c.formula is not None for c in book.cells.values()):
+        _fill_formula_values(book, path, shown)
+    return book
+
+
+def _fill_formula_values(book: WorkbookInputs, path: Path, shown: str) -> None:
+    """A formula in an input cell: take the value Excel/LibreOffice stored for it."""
+    values = _open(path, shown, data_only=True)
+    try:
+        grid = _grid(values[INPUTS])
+    finally:
         values.close()
+    for cell in book.cells.values():
+        if cell.formula is None:
+            continue
+        r, c = cell.row - 1, cell.col
+        stored = _cell(grid, r, c)
+        where = f"{shown}:{INPUTS}!{cell.coord}"
+        if stored is None or stored.value is None:
+            raise EqrError("a formula in an input cell has no computed value", key=cell.key,
+                           file=where, expected="a number typed in, or a formula saved by "
+                           "Excel or LibreOffice (which store its result)", found=cell.formula,
+                           hint="open the workbook in Excel or LibreOffice and save it, or "
+                                "type the value")
+        _no_error_value(stored, cell.key, where)
+        cell.value = stored.value
 
 
 def _grid(ws) -> list[list[Any]]:
@@ -141,17 +170,17 @@ def _val(grid, r: int, c: int) -> Any:
     return None if cell is None else cell.value
 
 
-def _parse_inputs(ws_formulas, ws_values, shown: str) -> WorkbookInputs:
-    fgrid, vgrid = _grid(ws_formulas), _grid(ws_values)
+def _parse_inputs(ws, shown: str) -> WorkbookInputs:
+    grid = _grid(ws)
     where = f"{shown}:{INPUTS}!"
     book = WorkbookInputs(Path(shown), shown, "", {}, {}, {}, {}, {}, {}, set(), None, None)
     periods: tuple[str, ...] | None = None
     source_col: int | None = None
     header_r = 0
-    for r in range(len(fgrid)):
-        key = _val(fgrid, r, COL_KEY)
-        if key == "Key" and _val(fgrid, r, COL_VALUE) == "Value":  # a model block's header
-            periods, source_col = _header(fgrid, r)
+    for r in range(len(grid)):
+        key = _val(grid, r, COL_KEY)
+        if key == "Key" and _val(grid, r, COL_VALUE) == "Value":  # a model block's header
+            periods, source_col = _header(grid, r)
             header_r = r
             continue
         if periods is None or not isinstance(key, str) or "." not in key.strip():
@@ -167,15 +196,15 @@ def _parse_inputs(ws_formulas, ws_values, shown: str) -> WorkbookInputs:
                            found=f"rows {book.rows[key]} and {r + 1}")
         book.rows[key] = r + 1
         book.key_cells[key] = f"{_letter(COL_KEY)}{r + 1}"
-        if source_col is not None and isinstance(_val(vgrid, r, source_col), str):
-            book.sources[key] = _val(vgrid, r, source_col)
+        if source_col is not None and isinstance(_val(grid, r, source_col), str):
+            book.sources[key] = _val(grid, r, source_col)
         series = [(p, COL_FIRST_PERIOD + j) for j, p in enumerate(periods)]
-        filled = [c for _, c in series if _val(fgrid, r, c) not in (None, "")]
+        filled = [c for _, c in series if _val(grid, r, c) not in (None, "")]
         if filled:
             for p, c in series:
-                book.cells[f"{key}.{p}"] = _input_cell(fgrid, vgrid, r, c, f"{key}.{p}", where)
-        if _val(fgrid, r, COL_VALUE) not in (None, "") or not filled:
-            book.cells[key] = _input_cell(fgrid, vgrid, r, COL_VALUE, key, where)
+                book.cells[f"{key}.{p}"] = _input_cell(grid, r, c, f"{key}.{p}", where)
+        if _val(grid, r, COL_VALUE) not in (None, "") or not filled:
+            book.cells[key] = _input_cell(grid, r, COL_VALUE, key, where)
     if not book.rows:
         raise EqrError("not an eqr workbook", file=f"{shown}:{INPUTS}",
                        expected="model blocks with a 'Key' / 'Value' header row and keys in "
@@ -198,24 +227,15 @@ def _header(grid, r: int) -> tuple[tuple[str, ...], int | None]:
     return tuple(periods), source_col
 
 
-def _input_cell(fgrid, vgrid, r: int, c: int, key: str, where: str) -> InputCell:
+def _input_cell(grid, r: int, c: int, key: str, where: str) -> InputCell:
     coord = f"{_letter(c)}{r + 1}"
-    fcell, vcell = _cell(fgrid, r, c), _cell(vgrid, r, c)
-    raw = None if fcell is None else fcell.value
-    if fcell is not None and fcell.data_type == "f":
-        text = getattr(raw, "text", raw)  # an array formula object carries its text
-        stored = None if vcell is None else vcell.value
-        if stored is None:
-            raise EqrError("a formula in an input cell has no computed value", key=key,
-                           file=where + coord, expected="a number typed in, or a formula saved "
-                           "by Excel or LibreOffice (which store its result)", found=text,
-                           hint="open the workbook in Excel or LibreOffice and save it, or "
-                                "type the value")
-        _no_error_value(vcell, key, where + coord)
-        return InputCell(key, coord, stored, formula=str(text))
-    if fcell is not None:
-        _no_error_value(fcell, key, where + coord)
-    return InputCell(key, coord, raw)
+    cell = _cell(grid, r, c)
+    if cell is not None and cell.data_type == "f":
+        text = getattr(cell.value, "text", cell.value)  # an array formula carries its text
+        return InputCell(key, coord, None, formula=str(text), row=r + 1, col=c)
+    if cell is not None:
+        _no_error_value(cell, key, where + coord)
+    return InputCell(key, coord, None if cell is None else cell.value, row=r + 1, col=c)
 
 
 def _no_error_value(cell, key: str, where: str) -> None:
@@ -238,12 +258,12 @@ def _input_names(book) -> set[str]:
     return out
 
 
-def _cover(values) -> tuple[list[str] | None, str | None]:
+def _cover(book) -> tuple[list[str] | None, str | None]:
     """The scenarios and run id the Cover sheet records (None where it does not)."""
-    if COVER not in values.sheetnames:
+    if COVER not in book.sheetnames:
         return None, None
     found = {}
-    for row in values[COVER].iter_rows(min_row=1, max_row=12, max_col=2, values_only=True):
+    for row in book[COVER].iter_rows(min_row=1, max_row=12, max_col=2, values_only=True):
         if row and isinstance(row[0], str):
             found[row[0]] = row[1] if len(row) > 1 else None
     scen = found.get("Scenarios")
@@ -343,7 +363,9 @@ def _check_structure(book: WorkbookInputs, baseline: Assumptions) -> list[str]:
                            "since the workbook was written?)", key=model,
                            file=_where(book, book.header_cells[model]),
                            expected=list(baseline.periods(model)), found=list(periods))
-    added = [k for k in baseline.items if k not in book.rows]
+    from models.engine import MODEL_MODULES
+    added = [k for k in baseline.items if k not in book.rows
+             and k.split(".", 1)[0] in MODEL_MODULES]
     if not added:
         return []
     by_model: dict[str, list[str]] = {}
@@ -393,8 +415,8 @@ def _with_text_hint(err: EqrError, raw: Any) -> EqrError:
             and err.hint is None:
         return EqrError(err.message, file=err.file, line=err.line, key=err.key,
                         expected=err.expected, found=err.found,
-                        hint="the cell holds text; type it as a number "
-                             "(Excel: Convert to Number)")
+                        hint="the cell holds text; retype it as a number, or use Excel's "
+                             "Convert to Number")
     return err
 
 
