@@ -177,6 +177,17 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str]) -> dict
     return cells
 
 
+def _print_setup(ws, header_rows: int | None = None) -> None:
+    """Landscape, one page wide, header rows repeated: the sheet prints as it reads."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if header_rows is not None:
+        ws.repeat_rows(0, header_rows)
+    ws.set_footer("&L&A&R&P / &N")
+
+
 def _text(ws, r: int, c: int, value: Any, fmt=None) -> None:
     """Text is always written as a string, never interpreted as a formula."""
     ws.write_string(r, c, "" if value is None else str(value), fmt)
@@ -271,6 +282,7 @@ def _write_inputs(book, fmts, layout: Layout, a: Assumptions) -> None:
                     ws.write_number(r, src + off, v)
             _text(ws, r, src + 4, item.set_by)
     ws.freeze_panes(3, 3)
+    _print_setup(ws, 2)
 
 
 def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) -> dict[str, str]:
@@ -308,6 +320,7 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
             ws.write_formula(r, COL_VALUE, "=" + row.expr.excel(ctx), fmt, _cached(values[0]))
             cells[row.key] = f"{spec.name}!{xl_rowcol_to_cell(r, COL_VALUE)}"
     ws.freeze_panes(HEADER_ROW + 1, COL_FIRST_PERIOD)
+    _print_setup(ws, HEADER_ROW)
     return cells
 
 
@@ -354,6 +367,7 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
                 cells[f"{grid.key}.{i}.{j}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(rr, col)}"
         r = head + len(grid.rows.values) + 3
     ws.freeze_panes(3, 0)
+    _print_setup(ws)
     return cells
 
 
@@ -417,6 +431,7 @@ def _write_checks(book, fmts, layout: Layout, result: Result) -> None:
             "type": "cell", "criteria": "==", "value": 1,
             "format": fmts.get(bg_color="#C6EFCE")})
     ws.freeze_panes(4, 0)
+    _print_setup(ws, 3)
 
 
 def excel_name(key: str) -> str:
