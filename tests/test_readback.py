@@ -58,8 +58,8 @@ def changed_value(a, flat_key):
     item_key = flat_key if flat_key in a.items else flat_key.rpartition(".")[0]
     item = a.items[item_key]
     current = a.flat_values()[flat_key]
-    if item.choices:
-        return next(c for c in item.choices if c != current)
+    if item.choices:  # the next choice in the list (wrapping round)
+        return item.choices[(item.choices.index(current) + 1) % len(item.choices)]
     if UNITS[item.unit].kind == "text":
         return current + " (edited)"
     unit = UNITS[item.unit]

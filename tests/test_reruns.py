@@ -14,6 +14,10 @@ def runs_in(reports):
     return sorted(p for p in reports.iterdir() if p.name != "latest")
 
 
+def snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 # --------------------------------------------------------------------------- hash
 def test_same_inputs_same_hash_whatever_route(base):
     assert resolve().digest() == base.digest()
@@ -38,12 +42,12 @@ def test_nothing_overwrites_an_earlier_run_and_latest_moves(tmp_path, capsys):
     reports = tmp_path / "reports"
     assert main(["build", "--reports", str(reports)]) == 0
     first = runs_in(reports)[0]
-    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    before = snapshot(first)
     assert os.readlink(reports / "latest") == first.name
     assert main(["build", "--reports", str(reports)]) == 0  # same inputs, same day
     folders = runs_in(reports)
     assert [p.name for p in folders] == [first.name, first.name + "-2"]
-    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    assert snapshot(first) == before
     assert os.readlink(reports / "latest") == first.name + "-2"
     assert main(["build", "--reports", str(reports), "--scenario", "levy_contra"]) == 0
     newest = [p for p in runs_in(reports) if "levy_contra" in p.name][0]
