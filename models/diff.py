@@ -40,6 +40,9 @@ SAMPLES = 2000          # random orderings beyond it
 SEED = 20251208         # fixed: the same diff twice gives the same estimate
 CHUNK_ROWS = 8192       # rows evaluated at once (memory bound for wide models)
 TOL = 1e-9              # relative; below it a gap is rounding, not a difference
+ROUNDING = 1e-12        # relative; contributions this small are floating-point noise
+UNIT_FORMATS = {"USD m": '#,##0.0;-#,##0.0;"–"', "USD bn": '#,##0.00;-#,##0.00;"–"',
+                "fraction": '0.00%;-0.00%;"–"', "USD per share": '0.0000;-0.0000;"–"'}
 
 
 # =========================================================================== data
@@ -284,8 +287,9 @@ def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
             gaps.append((h.output, va, float(fa[j]), vb, float(fb[j])))
         else:
             other = 0.0
-        diff.rows.append(Row(h, va, vb, alone[:, j], phi[:, j], other,
-                             float(fb[j] - fa[j])))
+        noise = ROUNDING * max(1.0, abs(va), abs(vb))  # e.g. −1e−13 for a player with no effect
+        diff.rows.append(Row(h, va, vb, _zero_noise(alone[:, j], noise),
+                             _zero_noise(phi[:, j], noise), other, float(fb[j] - fa[j])))
     missing = [h.output for h in outputs if h.output not in run_a.outputs
                or h.output not in run_b.outputs]
     if missing:
@@ -300,6 +304,11 @@ def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
             f"recomputed {worst[4]:.10g}); the difference is shown as 'other (model or sheet "
             f"version)'")
     return diff
+
+
+def _zero_noise(x: np.ndarray, noise: float) -> np.ndarray:
+    """Floating-point rounding shown as what it is: exactly zero."""
+    return np.where(np.abs(x) <= noise, 0.0, x)
 
 
 def _close(x: float, y: float) -> bool:
@@ -317,6 +326,12 @@ def _version_notes(diff: Diff, ra, rb) -> list[str]:
                          if diff.only_b else ""]))
                      + ". An assumption in one run only cannot be moved from A to B; its "
                        "effect, if any, shows as 'other (model or sheet version)'")
+    a, b = ra.assumptions, rb.assumptions
+    ranged = [k for k in a.items if k in b.items
+              and (a.items[k].low, a.items[k].high) != (b.items[k].low, b.items[k].high)]
+    if ranged:
+        notes.append(f"the low/high ranges differ between the runs for {', '.join(ranged)} "
+                     f"(they set the sensitivity grids' axes, not the headline outputs)")
     for name, r in (("A", ra), ("B", rb)):
         if not r.from_record:
             notes.append(f"run {name}'s manifest predates full assumption records; its values "
@@ -507,7 +522,7 @@ def render_xlsx(d: Diff) -> bytes:
     bold = book.add_format({"bold": True})
     head = book.add_format({"bold": True, "bottom": 1, "bg_color": "#DDEBF7"})
     num = book.add_format({"num_format": "#,##0.0000"})
-    ws = book.add_worksheet("Summary")
+    ws = _sheet(book, "Summary")
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 110)
     info = [("Run A", d.run_a.describe()), ("Folder A", str(d.run_a.folder)),
@@ -517,7 +532,7 @@ def render_xlsx(d: Diff) -> bytes:
     for i, (k, v) in enumerate(info, start=2):
         ws.write_string(i, 0, k, bold)
         ws.write_string(i, 1, v)
-    ws = book.add_worksheet("Assumptions")
+    ws = _sheet(book, "Assumptions")
     ws.set_column(0, 0, 34)
     ws.set_column(1, 5, 18)
     for c, t in enumerate(["Assumption", "Unit", "A", "B", "Set by in A", "Set by in B"]):
@@ -538,22 +553,36 @@ def render_xlsx(d: Diff) -> bytes:
     return buf.getvalue()
 
 
+def _sheet(book, name: str):
+    """A worksheet that prints as it reads: landscape, one page wide, header row repeated."""
+    ws = book.add_worksheet(name)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    return ws
+
+
 def _xlsx_attribution(book, d: Diff, head, num, cell) -> None:
     """One row per headline output; Shapley columns with a live SUM and a check column."""
-    ws = book.add_worksheet("Attribution")
+    ws = _sheet(book, "Attribution")
     k = len(d.players)
     cols = ["Output", "Unit", "A", "B", "Change"]
     labels = [player_label(d, p) for p in d.players]
     cols += [f"Shapley: {p}" for p in labels] + ["Other (model or sheet version)",
                                                  "Sum of contributions", "Check (0)"]
     cols += [f"Alone: {p}" for p in labels] + ["Interaction (missed by alone)"]
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 1, 14)
-    ws.set_column(2, len(cols), 18)
+    ws.set_column(0, 0, 32)
+    ws.set_column(1, 1, 13)
+    ws.set_column(2, len(cols), 15)
+    wrap = book.add_format({"bold": True, "bottom": 1, "bg_color": "#DDEBF7",
+                            "text_wrap": True, "valign": "top"})
+    ws.set_row(0, 48)
     for c, t in enumerate(cols):
-        ws.write_string(0, c, t, head)
+        ws.write_string(0, c, t, wrap)
     ws.freeze_panes(1, 1)
+    formats = {u: book.add_format({"num_format": f}) for u, f in UNIT_FORMATS.items()}
     for r, row in enumerate(d.rows, start=1):
+        num = formats.get(row.headline.unit, num)
         ws.write_string(r, 0, row.headline.output)
         ws.write_string(r, 1, row.headline.unit)
         ws.write_number(r, 2, row.a, num)

@@ -203,8 +203,7 @@ def _parse_inputs(ws, shown: str) -> WorkbookInputs:
         if filled:
             for p, c in series:
                 book.cells[f"{key}.{p}"] = _input_cell(grid, r, c, f"{key}.{p}", where)
-        if _val(grid, r, COL_VALUE) not in (None, "") or not filled:
-            book.cells[key] = _input_cell(grid, r, COL_VALUE, key, where)
+        book.cells[key] = _input_cell(grid, r, COL_VALUE, key, where)
     if not book.rows:
         raise EqrError("not an eqr workbook", file=f"{shown}:{INPUTS}",
                        expected="model blocks with a 'Key' / 'Value' header row and keys in "
@@ -391,12 +390,13 @@ def _validate(baseline: Assumptions, book: WorkbookInputs, force: bool) -> list[
         item = baseline.items.get(item_key)
         if item is None:
             continue
-        if item.is_series and key == item_key:
-            # a series row with an empty timeline (values typed into column D instead)
-            raise EqrError("a time series has a value for each period", key=key,
-                           file=_where(book, cell.coord),
-                           expected=f"values in the period columns ({', '.join(item.value)})",
-                           found=cell.value)
+        if item.is_series and key == item_key:  # column D of a series row: not an input
+            if not any(f"{key}.{p}" in book.cells for p in item.value):
+                raise EqrError("a time series has a value for each period", key=key,
+                               file=_where(book, cell.coord),
+                               expected=f"values in the period columns "
+                                        f"({', '.join(item.value)})", found=cell.value)
+            continue
         if not item.is_series and key != item_key:
             continue  # something typed in a period column of a scalar row: not an input cell
         try:

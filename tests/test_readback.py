@@ -240,6 +240,24 @@ def test_series_value_out_of_bounds_and_blank(base_run, tmp_path, capsys):
                       f"Inputs!{cell}: china.h200_units.CY2027", "missing value")
 
 
+def test_cells_outside_the_blue_ones_are_ignored(base_run, tmp_path):
+    """Typing into column D of a series row or a period column of a scalar row changes nothing
+    in Excel's model, nor here; a series row with no period values at all is an error."""
+    src = base_run / "model.xlsx"
+    units, asp = coord_of(src, "china.h200_units.CY2025"), coord_of(src, "china.asp_usd")
+    edited = write_edit(src, tmp_path / "e.xlsx", **{f"D{units[1:]}": 5, f"F{asp[1:]}": 7})
+    assert read_back(edited).edits == []
+    wb = openpyxl.load_workbook(src)
+    row = units[1:]
+    for col in "EFGH":
+        wb["Inputs"][f"{col}{row}"].value = None
+    wb.save(tmp_path / "f.xlsx")
+    from models.errors import EqrError
+    with pytest.raises(EqrError, match=f"Inputs!D{row}: china.h200_units: a time series has a "
+                                       "value for each period"):
+        read_back(tmp_path / "f.xlsx")
+
+
 def test_bounds_can_be_forced(base_run, tmp_path, capsys):
     src = base_run / "model.xlsx"
     edited = write_edit(src, tmp_path / "e.xlsx", **{coord_of(src, "china.asp_usd"): 500})

@@ -31,6 +31,18 @@ def test_same_inputs_same_hash_whatever_route(base):
     assert resolve(overrides=["china.h200_units.CY2028=500001"]).digest() != base.digest()
 
 
+def test_a_changed_range_changes_the_hash(base, sheets):
+    """The sensitivity grids' axes come from the ranges, so a range is an input too: same
+    values with another range must not share a hash (their outputs.json differ)."""
+    f = sheets / "china.yaml"
+    f.write_text(f.read_text().replace("    low: 27000", "    low: 20000"))
+    other = resolve(directory=sheets)
+    assert other.flat_values() == base.flat_values()
+    assert other.digest() != base.digest()
+    from models import engine
+    assert engine.run(other).outputs != engine.run(base).outputs
+
+
 def test_run_folder_name_carries_date_scenario_and_hash():
     a = resolve(["h20_terms"], ["china.tax_rate=0.2"])
     import datetime as dt
