@@ -42,7 +42,7 @@ dies), power kW per package and GW.
 """
 from __future__ import annotations
 
-from models.lineitems import IF, ModelBuilder, SumRows, Total, safe_div
+from models.lineitems import IF, MAX, MIN, ModelBuilder, SumRows, Total, safe_div
 
 TITLE = "Blackwell units"
 DESCRIPTION = ("'6 million Blackwell GPUs' against data-center revenue and US power: seed "
@@ -51,7 +51,9 @@ DESCRIPTION = ("'6 million Blackwell GPUs' against data-center revenue and US po
 USD_PER_BN = 1e9      # USD bn -> USD
 USD_PER_USD_M = 1e6   # USD m -> USD
 KW_PER_GW = 1e6       # kW -> GW
+PCT_POINTS = 100      # percentage points per unit fraction
 HALF = 2              # midpoint of a low/high range = (low + high) / 2
+GRID_STEPS = 7        # grid points per axis: ASP 22k..40k in 3k steps, share -20..+10 pp in 5 pp
 
 SEED = "seed_case."   # prefix of the seed case's rows: outputs blackwell.seed_case.<x>
 
@@ -66,6 +68,7 @@ def define(m: ModelBuilder) -> None:
     bridge = _bridge(m, inp, rev, asp, implied, claim, headline)
     _power(m, inp, claim, implied)
     _seed_case(m, inp)
+    _grids(m)
     _checks(m, rev, asp, implied, headline, bridge)
 
 
@@ -74,7 +77,7 @@ def _inputs(m: ModelBuilder) -> dict:
     """Every assumption of the sheet as a green link row, grouped as on the Inputs sheet."""
     m.section("Inputs by quarter (linked from the Inputs sheet)")
     names = ["dc_revenue_bn", "networking_revenue_bn", "blackwell_share_of_compute",
-             "non_dc_units", "shipped_not_recognised_units", "claim_window_share"]
+             "blackwell_share_shift", "non_dc_units", "shipped_not_recognised_units", "claim_window_share"]
     names += ["units_claimed", "claim_basis", "dies_per_package", "asp_case", "asp_route",
               "asp_package_low_usd", "asp_package_base_usd", "asp_package_high_usd",
               "gb200_rack_price_low_usd_m", "gb200_rack_price_high_usd_m",
@@ -85,7 +88,7 @@ def _inputs(m: ModelBuilder) -> dict:
               "cbre_adds_2025_gw"]
     refs = {}
     for i, name in enumerate(names):
-        if i == 6:
+        if i == 7:
             m.section("Inputs: the claim, ASP and power")
         refs[name] = m.input(name)
     return refs
@@ -96,8 +99,12 @@ def _revenue_by_quarter(m: ModelBuilder, i: dict) -> dict:
     m.section("Revenue by quarter (USD bn)")
     compute = m.row("compute_revenue_bn", "Data-center compute revenue", "USD bn",
                     i["dc_revenue_bn"] - i["networking_revenue_bn"])
+    share = m.row("blackwell_share_used", "Blackwell share of compute revenue used (share + "
+                  "shift, within 0-100%)", "fraction",
+                  MIN(1, MAX(0, i["blackwell_share_of_compute"]
+                             + i["blackwell_share_shift"] / PCT_POINTS)))
     blackwell = m.row("blackwell_revenue_bn", "Blackwell GPU revenue", "USD bn",
-                      compute * i["blackwell_share_of_compute"])
+                      compute * share)
     non_bw = m.row("non_blackwell_compute_revenue_bn", "Non-Blackwell compute revenue",
                    "USD bn", compute - blackwell)
     w = i["claim_window_share"]
@@ -230,6 +237,16 @@ def _bridge(m: ModelBuilder, i: dict, rev: dict, asp: dict, implied: dict, claim
     m.row("bridge_headline_units", "Headline revenue-implied units", "units",
           headline["units"])
     return {"steps": steps, "claimed": claimed}
+
+
+def _grids(m: ModelBuilder) -> None:
+    """Implied packages and the residual gap against the ASP and the Blackwell share."""
+    axes = {"rows": "blackwell.blackwell_share_shift", "cols": "blackwell.asp_package_base_usd",
+            "steps": GRID_STEPS}
+    m.grid("grid_implied_asp_share", "Revenue-implied packages (claim window): Blackwell share "
+           "shift x ASP per package (base case)", m.ref("implied_packages_total"), **axes)
+    m.grid("grid_gap_asp_share", "Residual gap (claimed DC packages - implied): Blackwell share "
+           "shift x ASP per package (base case)", m.ref("bridge_residual_gap"), **axes)
 
 
 def _checks(m: ModelBuilder, rev: dict, asp: dict, implied: dict, headline: dict,
