@@ -20,19 +20,23 @@ claim side (units)
   1. die vs package   = claimed x (1 - 1/k), k = dies per package on the die basis, else 1
   2. non-DC units     = Blackwell packages shipped outside the data center, in the window
   3. timing           = packages shipped in the window whose revenue falls outside it (net)
-  -> claimed data-center packages recognised in the window (C_dc)
-revenue side (from the corrected implied units I back up to the headline H)
-  4. ASP              = B/P - B/P_ref      (B Blackwell GPU revenue, P selected ASP,
-                                            P_ref reference ASP: the price is swapped last)
-  5. non-Blackwell    = -(non-Blackwell compute revenue) / P_ref
-  6. networking       = -(networking revenue) / P_ref
+  -> level: claimed data-center packages recognised in the window (C_dc)
 residual
-  7. residual gap     = C_dc - I           (claimed packages revenue does not pay for)
+  4. residual gap     = C_dc - I           (claimed packages revenue does not pay for)
+  -> level: revenue-implied packages I = B / P
+revenue side (from the corrected implied units back up to the headline H = D / P_ref)
+  5. ASP              = B/P - B/P_ref      (B Blackwell GPU revenue, P selected ASP,
+                                            P_ref reference ASP)  -> level B / P_ref
+  6. non-Blackwell    = -(non-Blackwell compute revenue) / P_ref  -> level compute / P_ref
+  7. networking       = -(networking revenue) / P_ref             -> level D / P_ref = H
 
 Positive steps explain part of the claim (move from the claim down toward the headline);
 negative steps widen it (revenue the headline counted as GPUs that are not Blackwell GPUs).
-Changing the order changes steps 4-6 (e.g. valuing networking at P instead of P_ref); the
-documented order swaps the price last, so steps 5-6 are in the headline's own price.
+Every level between the steps is itself a meaningful figure. The order matters for steps 5-7:
+with the price swapped first (as here, going from I back to H) the revenue deductions are
+valued at the reference price P_ref; swapping it last would value them at P and change both the
+ASP step and the deductions (their sum is the same). The claim-side steps do not interact
+(non-DC and timing units are entered as packages).
 
 Power: packages x US share x (rack kW / packages per rack) x PUE -> GW needed in the US, against
 capacity added in 2024-2025 from the founding article and from CBRE primary markets.
@@ -220,10 +224,11 @@ def _bridge(m: ModelBuilder, i: dict, rev: dict, asp: dict, implied: dict, claim
     steps = [
         m.row("bridge_die_vs_package", "Die vs package: second dies counted as GPUs", "units",
               i["units_claimed"] * (k - 1) / k),
-        m.row("bridge_non_dc_units", "Non-data-center units", "units",
-              claim["non_dc"]),
+        m.row("bridge_non_dc_units", "Non-data-center units", "units", claim["non_dc"]),
         m.row("bridge_timing", "Timing: shipped in the window, recognised outside", "units",
               claim["timing"]),
+        m.row("bridge_residual_gap", "Residual gap: claimed packages revenue does not pay for",
+              "units", claim["dc"] - implied["total"]),
         m.row("bridge_asp", "ASP: selected price instead of the reference price", "units",
               safe_div(rev["bw_total"] * USD_PER_BN, asp["selected"])
               - safe_div(rev["bw_total"] * USD_PER_BN, p_ref)),
@@ -231,11 +236,11 @@ def _bridge(m: ModelBuilder, i: dict, rev: dict, asp: dict, implied: dict, claim
               -safe_div(rev["nbw_total"] * USD_PER_BN, p_ref)),
         m.row("bridge_networking", "Networking revenue counted as GPUs", "units",
               -safe_div(rev["net_total"] * USD_PER_BN, p_ref)),
-        m.row("bridge_residual_gap", "Residual gap: claimed packages revenue does not pay for",
-              "units", claim["dc"] - implied["total"]),
     ]
     m.row("bridge_headline_units", "Headline revenue-implied units", "units",
           headline["units"])
+    m.row("residual_gap_share_of_claim", "Residual gap as a share of claimed data-center "
+          "packages", "fraction", safe_div(steps[3], claim["dc"]))
     return {"steps": steps, "claimed": claimed}
 
 

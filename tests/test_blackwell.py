@@ -261,3 +261,38 @@ def test_bad_input_is_a_clear_error(capsys, tmp_path, override, fragments):
     for f in fragments:
         assert f in err, err
     assert not reports.exists() or list(reports.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- memo and chart
+def test_memo_section_types_no_figures():
+    """Every number in the section comes from outputs: no digit outside {{ }} / {% %} (HTML tag
+    names such as h2 aside)."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent / "templates" / "sections"
+    for name in ("blackwell.md.j2", "blackwell.html.j2"):
+        text = (root / name).read_text()
+        text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "", text, flags=re.S)
+        text = re.sub(r"</?h\d", "", text)
+        assert re.findall(r".{0,20}\d.{0,20}", text) == [], name
+
+
+def test_memo_shows_seed_and_corrected_case_and_the_chart(run_dir):
+    md = (run_dir / "memo.md").read_text()
+    html = (run_dir / "memo.html").read_text()
+    assert "8.45–11.00 GW (PUE 1.30)" in md  # the article's power, reproduced
+    assert "767k–1.77M" in md  # the article's gap at its own inputs
+    assert "a residual gap of **95k**" in md
+    assert "charts/blackwell_bridge.png" in md and "charts/blackwell_bridge.svg" in html
+    assert (run_dir / "charts" / "blackwell_bridge.png").stat().st_size > 10_000
+
+
+def test_waterfall_bars_stand_on_the_bridge_levels(o):
+    """Each total bar equals the running level the steps before it reach."""
+    from models.plots.blackwell import waterfall_bars
+    bars = waterfall_bars(o)
+    totals = [(label, height) for label, colour, _, height, _ in bars if colour == "total"]
+    assert [h for _, h in totals] == pytest.approx([6e6, 3e6, 2_904_912, 166.991e9 / 35_000])
+    broken = dict(o, **{"blackwell.bridge_networking": o["blackwell.bridge_networking"] + 1e3})
+    with pytest.raises(ValueError, match="does not reach bridge_headline_units"):
+        waterfall_bars(broken)
