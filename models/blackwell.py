@@ -79,22 +79,25 @@ def define(m: ModelBuilder) -> None:
 # --------------------------------------------------------------------------- inputs
 def _inputs(m: ModelBuilder) -> dict:
     """Every assumption of the sheet as a green link row, grouped as on the Inputs sheet."""
-    m.section("Inputs by quarter (linked from the Inputs sheet)")
-    names = ["dc_revenue_bn", "networking_revenue_bn", "blackwell_share_of_compute",
-             "blackwell_share_shift", "non_dc_units", "shipped_not_recognised_units", "claim_window_share"]
-    names += ["units_claimed", "claim_basis", "dies_per_package", "asp_case", "asp_route",
-              "asp_package_low_usd", "asp_package_base_usd", "asp_package_high_usd",
-              "gb200_rack_price_low_usd_m", "gb200_rack_price_high_usd_m",
-              "gb300_rack_price_low_usd_m", "gb300_rack_price_high_usd_m",
-              "gb300_share_of_racks", "gpus_per_rack", "asp_reference_usd",
-              "rack_power_low_kw", "rack_power_high_kw", "pue", "us_share_low", "us_share_high",
-              "us_capacity_added_2024_gw", "us_capacity_added_2025_gw", "cbre_adds_2024_gw",
-              "cbre_adds_2025_gw"]
+    groups = {
+        "Inputs by quarter (linked from the Inputs sheet)": [
+            "dc_revenue_bn", "networking_revenue_bn", "blackwell_share_of_compute",
+            "blackwell_share_shift", "non_dc_units", "shipped_not_recognised_units",
+            "claim_window_share"],
+        "Inputs: the claim, ASP and power": [
+            "units_claimed", "claim_basis", "dies_per_package", "asp_case", "asp_route",
+            "asp_package_low_usd", "asp_package_base_usd", "asp_package_high_usd",
+            "gb200_rack_price_low_usd_m", "gb200_rack_price_high_usd_m",
+            "gb300_rack_price_low_usd_m", "gb300_rack_price_high_usd_m",
+            "gb300_share_of_racks", "gpus_per_rack", "asp_reference_usd",
+            "rack_power_low_kw", "rack_power_high_kw", "pue", "us_share_low", "us_share_high",
+            "us_capacity_added_2024_gw", "us_capacity_added_2025_gw", "cbre_adds_2024_gw",
+            "cbre_adds_2025_gw"],
+    }
     refs = {}
-    for i, name in enumerate(names):
-        if i == 7:
-            m.section("Inputs: the claim, ASP and power")
-        refs[name] = m.input(name)
+    for title, names in groups.items():
+        m.section(title)
+        refs.update({name: m.input(name) for name in names})
     return refs
 
 
@@ -123,7 +126,7 @@ def _revenue_by_quarter(m: ModelBuilder, i: dict) -> dict:
                  blackwell * w)
     m.section("Claim-window totals (USD bn)")
     return {
-        "blackwell": blackwell,
+        "blackwell": blackwell, "dc": i["dc_revenue_bn"], "networking": i["networking_revenue_bn"],
         "dc_total": m.row("dc_revenue_total_bn", "Data-center revenue, claim window", "USD bn",
                           Total(dc_w.row)),
         "net_total": m.row("networking_revenue_total_bn", "Networking revenue, claim window",
@@ -186,6 +189,7 @@ def _implied_units(m: ModelBuilder, i: dict, rev: dict, asp: dict, claim: dict) 
 
 
 def _claim_side(m: ModelBuilder, i: dict) -> dict:
+    """Claimed packages = claimed / k; claimed DC packages = that - non-DC - timing (window)."""
     m.section("The claim, read as packages")
     k = m.row("claimed_units_per_package", "Claimed GPUs per package (dies basis: dies per "
               "package; packages basis: 1)", "units per package",
@@ -207,6 +211,7 @@ def _claim_side(m: ModelBuilder, i: dict) -> dict:
 
 
 def _headline(m: ModelBuilder, i: dict, rev: dict) -> dict:
+    """Headline implied units = all data-center revenue in the window / reference ASP."""
     m.section("Headline arithmetic (data-center revenue / reference ASP)")
     h = m.row("headline_implied_units", "Revenue-implied units, headline arithmetic",
               "units", safe_div(rev["dc_total"] * USD_PER_BN, i["asp_reference_usd"]))
@@ -261,6 +266,9 @@ def _checks(m: ModelBuilder, rev: dict, asp: dict, implied: dict, headline: dict
     m.check("check_bridge_closes", "Bridge steps sum to claimed - headline implied units",
             SumRows([s.row for s in bridge["steps"]])
             - (bridge["claimed"] - headline["units"]), tolerance=1e-6)
+    m.check("check_networking_within_dc_revenue",
+            "Networking revenue does not exceed data-center revenue (excess, USD bn)",
+            MAX(0, rev["networking"] - rev["dc"]))
     m.check("check_implied_times_asp_is_revenue",
             "Implied packages x ASP = Blackwell GPU revenue in the window (USD bn)",
             implied["total"] * asp["selected"] / USD_PER_BN - rev["bw_total"],
@@ -268,6 +276,8 @@ def _checks(m: ModelBuilder, rev: dict, asp: dict, implied: dict, headline: dict
 
 
 def _power(m: ModelBuilder, i: dict, claim: dict, implied: dict) -> None:
+    """GW needed = packages x US share x rack kW / packages per rack x PUE / 1e6; gap = needed
+    - capacity added (article, CBRE), each at the low and the high end."""
     m.section("Power cross-check (US)")
     per_rack = i["gpus_per_rack"]
     kw_low = m.row("kw_per_package_low", "Facility kW per package - low (rack kW / packages "
