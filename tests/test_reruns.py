@@ -79,7 +79,7 @@ def test_manifest_records_everything_a_rerun_needs(tmp_path):
     assert m["assumption_sheets"]["china"]["periods"] == ["CY2025", "CY2026", "CY2027",
                                                           "CY2028"]
     assert set(m["code_sha256"]) >= {"models/china.py", "models/lineitems.py"}
-    assert {f["path"] for f in m["assumption_files"]} == {"assumptions/china.yaml"}
+    assert "assumptions/china.yaml" in {f["path"] for f in m["assumption_files"]}
 
 
 # --------------------------------------------------------------------------- rerun
