@@ -70,6 +70,11 @@ def outputs_for(specs: dict[str, ModelSpec], names: list[str]) -> list[Headline]
             raise EqrError("unknown output", key=name,
                            expected=f"model.row[.PERIOD] with a model in {list(specs)}")
         row_name, _, period = rest.partition(".")
+        rows = [r.name for r in spec.rows]
+        if row_name not in rows:
+            from models.errors import did_you_mean
+            raise EqrError("unknown output", key=name, expected=f"a row of model {model}",
+                           hint=did_you_mean(row_name, rows))
         found = rows_to_outputs(spec, (row_name,))
         if period:
             found = [h for h in found if h.period == period]

@@ -337,7 +337,17 @@ def _check_structure(book: WorkbookInputs, baseline: Assumptions) -> list[str]:
     unknown = [k for k in book.rows if k not in baseline.items]
     if unknown:
         key = unknown[0]
-        cells = ", ".join(f"{book.key_cells[k]} {k}" for k in unknown)
+        cells = _listing([f"{book.key_cells[k]} {k}" for k in unknown])
+        model = key.split(".", 1)[0]
+        if model not in baseline.sheets:
+            rows = [k for k in unknown if k.startswith(model + ".")]
+            raise EqrError(f"the assumption sheets have no model {model!r}, which the workbook "
+                           f"has ({len(rows)} input rows)", key=key,
+                           file=_where(book, book.key_cells[key]),
+                           expected=f"a sheet for each model on the workbook; the sheets have "
+                                    f"{sorted(baseline.sheets)}",
+                           hint="use the assumption sheets the workbook was built with "
+                                "(--assumptions DIR)")
         if key in book.defined:
             raise EqrError("the assumption sheets no longer have this assumption (removed or "
                            "renamed since the workbook was written)", key=key,
@@ -354,7 +364,7 @@ def _check_structure(book: WorkbookInputs, baseline: Assumptions) -> list[str]:
         raise EqrError(f"input row missing from the {INPUTS} sheet (deleted, or its key in "
                        "column C changed)", key=deleted[0], file=f"{book.shown}:{INPUTS}",
                        expected="every input row the workbook was written with",
-                       found=f"no row for {', '.join(deleted)}",
+                       found=f"no row for {_listing(deleted)}",
                        hint="undo the deletion, or rebuild the workbook")
     for model, periods in book.periods.items():
         if model in baseline.sheets and periods != baseline.periods(model):
@@ -374,11 +384,17 @@ def _check_structure(book: WorkbookInputs, baseline: Assumptions) -> list[str]:
     for model, keys in by_model.items():
         if model in book.periods:
             notes.append(f"not on the workbook (added to the sheets since it was written?); "
-                         f"value from the sheets: {', '.join(keys)}")
+                         f"value from the sheets: {_listing(keys, 10)}")
         else:
             notes.append(f"model {model} is not on the workbook; its {len(keys)} "
                          f"assumptions keep the sheets' values")
     return notes
+
+
+def _listing(items: list[str], limit: int = 5) -> str:
+    """``a, b, c`` or ``a, b, c, d, e and 7 more``."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _validate(baseline: Assumptions, book: WorkbookInputs, force: bool) -> list[Edit]:

@@ -93,7 +93,7 @@ def find_run(ref: str | Path, reports_dir: Path | None = None) -> Path:
         candidates.insert(0, ref_path.parent)
     for c in candidates:
         if c.is_dir():
-            return c
+            return c.resolve() if c.is_symlink() else c  # latest → the run it points at
     if str(ref) == "latest" and (reports / "LATEST").is_file():
         name = (reports / "LATEST").read_text(encoding="utf-8").strip()
         if (reports / name).is_dir():

@@ -36,6 +36,8 @@ def test_extra_outputs_by_row_or_by_period(base):
     assert len(outputs_for(specs, ["china.levy"])) == 4
     with pytest.raises(EqrError, match="unknown period"):
         outputs_for(specs, ["china.levy.CY2099"])
+    with pytest.raises(EqrError, match="did you mean 'levy'"):
+        outputs_for(specs, ["china.lev"])
 
 
 def test_write_new_never_overwrites_and_leaves_no_temporary_file(tmp_path):

@@ -394,6 +394,19 @@ def test_sheet_changed_since_the_workbook_was_written(base_run, tmp_path, sheets
                       "assumption", "removed or renamed since the workbook was written")
 
 
+def test_sheets_without_a_model_the_workbook_has(base_run, tmp_path, sheets, capsys):
+    for other in sheets.glob("*.yaml"):
+        if other.name != "china.yaml":
+            other.unlink()
+    if len(MODEL_MODULES) == 1:
+        pytest.skip("needs a second model on the workbook")
+    model = MODEL_MODULES[1]
+    code, err, _ = run_cli(capsys, tmp_path, "--from-workbook", str(base_run / "model.xlsx"),
+                           "--assumptions", str(sheets))
+    assert code == 2 and f"the assumption sheets have no model '{model}'" in err
+    assert len(err) < 600  # a summary, not every row
+
+
 def test_timeline_changed_since_the_workbook_was_written(base_run, tmp_path, sheets, capsys):
     f = sheets / "china.yaml"
     text = f.read_text().replace("periods: [CY2025, CY2026, CY2027, CY2028]",
