@@ -1,6 +1,8 @@
 """Nvidia H200 sales to China under the December 2025 export decision.
 
 The US lets Nvidia sell H200 to approved Chinese customers and takes 25% of that revenue.
+The units come from the china_market model (demand, domestic supply, China's response, the US
+licence cap) or, with ``china.units_source: typed``, from the typed ``china.h200_units``.
 The levy can be booked as cost of goods sold (BofA's reading) or as a reduction of revenue
 (contra-revenue). Reported revenue and gross margin differ between the two; gross profit,
 operating income and EPS do not. Both treatments are shown side by side with checks.
@@ -21,8 +23,13 @@ PCT_POINTS = 100
 
 
 def define(m: ModelBuilder) -> None:
-    m.section("Inputs (linked from the Inputs sheet)")
-    units = m.input("h200_units")
+    m.section("Inputs (linked from the Inputs sheet and the china_market sheet)")
+    source = m.input("units_source")
+    market_units = m.link("china_market.h200_units", name="h200_units_market",
+                          label="H200 units shipped to China (china_market path)")
+    typed_units = m.input("h200_units", row_name="h200_units_typed")
+    units = m.row("h200_units", "H200 units shipped to China (selected path)", "units",
+                  IF(source.eq("market"), market_units, typed_units))
     asp = m.input("asp_usd")
     levy_rate = m.input("levy_rate")
     treatment = m.input("levy_treatment")
