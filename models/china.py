@@ -79,6 +79,21 @@ def define(m: ModelBuilder) -> None:
     m.row("gross_margin_difference_pp", "Gross margin difference (contra − COGS)", "pp",
           (gm_contra - gm_cogs) * PCT_POINTS)
 
+    headline = m.assumptions.value("china.headline_period")
+    m.grid("grid_margin_levy", "China gross margin: levy rate × treatment", m.ref("gross_margin"),
+           rows="china.levy_rate", cols="china.levy_treatment", period=headline)
+    # Units × ASP on the typed path. On the market path (default) the units are an output of
+    # china_market, so the grid varies what scales them: the share of China's H200 demand the US
+    # licenses. (A driver further up, e.g. the purchase China allows, inlines the cumulative cap
+    # recurrence into every cell and exceeds Excel's formula length.)
+    if m.assumptions.value("china.units_source") == "typed":
+        label, rows = "China EPS contribution: H200 units × ASP", f"china.h200_units.{headline}"
+    else:
+        label = "China EPS contribution: US licence approval rate × ASP (market units)"
+        rows = f"china_market.licence_approval_rate.{headline}"
+    m.grid("grid_eps_units_asp", label, m.ref("eps_contribution"), rows=rows,
+           cols="china.asp_usd", period=headline)
+
     m.section("Checks")
     m.check("check_gross_profit_identical",
             "Gross profit identical under both treatments", gp_cogs - gp_contra)
