@@ -159,7 +159,7 @@ class _Batch:
             return np.array([list(value.values())], dtype=float)
         if isinstance(value, str):
             return np.array([[value]], dtype=object)
-        return np.array([[float(value)]])
+        return np.array([[np.nan if value is None else float(value)]])  # None: unknown figure
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         parts = [self._evaluate(masks[i:i + CHUNK_ROWS])
@@ -278,16 +278,16 @@ def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
                        f"2^k mixes are enumerated; the estimates still add up to the change")
     gaps = []
     for j, h in enumerate(outputs):
-        rec_a = run_a.outputs.get(h.output)
-        rec_b = run_b.outputs.get(h.output)
-        va = float(fa[j]) if rec_a is None else float(rec_a)
-        vb = float(fb[j]) if rec_b is None else float(rec_b)
+        va = _recorded(run_a.outputs, h.output, fa[j])
+        vb = _recorded(run_b.outputs, h.output, fb[j])
         other = (vb - float(fb[j])) - (va - float(fa[j]))
         if not _close(va, float(fa[j])) or not _close(vb, float(fb[j])):
             gaps.append((h.output, va, float(fa[j]), vb, float(fb[j])))
         else:
             other = 0.0
         noise = ROUNDING * max(1.0, abs(va), abs(vb))  # e.g. −1e−13 for a player with no effect
+        if math.isnan(va) or math.isnan(vb):
+            other = 0.0
         diff.rows.append(Row(h, va, vb, _zero_noise(alone[:, j], noise),
                              _zero_noise(phi[:, j], noise), other, float(fb[j] - fa[j])))
     missing = [h.output for h in outputs if h.output not in run_a.outputs
@@ -306,12 +306,23 @@ def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
     return diff
 
 
+def _recorded(outputs: dict[str, Any], name: str, recomputed: float) -> float:
+    """A run's recorded output: null (rests on an unknown figure) is NaN; an output the run did
+    not record is taken as the current models compute it."""
+    if name not in outputs:
+        return float(recomputed)
+    value = outputs[name]
+    return math.nan if value is None else float(value)
+
+
 def _zero_noise(x: np.ndarray, noise: float) -> np.ndarray:
     """Floating-point rounding shown as what it is: exactly zero."""
     return np.where(np.abs(x) <= noise, 0.0, x)
 
 
 def _close(x: float, y: float) -> bool:
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
     return x == y or math.isclose(x, y, rel_tol=TOL, abs_tol=TOL)
 
 
@@ -373,12 +384,21 @@ def fmt_change(v: float, unit: str) -> str:
 
 def fmt_input(v: Any, unit: str) -> str:
     from models.memo import format_by_unit
+    if v is None:
+        return "unknown"
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return format_by_unit(float(v), unit)
     return str(v)
 
 
+def _is_gap(r: Row) -> bool:
+    """A or B rests on an unknown figure (n/a): nothing to attribute."""
+    return math.isnan(r.a) or math.isnan(r.b)
+
+
 def _is_zero_row(r: Row) -> bool:
+    if _is_gap(r):
+        return False
     scale = max(1.0, abs(r.a), abs(r.b))
     return (abs(r.change) <= TOL * scale and not np.any(np.abs(r.shapley) > TOL * scale)
             and abs(r.other) <= TOL * scale)
@@ -429,7 +449,7 @@ def render_text(d: Diff) -> str:
               fmt_level(r.b, r.headline.unit), fmt_change(r.change, r.headline.unit)]
              for r in d.rows]
     lines.append(_table(rows, right={2, 3, 4}))
-    moved = [r for r in d.rows if not _is_zero_row(r)]
+    moved = [r for r in d.rows if not _is_zero_row(r) and not _is_gap(r)]
     if d.players and moved:
         lines += ["", "Why each headline output changed",
                   "  alone = that assumption moved from A to B with the others left at A "
@@ -455,6 +475,10 @@ def render_text(d: Diff) -> str:
     same = [r.headline.output for r in d.rows if _is_zero_row(r)]
     if same:
         lines += ["", "Unchanged: " + ", ".join(same)]
+    gaps = [r.headline.output for r in d.rows if _is_gap(r)]
+    if gaps:
+        lines += ["", "Not attributed (n/a in A or B: rests on an unknown figure): "
+                  + ", ".join(gaps)]
     return "\n".join(lines) + "\n"
 
 
@@ -490,7 +514,11 @@ def render_markdown(d: Diff) -> str:
         out += [f"| `{r.headline.output}` | {r.headline.unit} | "
                 f"{fmt_level(r.a, r.headline.unit)} | {fmt_level(r.b, r.headline.unit)} | "
                 f"{fmt_change(r.change, r.headline.unit)} |" for r in d.rows]
-    moved = [r for r in d.rows if not _is_zero_row(r)]
+    moved = [r for r in d.rows if not _is_zero_row(r) and not _is_gap(r)]
+    gaps = [f"`{r.headline.output}`" for r in d.rows if _is_gap(r)]
+    if gaps:
+        out += ["", "Not attributed (n/a in A or B: rests on an unknown figure): "
+                + ", ".join(gaps)]
     if d.players and moved:
         out += ["", "## Attribution", "",
                 "*alone*: the assumption moved from A to B with the others at A (one at a "
@@ -581,26 +609,35 @@ def _xlsx_attribution(book, d: Diff, head, num, cell) -> None:
         ws.write_string(0, c, t, wrap)
     ws.freeze_panes(1, 1)
     formats = {u: book.add_format({"num_format": f}) for u, f in UNIT_FORMATS.items()}
+    def number(r, c, v, fmt):
+        if math.isnan(v):  # rests on an unknown figure
+            ws.write_formula(r, c, "=NA()", fmt, "#N/A")
+        else:
+            ws.write_number(r, c, v, fmt)
+
+    def formula(r, c, text, fmt, v):
+        ws.write_formula(r, c, text, fmt, "#N/A" if math.isnan(v) else v)
+
     for r, row in enumerate(d.rows, start=1):
         num = formats.get(row.headline.unit, num)
         ws.write_string(r, 0, row.headline.output)
         ws.write_string(r, 1, row.headline.unit)
-        ws.write_number(r, 2, row.a, num)
-        ws.write_number(r, 3, row.b, num)
-        ws.write_formula(r, 4, f"={cell(r, 3)}-{cell(r, 2)}", num, row.change)
+        number(r, 2, row.a, num)
+        number(r, 3, row.b, num)
+        formula(r, 4, f"={cell(r, 3)}-{cell(r, 2)}", num, row.change)
         for i in range(k):
-            ws.write_number(r, 5 + i, float(row.shapley[i]), num)
+            number(r, 5 + i, float(row.shapley[i]), num)
         ws.write_number(r, 5 + k, row.other, num)
         total = float(math.fsum(row.shapley)) + row.other
-        ws.write_formula(r, 6 + k, f"=SUM({cell(r, 5)}:{cell(r, 5 + k)})", num, total)
-        ws.write_formula(r, 7 + k, f"=ROUND({cell(r, 4)}-{cell(r, 6 + k)},6)", num,
-                         round(row.change - total, 6))
+        formula(r, 6 + k, f"=SUM({cell(r, 5)}:{cell(r, 5 + k)})", num, total)
+        formula(r, 7 + k, f"=ROUND({cell(r, 4)}-{cell(r, 6 + k)},6)", num,
+                round(row.change - total, 6))
         for i in range(k):
-            ws.write_number(r, 8 + k + i, float(row.alone[i]), num)
+            number(r, 8 + k + i, float(row.alone[i]), num)
         first, last = cell(r, 8 + k), cell(r, 7 + 2 * k)
         alone_sum = f"SUM({first}:{last})" if k else "0"
-        ws.write_formula(r, 8 + 2 * k, f"={cell(r, 4)}-{cell(r, 5 + k)}-{alone_sum}", num,
-                         row.change - row.other - float(np.sum(row.alone)))
+        formula(r, 8 + 2 * k, f"={cell(r, 4)}-{cell(r, 5 + k)}-{alone_sum}", num,
+                row.change - row.other - float(np.sum(row.alone)))
 
 
 # =========================================================================== command

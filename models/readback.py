@@ -20,6 +20,9 @@ Decisions (README, "Editing the workbook in Excel"):
   openpyxl) is an error: open and save it in Excel, or type the number.
 * Text where a number is needed (``'40000`` or a cell formatted as text) is an error, as the text
   ``"40000"`` is in a YAML sheet; Excel's error values (``#DIV/0!``) are errors.
+* An unknown figure (``unknown: true`` in its sheet) is written ``=NA()``; a cell still showing
+  ``#N/A`` is not an edit, a number typed over it is. ``#N/A`` in a known figure's cell is an
+  error (unknowns are declared in the sheets).
 * A number that equals the baseline to 15 significant digits (all Excel keeps of a typed
   number) is not an edit: the baseline's exact value is kept.
 * Rows the workbook has that the assumption sheets do not (renamed in the sheets since, or a key
@@ -45,6 +48,7 @@ from models.errors import EqrError, did_you_mean
 from models.newfile import write_new
 from models.workbook import CHECKS, COL_FIRST_PERIOD, COL_KEY, COL_VALUE, COVER, INPUTS
 
+GAP = "#N/A"  # what an unknown figure's input cell shows (=NA()): still unknown, not an edit
 WORKBOOK_TITLE = "eqr model"  # the document title models.workbook gives every workbook
 REL_SAME = 1e-15  # a read value within this relative distance of the baseline is not an edit
 
@@ -152,6 +156,9 @@ def _fill_formula_values(book: WorkbookInputs, path: Path, shown: str) -> None:
                            "Excel or LibreOffice (which store its result)", found=cell.formula,
                            hint="open the workbook in Excel or LibreOffice and save it, or "
                                 "type the value")
+        if stored.data_type == "e" and stored.value == GAP:
+            cell.value = GAP
+            continue
         _no_error_value(stored, cell.key, where)
         cell.value = stored.value
 
@@ -230,8 +237,12 @@ def _input_cell(grid, r: int, c: int, key: str, where: str) -> InputCell:
     coord = f"{_letter(c)}{r + 1}"
     cell = _cell(grid, r, c)
     if cell is not None and cell.data_type == "f":
-        text = getattr(cell.value, "text", cell.value)  # an array formula carries its text
-        return InputCell(key, coord, None, formula=str(text), row=r + 1, col=c)
+        text = str(getattr(cell.value, "text", cell.value))  # an array formula carries text
+        if text.replace(" ", "").upper() == "=NA()":  # how eqr writes an unknown figure
+            return InputCell(key, coord, GAP, row=r + 1, col=c)
+        return InputCell(key, coord, None, formula=text, row=r + 1, col=c)
+    if cell is not None and cell.data_type == "e" and cell.value == GAP:
+        return InputCell(key, coord, GAP, row=r + 1, col=c)
     if cell is not None:
         _no_error_value(cell, key, where + coord)
     return InputCell(key, coord, None if cell is None else cell.value, row=r + 1, col=c)
@@ -309,6 +320,8 @@ class Readback:
 
 def override_text(value: Any) -> str:
     """A value as ``--set`` text that reads back as exactly the same value."""
+    if value is None:
+        return "unknown"  # an unknown figure (only ever an old value)
     if isinstance(value, str):
         return value
     f = float(value)
@@ -323,7 +336,7 @@ def override_text(value: Any) -> str:
 
 def same_value(a: Any, b: Any) -> bool:
     """Equal, or numbers equal to 15 significant digits (all Excel keeps of a typed number)."""
-    if isinstance(a, str) or isinstance(b, str):
+    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
         return a == b
     return a == b or math.isclose(a, b, rel_tol=REL_SAME, abs_tol=0.0)
 
@@ -415,6 +428,13 @@ def _validate(baseline: Assumptions, book: WorkbookInputs, force: bool) -> list[
             continue
         if not item.is_series and key != item_key:
             continue  # something typed in a period column of a scalar row: not an input cell
+        if cell.value == GAP:
+            if item.unknown:
+                continue  # still unknown
+            raise EqrError(f"the cell shows {GAP} (not available)", key=key,
+                           file=_where(book, cell.coord), expected=f"a value in {item.unit}",
+                           found=GAP, hint="a figure no source gives is marked 'unknown: true' "
+                                           "in its assumption sheet, not in the workbook")
         try:
             checked = set_value(baseline, key, cell.value, set_by="workbook",
                                 file=_where(book, cell.coord), force=force)

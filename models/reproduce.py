@@ -24,7 +24,7 @@ from models.errors import EqrError
 ENGINE_MODULES = ("lineitems", "engine", "fin")
 
 _ITEM_FIELDS = ("label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
-                "choices", "file", "line", "set_by")
+                "choices", "file", "line", "set_by", "unknown")
 
 
 # --------------------------------------------------------------------------- writing
@@ -158,6 +158,7 @@ def _from_record(manifest: dict[str, Any]) -> Assumptions:
         fields["bounds"] = tuple(fields.get("bounds") or (None, None))
         fields["choices"] = tuple(fields.get("choices") or ())
         fields["note"] = fields.get("note") or ""
+        fields["unknown"] = bool(fields.get("unknown"))
         items[key] = Assumption(key=key, **fields)
     return Assumptions(sheets=sheets, items=items,
                        scenarios=list(manifest.get("scenarios") or []),
