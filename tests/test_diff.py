@@ -169,6 +169,20 @@ def test_sampled_attribution_beyond_the_limit_adds_up(base):
     assert "ESTIMATED" in render_text(d) and "ESTIMATED" in render_markdown(d)
 
 
+def test_filling_an_unknown_figure(base):
+    gaps = [k for k, it in base.items.items() if it.unknown]
+    if not gaps:
+        pytest.skip("no unknown figure in the sheets")
+    b = set_value(base, gaps[0], 750, set_by="--set")
+    d = compute(run_in_memory(base), run_in_memory(b))
+    assert d.players == [gaps[0]]
+    assert [(c.a, c.b) for c in d.changes] == [(None, 750)]
+    line = next(l for l in render_text(d).splitlines() if gaps[0] in l)
+    assert "unknown" in line and "750" in line
+    for r in d.rows:  # the china headlines do not rest on it
+        assert math.fsum(r.shapley) == pytest.approx(r.change)
+
+
 # --------------------------------------------------------------------------- versions
 def test_recorded_outputs_that_the_models_no_longer_give_show_as_other(base):
     """If a run's outputs.json differs from what the current models compute (the code changed
