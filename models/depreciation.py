@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -158,11 +159,11 @@ def alternatives(a) -> list[Alternative]:
     critic = _value(a, "critic_life")
     factor = _value(a, "db_factor")
     out += [Alternative("sl_critic", "sl", "critic_life",
-                        f"critics' life, straight line, {_years(critic)}"),
+                        f"critics' {_years(critic)}, straight line"),
             Alternative("db_critic", "db", "critic_life",
-                        f"critics' life, declining balance ({factor:g}x), {_years(critic)}"),
+                        f"critics' {_years(critic)}, declining balance {factor:g}x"),
             Alternative("syd_critic", "syd", "critic_life",
-                        f"critics' life, sum-of-years' digits, {_years(critic)}")]
+                        f"critics' {_years(critic)}, sum-of-years' digits")]
     return out
 
 
@@ -188,7 +189,8 @@ _PROBLEMS = {
 }
 
 
-def _fin_check(a, call, keys: dict[str, str], shown: dict[str, str] | None = None) -> None:
+def _fin_check(a, call, keys: dict[str, str], shown: dict[str, str] | None = None,
+               hint: str | None = None) -> None:
     """Run a :mod:`models.fin` check; turn its FinInputError into an EqrError on the key."""
     try:
         call()
@@ -202,7 +204,7 @@ def _fin_check(a, call, keys: dict[str, str], shown: dict[str, str] | None = Non
         if err.argument == "life" and "syd" in err.expected:
             problem = "sum-of-years' digits needs a whole number of years"
         raise EqrError(problem, key=shown_key, expected=err.expected, found=err.found,
-                       hint=err.hint, **_where(a, base)) from None
+                       hint=err.hint or hint, **_where(a, base)) from None
 
 
 def _require(a, name: str, why: str) -> None:
@@ -264,7 +266,9 @@ def validate(a) -> None:
                 _fin_check(a, lambda: fin.schedule(1.0, salvage, life, method, "full_year",
                                                    policy_factor, 1),
                            {**base_keys, "life": key(name), "method": key(f"{co}_method")},
-                           shown={"life": f"{key(name)}.{period}"})
+                           shown={"life": f"{key(name)}.{period}"},
+                           hint=f"{key(f'{co}_method')} is {method!r}"
+                           if method == "syd" else None)
     for name, _ in calibrations(a):
         for field in CALIB_FIELDS:
             _require(a, f"{name}_{field}", f"each calibration point has {name}_{field}")
@@ -343,13 +347,26 @@ def define(m: ModelBuilder) -> None:
         closed = (SLN(1, salvage, life) * horizon if alt.method == "sl"
                   else VDB(1, salvage, life, 0, horizon, k))
         m.check(f"check_unit_{alt.key}_adds_up",
-                f"{first} vintage, {alt.label}: yearly shares add up to the cumulative share",
+                f"Yearly shares sum to the closed form ({alt.label})",
                 _total(unit[alt.key][first]) - closed, tolerance=1e-9)
 
 
 def _total(ref: RowRef):
     from models.lineitems import Total
     return Total(ref.row)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Part of a company's servers with its own life path (Amazon's 2025 subset)."""
+
+    tag: str          # "" or "subset_": output-name prefix
+    text: str         # "" or "subset": label qualifier
+    weight: Any       # share of each vintage in the pool (None = all of it)
+    life: RowRef      # life in effect each year
+
+    def qualified(self, label: str) -> str:
+        return f"{label} ({self.text})" if self.text else label
 
 
 def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> dict:
@@ -371,44 +388,40 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> di
     method = m.input(f"{co}_method")
     sl = m.row(f"{co}_policy_is_sl", f"{name} policy is straight line (1) or not (0)", "flag",
                IF(method.eq("sl"), 1, 0))
-    db_k = m.row(f"{co}_policy_db_factor",
-                 f"{name} policy declining-balance factor (0 if not declining balance)", "x",
-                 IF(method.eq("ddb"), DDB_FACTOR, IF(method.eq("db"), k, 0)))
+    db_k = m.row(f"{co}_policy_db_factor", f"{name} policy declining-balance factor (0 = none)",
+                 "x", IF(method.eq("ddb"), DDB_FACTOR, IF(method.eq("db"), k, 0)))
     syd = m.row(f"{co}_policy_is_syd", f"{name} policy is sum-of-years' digits (1) or not (0)",
                 "flag", IF(method.eq("syd"), 1, 0))
-    pools = [("", "", None, m.input(f"{co}_life"))]
+    pools = [Pool("", "", None, m.input(f"{co}_life"))]
     if f"{MODEL}.{co}_subset_share" in a.items:
         subset = m.input(f"{co}_subset_share")
-        pools = [("", "main pool, ", 1 - subset, pools[0][3]),
-                 ("subset_", "subset, ", subset, m.input(f"{co}_subset_life"))]
-    prev_life = {}
-    for tag, text, _, life in pools:
-        prev_life[tag] = m.row(f"{co}_{tag}life_prev",
-                               f"{name} {text}life in effect the year before (first year: "
-                               f"this year's)", "years",
-                               IF(Prev(life.row) > 0, Prev(life.row), life))
+        pools = [Pool("", "main pool", 1 - subset, pools[0].life),
+                 Pool("subset_", "subset", subset, m.input(f"{co}_subset_life"))]
+    prev_life = {pool.tag: m.row(f"{co}_{pool.tag}life_prev",
+                                 pool.qualified(f"{name} life the year before (first year: same)"),
+                                 "years", IF(Prev(pool.life.row) > 0, Prev(pool.life.row),
+                                             pool.life))
+                 for pool in pools}
 
     policy_blocks, lastlife_blocks = [], []
-    for tag, text, weight, life in pools:
-        def cost(v, weight=weight):
+    for pool in pools:
+        def cost(v, pool=pool):
+            """Depreciable cost of the pool's part of vintage v."""
             base = vintage[v] * (1 - salvage)
-            return base if weight is None else base * weight
+            return base if pool.weight is None else base * pool.weight
 
-        m.section(f"{name}: depreciation under policy, by vintage{' (' + text[:-2] + ')' if text else ''}")
-        policy = {}
-        for v in periods:
-            policy[v] = running_balance_row(
-                m, f"{co}_{tag}policy_{v}", f"{name} {text}{v} vintage: depreciation under policy",
-                "USD bn", cost(v), policy_rate(life, start[v], end[v], sl, db_k, syd))
-        m.section(f"{name}: depreciation had last year's life been kept, by vintage"
-                  f"{' (' + text[:-2] + ')' if text else ''} (same opening book value)")
-        old = {}
-        for v in periods:
-            old[v] = m.row(
-                f"{co}_{tag}lastlife_{v}",
-                f"{name} {text}{v} vintage: depreciation at last year's life", "USD bn",
-                (cost(v) - CumBefore(policy[v].row))
-                * policy_rate(prev_life[tag], start[v], end[v], sl, db_k, syd))
+        m.section(pool.qualified(f"{name}: depreciation under policy, by vintage"))
+        policy = {v: running_balance_row(
+            m, f"{co}_{pool.tag}policy_{v}", f"{name} {v} vintage: depreciation under policy",
+            "USD bn", cost(v), policy_rate(pool.life, start[v], end[v], sl, db_k, syd))
+            for v in periods}
+        m.section(pool.qualified(f"{name}: depreciation had last year's life been kept, "
+                                 f"by vintage (same opening book value)"))
+        old = {v: m.row(f"{co}_{pool.tag}lastlife_{v}",
+                        f"{name} {v} vintage: depreciation at last year's life", "USD bn",
+                        (cost(v) - CumBefore(policy[v].row))
+                        * policy_rate(prev_life[pool.tag], start[v], end[v], sl, db_k, syd))
+               for v in periods}
         policy_blocks.append(SumRows([policy[v].row for v in periods]))
         lastlife_blocks.append(SumRows([old[v].row for v in periods]))
 
@@ -418,7 +431,7 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> di
     lastlife_total = m.row(f"{co}_depr_lastlife", f"{name} depreciation at last year's life",
                            "USD bn", _sum(lastlife_blocks))
     effect = m.row(f"{co}_life_change_effect",
-                   f"{name} depreciation saved by this year's change of life (first-year effect)",
+                   f"{name} depreciation saved by this year's life change",
                    "USD bn", lastlife_total - policy_total)
     vint_rows = [vintage[v].row for v in periods]
     alt_rows = {alt.key: m.row(f"{co}_depr_{alt.key}", f"{name} depreciation, {alt.label}",
@@ -428,8 +441,8 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> di
 
     m.section(f"{name}: change in pre-tax income if depreciated by the alternative "
               f"(= policy − alternative depreciation)")
-    delta = {alt.key: m.row(f"{co}_pretax_change_{alt.key}", f"{name} pre-tax income change, "
-                            f"{alt.label}", "USD bn", policy_total - alt_rows[alt.key])
+    delta = {alt.key: m.row(f"{co}_pretax_change_{alt.key}", f"{name} pre-tax change, {alt.label}",
+                            "USD bn", policy_total - alt_rows[alt.key])
              for alt in alts}
     m.section(f"{name}: change in EPS (after tax)")
     tax = m.input(f"{co}_tax_rate")
@@ -440,7 +453,7 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> di
     m.section(f"{name}: change as a share of pre-tax income")
     pretax = m.input(f"{co}_pretax_income")
     for alt in alts:
-        m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax income, {alt.label}",
+        m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax, {alt.label}",
               "fraction", safe_div(delta[alt.key], pretax))
 
     m.section(f"{name}: book value")
@@ -454,7 +467,7 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> di
     m.check(f"check_{co}_book_value_not_negative",
             f"{name}: policy never depreciates more than the cost placed in service",
             IF(nbv < 0, nbv, 0), tolerance=1e-9)
-    return {"life": pools[0][3], "effect": effect}
+    return {"life": pools[0].life, "effect": effect}
 
 
 def _sum(rows):
@@ -469,11 +482,11 @@ def _market(m: ModelBuilder, blocks: dict, salvage) -> None:
     m.section("Market-implied life: H100 resale value")
     resale = m.input("resale_fraction")
     age = m.input("resale_age")
-    sl_life = m.row("implied_sl_life", "Straight-line life that leaves the resale value at "
-                    "that age: age / (1 − resale)", "years", safe_div(age, 1 - resale))
-    rate = m.row("implied_db_rate", "Declining-balance rate that leaves the resale value: "
-                 "1 − resale^(1/age)", "fraction", 1 - resale ** (1 / age))
-    m.row("implied_ddb_life", "Life at which double-declining balance has that rate: 2 / rate",
+    sl_life = m.row("implied_sl_life", "Resale-implied straight-line life: age / (1 − resale)",
+                    "years", safe_div(age, 1 - resale))
+    rate = m.row("implied_db_rate", "Resale-implied declining-balance rate: 1 − resale^(1/age)",
+                 "fraction", 1 - resale ** (1 / age))
+    m.row("implied_ddb_life", "Resale-implied double-declining life: 2 / rate",
           "years", safe_div(DDB_FACTOR, rate))
     m.section("Market-implied life: H100 rental prices")
     peak = m.input("rental_peak")
@@ -483,8 +496,8 @@ def _market(m: ModelBuilder, blocks: dict, salvage) -> None:
                   safe_div(latest, peak))
     m.row("rental_annual_decline", "Annual decline of the rental price: 1 − ratio^(1/years)",
           "fraction", 1 - ratio ** (1 / years))
-    m.row("rental_sl_life", "Straight-line life that matches the rental decline: years / "
-          "(1 − ratio)", "years", safe_div(years, 1 - ratio))
+    m.row("rental_sl_life", "Rental-implied straight-line life: years / (1 − ratio)", "years",
+          safe_div(years, 1 - ratio))
     m.section("Each company's policy life against the resale-implied life")
     for co, block in blocks.items():
         name = co.title()
@@ -492,7 +505,7 @@ def _market(m: ModelBuilder, blocks: dict, salvage) -> None:
         m.row(f"{co}_life_minus_implied", f"{name} policy life − resale-implied life", "years",
               life - sl_life)
         m.row(f"{co}_book_value_at_resale_age",
-              f"{name} book value left at the resale age under its policy life (share of cost)",
+              f"{name} book value left at the resale age (policy life)",
               "fraction", 1 - (1 - salvage) * MIN(1, age / life))
 
 
@@ -519,8 +532,8 @@ def _cumulative(m: ModelBuilder, a, lives, f, salvage, k) -> None:
     """Cumulative depreciation after N calendar years as a share of cost, by method and life."""
     m.section("Cumulative depreciation after N years, share of cost (WSJ point)")
     n = m.input("cumulative_years")
-    x = m.row("cumulative_service_years", "Years in service after N calendar years: "
-              "N − (1 − first-year fraction)", "years", MAX(0, n - (1 - f)))
+    x = m.row("cumulative_service_years", "Years in service after N calendar years", "years",
+              MAX(0, n - (1 - f)))
     for name in alt_life_names(a):
         life = lives[name]
         value = _value(a, name)

@@ -122,7 +122,7 @@ class CumBefore(Expr):
 
 @dataclass(eq=False)
 class RunningBalance(Expr):
-    """A row charged on what is left of a base: ``value_t = (base - sum of earlier values) * rate_t``.
+    """A row charged on what is left of a base: ``value_t = (base - earlier values) * rate_t``.
 
     Excel: ``=(base-SUM($D40:D40))*rate`` in column E, ``(base-SUM($D40:E40))*rate`` in F, ...
     (the row refers to its own earlier cells, as a net-book-value roll-forward does). Python

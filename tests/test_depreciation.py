@@ -301,6 +301,22 @@ def test_policy_schedules_sum_to_cost_and_differences_add_up(base, periods, live
     assert effect[unchanged] == pytest.approx(0, abs=1e-10)
 
 
+def test_charts_plot_only_outputs(base):
+    """Every number a chart plots is named in its outputs list and exists in the run."""
+    from models.plots import charts_for
+    result = engine.run(base)
+    outputs = result.outputs
+    found = [c for c in charts_for(result, outputs) if c.model == M]
+    assert [c.name for c in found] == ["policy_vs_alternatives", "critic_effect"]
+    for chart in found:
+        assert chart.outputs and all(name in outputs for name in chart.outputs)
+        assert chart.sheet == M
+    lines = found[0].figure.axes[0].get_lines()
+    policy = next(line for line in lines if line.get_label() == "Policy")
+    shown = base.periods(M)[base.periods(M).index(base.value(f"{M}.memo_from_period")):]
+    assert list(policy.get_ydata()) == [outputs[f"{M}.microsoft_depr_policy.{p}"] for p in shown]
+
+
 def test_checks_pass_on_the_bundled_assumptions(base):
     result = engine.run(base)
     spec = result.specs[M]
@@ -373,6 +389,9 @@ def test_memo_section_traces_to_outputs(built):
     gap = outputs[f"{M}.calib_alphabet_2023_gap"]
     assert f"${gap:,.1f}bn" in md  # usd_bn formatting of that output
     assert "Alphabet 2023 (4 to 6 years), full year** — misses" in md
+    for chart in ("depreciation_policy_vs_alternatives", "depreciation_critic_effect"):
+        assert f"charts/{chart}.png" in md and f"charts/{chart}.svg" in html
+        assert (built / "charts" / f"{chart}.png").stat().st_size > 10_000
     for p in ("FY2023", "FY2027"):
         assert f"| {p} |" in md.split("Change in pre-tax income")[1].split("\n")[2]
 
@@ -484,6 +503,13 @@ def test_critics_life_must_be_whole_for_syd(capsys, tmp_path):
     res = build(capsys, tmp_path, "--set", "depreciation.critic_life=3.5")
     assert_user_error(*res, "depreciation.critic_life",
                       "sum-of-years' digits needs a whole number of years", "found 3.5")
+
+
+def test_syd_policy_on_a_fractional_life(capsys, tmp_path):
+    res = build(capsys, tmp_path, "--set", "depreciation.meta_method=syd")
+    assert_user_error(*res, "depreciation.meta_life.FY2022",
+                      "sum-of-years' digits needs a whole number of years", "found 4.5",
+                      "depreciation.meta_method is 'syd'")
 
 
 def test_alternative_life_of_zero_in_an_overlay(capsys, tmp_path, sheets):
