@@ -317,6 +317,26 @@ def test_charts_plot_only_outputs(base):
     assert list(policy.get_ydata()) == [outputs[f"{M}.microsoft_depr_policy.{p}"] for p in shown]
 
 
+def test_scenarios_in_one_vectorised_batch_equal_single_runs(base):
+    """N scenarios evaluated at once (arrays of N rows) give each single run's values."""
+    from models.lineitems import batch_inputs
+    inputs = batch_inputs(base, 3)
+    inputs[f"{M}.critic_life"][1, 0] = 4
+    inputs[f"{M}.salvage_fraction"][1, 0] = 0.05
+    inputs[f"{M}.meta_life"][2, 7:] = 4.0
+    inputs[f"{M}.convention"][2, 0] = "mid_quarter_q2"
+    batch = engine.evaluate(base, inputs=inputs, n=3)
+    periods = base.periods(M)
+    singles = [base, with_values(base, {f"{M}.critic_life": 4, f"{M}.salvage_fraction": 0.05}),
+               with_values(base, {**{f"{M}.meta_life.{p}": 4.0 for p in periods[7:]},
+                                  f"{M}.convention": "mid_quarter_q2"})]
+    for i, single in enumerate(singles):
+        env = engine.run(single).env
+        for key, values in env.values.items():
+            if key.startswith(f"{M}.") and values.dtype != object:
+                assert np.array_equal(batch.env.get(key)[i], values[0]), key
+
+
 def test_checks_pass_on_the_bundled_assumptions(base):
     result = engine.run(base)
     spec = result.specs[M]
@@ -404,17 +424,27 @@ def test_no_figure_is_typed_into_the_section_templates(name):
     assert not re.search(r"\d", outside), re.findall(r".{20}\d.{20}", outside)[:5]
 
 
-def test_set_on_a_life_changes_workbook_outputs_and_memo_together(tmp_path):
+def test_set_on_a_life_changes_workbook_outputs_and_memo_together(tmp_path, base):
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out), "--set", "depreciation.meta_life.FY2025=5"]) == 0
+    assert main(["build", "--out", str(out), "--set", "depreciation.meta_life.FY2025=5",
+                 "--set", "depreciation.alphabet_method=ddb"]) == 0
     outputs = json.loads((out / "outputs.json").read_text())
+    before = run(base)
+    assert outputs[f"{M}.alphabet_policy_db_factor"] == 2
+    assert outputs[f"{M}.alphabet_depr_policy.FY2024"] > before[f"{M}.alphabet_depr_policy.FY2024"]
+    assert outputs[f"{M}.microsoft_depr_policy.FY2024"] == before[
+        f"{M}.microsoft_depr_policy.FY2024"]
     assert outputs[f"{M}.meta_life_change_effect.FY2025"] == pytest.approx(0, abs=1e-12)
     assert outputs[f"{M}.calib_meta_2025_model"] == pytest.approx(0, abs=1e-12)
     wb = openpyxl.load_workbook(out / "model.xlsx", data_only=True)
     cells = json.loads((out / "cells.json").read_text())
     sheet, coord = cells[f"{M}.meta_depr_policy.FY2025"].split("!")
     assert wb[sheet][coord].value == pytest.approx(outputs[f"{M}.meta_depr_policy.FY2025"])
+    sheet, coord = cells[f"{M}.alphabet_depr_policy.FY2024"].split("!")
+    assert wb[sheet][coord].value == pytest.approx(outputs[f"{M}.alphabet_depr_policy.FY2024"])
     md = (out / "memo.md").read_text()
+    alphabet = md.split("### Alphabet: depreciation under policy")[1].split("\n| Policy")[1]
+    assert f"${outputs[f'{M}.alphabet_depr_policy.FY2024']:,.1f}bn" in alphabet.split("\n")[0]
     policy_row = next(line for line in md.splitlines()
                       if line.startswith("| Policy (life: 5.0, 5.0, 5.0, 5.5"))
     assert f"${outputs[f'{M}.meta_depr_policy.FY2025']:,.1f}bn" in policy_row
