@@ -271,6 +271,8 @@ def _write_inputs(book, fmts, layout: Layout, a: Assumptions) -> None:
                         "validate": "list", "source": list(item.choices),
                         "error_title": "Not a valid choice",
                         "error_message": "Choose one of: " + ", ".join(item.choices)})
+            elif item.unknown:
+                _write_gap(ws, r, COL_VALUE, item.note, fmt)
             else:
                 ws.write_number(r, COL_VALUE, item.value, fmt)
             _text(ws, r, src, item.source)
@@ -378,11 +380,21 @@ def _axis_cell(ws, r: int, c: int, value: Any, fmt) -> None:
         ws.write_number(r, c, value, fmt)
 
 
+GAP = "#N/A"  # Excel's "value not available": what an unknown figure and its dependants show
+
+
+def _write_gap(ws, r: int, c: int, note: str, fmt) -> None:
+    """An unknown input: ``=NA()`` (type a number over it to fill the gap) with the reason as
+    a cell comment."""
+    ws.write_formula(r, c, "=NA()", fmt, GAP)
+    ws.write_comment(r, c, "Unknown: " + note, {"x_scale": 2, "y_scale": 2})
+
+
 def _cached(v: Any) -> Any:
     if isinstance(v, str):
         return v
     f = float(v)
-    return f if np.isfinite(f) else 0
+    return f if np.isfinite(f) else GAP
 
 
 def check_passes(result: Result, row: Row) -> bool:
@@ -447,7 +459,7 @@ def _define_names(book, layout: Layout, result: Result) -> None:
             ref = f"={INPUTS}!$E${r + 1}:${col_letter(COL_FIRST_PERIOD + n - 1)}${r + 1}"
         else:
             ref = f"={INPUTS}!$D${r + 1}"
-        book.define_name(excel_name(key), ref)
+        _name(book, key, ref)
     for spec in result.specs.values():
         for row in spec.rows:
             if row.kind == "link":
@@ -458,4 +470,10 @@ def _define_names(book, layout: Layout, result: Result) -> None:
                 ref = f"={sheet}!${col_letter(a)}${rr + 1}:${col_letter(b)}${rr + 1}"
             else:
                 ref = f"={sheet}!$D${rr + 1}"
-            book.define_name(excel_name(row.key), ref)
+            _name(book, row.key, ref)
+
+
+def _name(book, key: str, ref: str) -> None:
+    """Define an Excel name; XlsxWriter only warns on an invalid one, so fail loudly."""
+    if book.define_name(excel_name(key), ref) == -1:
+        raise ValueError(f"{key!r} is not a valid Excel defined name")
