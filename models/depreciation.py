@@ -25,8 +25,10 @@ the year, S = salvage share, L = life, k = declining-balance factor):
   ``x = MIN(L,b)``, ``r = MOD(x,1)`` (SYD's per-period charges, pro rata within a period);
 * policy: ``(cost*(1-S) - depreciation so far) * rate``, with ``rate = 1`` once the remaining
   life ``R = L - a`` is within the year's service time ``s = b - a``, otherwise
-  ``MIN(1, s*(1/R))`` for straight line, ``s*MAX(k/L, 1/R)`` for declining balance (switching to
-  straight line) and ``s*2/(R+1)`` for SYD on the remaining life.
+  ``MIN(1, s/R)`` for straight line, ``s*MAX(k/L, 1/R)`` for declining balance (switching to
+  straight line; the rate applies to the book value above salvage) and ``s*2/(R+1)`` for SYD on
+  the remaining life. With a full-year convention and no change of life these are Excel's
+  SLN, DDB/VDB and SYD schedules.
 
 Units: USD bn, lives in years, shares as fractions, EPS in USD per share.
 """
@@ -40,8 +42,8 @@ import numpy as np
 
 from models import fin
 from models.errors import EqrError
-from models.lineitems import (ABS, IF, MAX, MIN, Func, ModelBuilder, Prev, RowRef, SumRows,
-                              safe_div, wrap)
+from models.lineitems import (ABS, IF, MAX, MIN, At, Func, ModelBuilder, Prev, RowRef, SumRows,
+                              Total, safe_div, wrap)
 from models.vintage import (MOD1, CumBefore, HeaderYear, PeriodCell, SumProduct,
                             period_years, running_balance_row)
 
@@ -352,7 +354,6 @@ def define(m: ModelBuilder) -> None:
 
 
 def _total(ref: RowRef):
-    from models.lineitems import Total
     return Total(ref.row)
 
 
@@ -511,7 +512,6 @@ def _market(m: ModelBuilder, blocks: dict, salvage) -> None:
 
 def _calibration(m: ModelBuilder, a, effects: dict[str, RowRef]) -> None:
     """Reported effects of life changes against the model's first-year effect."""
-    from models.lineitems import At
     m.section("Calibration: reported effects of life changes against the model's estimate")
     tolerance = m.input("calibration_tolerance")
     for name, co in calibrations(a):
