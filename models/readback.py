@@ -522,7 +522,26 @@ def read_back(path: Path, *, scenarios: list[str] = (), overrides: list[str] = (
     rb.notes[:0] = notes
     for text in overrides:
         rb.assumptions = apply_override(rb.assumptions, text, force=force)
+    _check_models(rb)
     return rb
+
+
+def _check_models(rb: Readback) -> None:
+    """Each model's own checks of the resolved set (as ``resolve`` runs them after ``--set``),
+    naming the workbook cell when the key is one the workbook edited."""
+    from models import assumptions as assumptions_module
+    check = getattr(assumptions_module, "check_models", None)
+    if check is None:
+        return
+    try:
+        check(rb.assumptions)
+    except EqrError as err:
+        cells = {e.key: e.cell for e in rb.edits}
+        cells.update({e.key.rpartition(".")[0]: e.cell for e in rb.edits})
+        if err.key in cells and not err.file:
+            raise EqrError(err.message, file=f"{rb.book.shown}:{cells[err.key]}", key=err.key,
+                           expected=err.expected, found=err.found, hint=err.hint) from None
+        raise
 
 
 # =========================================================================== saving a scenario

@@ -345,6 +345,22 @@ def test_unknown_figures_stay_unknown_and_na_in_a_known_figure_is_refused(
                       "unknown: true")
 
 
+def test_a_models_own_checks_run_on_workbook_values_and_name_the_cell(
+        base_run, base, tmp_path, capsys):
+    """As after --set, each model's validate() runs on the resolved set (depreciation refuses a
+    salvage above cost); the error names the workbook cell that set the value."""
+    key = "depreciation.salvage_fraction"
+    if key not in base.items:
+        pytest.skip("no depreciation model")
+    src = base_run / "model.xlsx"
+    cell = coord_of(src, key)
+    edited = write_edit(src, tmp_path / "e.xlsx", **{cell: 1.5})
+    assert_user_error(run_cli(capsys, tmp_path, "--from-workbook", str(edited)),
+                      f"e.xlsx:Inputs!{cell}: {key}: salvage value must lie between zero")
+    code, err, _ = run_cli(capsys, tmp_path, "--set", f"{key}=1.5")
+    assert code == 2 and "salvage value must lie between zero" in err  # same check via --set
+
+
 def test_not_an_eqr_workbook(tmp_path, capsys):
     import xlsxwriter
     path = tmp_path / "budget.xlsx"
