@@ -1,0 +1,87 @@
+"""Valuation model: BofA's published arithmetic, hand-worked examples and identities."""
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from models import engine
+from models.assumptions import resolve, set_value
+
+
+def run_with(a, **values):
+    for key, v in values.items():
+        a = set_value(a, key.replace("__", "."), v, set_by="test")
+    return engine.run(a).outputs
+
+
+def test_bofa_scenario_reproduces_the_275_target():
+    """BofA: $275 = 28× CY2027E EPS ex-cash. Net cash (60.608 − 0.999 − 7.468) / 24.483 bn
+    shares = $2.1297; the sheet's implied EPS 9.745 → 28 × 9.745 + 2.1297 = $274.99."""
+    o = engine.run(resolve(["bofa"])).outputs
+    assert o["valuation.net_cash_per_share"] == pytest.approx(52.141 / 24.483, rel=1e-12)
+    assert o["valuation.eps_target"] == pytest.approx(9.745)
+    assert o["valuation.price_target"] == pytest.approx(275, abs=1)
+    assert o["valuation.price_target"] == pytest.approx(28 * 9.745 + 52.141 / 24.483,
+                                                        rel=1e-12)
+
+
+def test_bofa_scenario_reproduces_the_stock_multiples():
+    """BofA: the stock trades at 25× CY2026E and 19× CY2027E EPS (rounded)."""
+    o = engine.run(resolve(["bofa"])).outputs
+    assert o["valuation.pe.CY2026"] == pytest.approx(25, abs=0.05)
+    assert o["valuation.pe.CY2027"] == pytest.approx(19, abs=0.05)
+
+
+def test_base_adds_the_china_contribution_to_the_reference_eps(base):
+    """Base: China excluded from the reference EPS, so EPS = 9.745 + 15,300 / 24,483 = 10.370
+    and the target rises by 28 × 0.6249 = $17.50 to $292.49."""
+    o = engine.run(base).outputs
+    china = 15_300 / 24_483
+    assert o["valuation.china_eps_target"] == pytest.approx(china, rel=1e-12)
+    assert o["valuation.eps_target"] == pytest.approx(9.745 + china, rel=1e-12)
+    assert o["valuation.china_value_per_share"] == pytest.approx(28 * china, rel=1e-12)
+    assert o["valuation.price_target"] == pytest.approx(28 * (9.745 + china) + 52.141 / 24.483,
+                                                        rel=1e-12)
+    assert o["valuation.price_target"] == pytest.approx(292.49, abs=0.01)
+    assert o["valuation.upside"] == pytest.approx(292.4875 / 185.16 - 1, abs=1e-5)
+
+
+def test_china_ban_removes_the_china_contribution():
+    o = engine.run(resolve(["china_ban"])).outputs
+    assert o["valuation.china_eps_target"] == 0
+    assert o["valuation.price_target"] == pytest.approx(28 * 9.745 + 52.141 / 24.483)
+
+
+def test_target_period_picks_that_year(base):
+    """Applying the multiple to CY2026 EPS: 28 × (7.406 + 0.6249) + 2.1297."""
+    o = run_with(base, valuation__target_period="CY2026")
+    assert o["valuation.price_target"] == pytest.approx(
+        28 * (7.406 + 15_300 / 24_483) + 52.141 / 24.483, rel=1e-12)
+
+
+def test_probabilities_must_sum_to_one_shows_on_the_check(base):
+    o = run_with(base, valuation__probability_base=0.6)
+    assert o["valuation.check_probabilities_sum_to_one"] == pytest.approx(0.1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(multiple=st.floats(min_value=5, max_value=60),
+       units=st.floats(min_value=0, max_value=3e6),
+       treatment=st.sampled_from(["cogs", "contra_revenue"]))
+def test_price_target_identities(base, multiple, units, treatment):
+    """PT = multiple × EPS + cash; 'included' takes the reference EPS as the whole EPS (so
+    China volumes do not move it); the levy's booking never moves EPS."""
+    a = set_value(base, "valuation.multiple", multiple, set_by="t")
+    a = set_value(a, "china.h200_units.CY2027", units, set_by="t")
+    a = set_value(a, "china.levy_treatment", treatment, set_by="t")
+    excluded = engine.run(a).outputs
+    included = engine.run(set_value(a, "valuation.china_in_reference_eps", "included",
+                                    set_by="t")).outputs
+    cash = excluded["valuation.net_cash_per_share"]
+    assert excluded["valuation.price_target"] == pytest.approx(
+        multiple * excluded["valuation.eps_target"] + cash, rel=1e-12)
+    assert included["valuation.eps_target"] == pytest.approx(9.745, rel=1e-12)
+    assert excluded["valuation.eps_target"] - included["valuation.eps_target"] == pytest.approx(
+        excluded["valuation.china_eps_target"], rel=1e-9, abs=1e-12)
+    other = "cogs" if treatment == "contra_revenue" else "contra_revenue"
+    flipped = engine.run(set_value(a, "china.levy_treatment", other, set_by="t")).outputs
+    assert flipped["valuation.price_target"] == pytest.approx(excluded["valuation.price_target"],
+                                                              rel=1e-12)
