@@ -60,14 +60,37 @@ def add_build(sub) -> None:
                    help="memo templates folder (default: the bundled templates/)")
     p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=False,
                    help="also write memo.pdf (WeasyPrint)")
+    p.add_argument("--compare", default=None, metavar="NAMES",
+                   help="scenarios to show side by side on the Scenarios sheet and in the memo, "
+                        "comma-separated, e.g. base,china_ban,bofa ('base' = no overlay, 'a+b' "
+                        "stacks overlays; each also gets this run's --set). Default: base and "
+                        "every overlay in assumptions/scenarios/")
+    p.add_argument("--no-compare", action="store_true",
+                   help="no Scenarios sheet or scenario comparison")
     p.set_defaults(func=cmd_build)
+
+
+def compared_scenarios(args) -> dict:
+    """The ``--compare`` scenarios resolved (name → assumptions), or {} with --no-compare."""
+    from models.assumptions import ASSUMPTIONS_DIR
+    from models.compare import default_names, parse_names, resolve_scenarios
+    if args.no_compare:
+        if args.compare is not None:
+            raise EqrError("--compare and --no-compare together", key="--compare",
+                           expected="one of them", found=args.compare)
+        return {}
+    directory = args.assumptions or ASSUMPTIONS_DIR
+    names = (parse_names(args.compare) if args.compare is not None
+             else default_names(directory))
+    return resolve_scenarios(names, args.overrides, directory, force=args.force)
 
 
 def cmd_build(args) -> int:
     from models.runs import write_run
     a = resolve_from_args(args)
     folder = write_run(a, out=args.out, reports_dir=args.reports,
-                       templates_dir=args.templates, pdf=args.pdf)
+                       templates_dir=args.templates, pdf=args.pdf,
+                       scenarios=compared_scenarios(args))
     print(folder)
     return 0
 

@@ -59,8 +59,10 @@ def test_recalculation_ignores_stored_values(lo, tmp_path):
 
 @pytest.mark.parametrize("args", [[], ["--scenario", "levy_contra"],
                                   ["--scenario", "h20_terms", "--set",
-                                   "china.h200_units.CY2025=12345"]],
-                         ids=["base", "levy_contra", "h20_terms+set"])
+                                   "china.h200_units.CY2025=12345"],
+                                  ["--scenario", "bofa", "--set", "valuation.target_period=CY2026",
+                                   "--compare", "base,bofa,china_ban+levy_contra"]],
+                         ids=["base", "levy_contra", "h20_terms+set", "bofa+CY2026+compare"])
 def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
     out = tmp_path / "run"
     assert main(["build", "--out", str(out), *args]) == 0
