@@ -116,8 +116,38 @@ def cmd_assumptions(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- sweep
+def add_sweep(sub) -> None:
+    p = sub.add_parser("sweep", help="draw N scenarios from the assumption ranges, vectorised",
+                       description="Draw N scenarios from the low/base/high ranges of the "
+                                   "assumption sheets (triangular or uniform, per the sheet's "
+                                   "dist), evaluate china -> valuation for all of them at once "
+                                   "with numpy, and report percentiles and histograms.")
+    add_assumption_options(p)
+    p.add_argument("--n", type=int, required=True, metavar="N", help="number of scenarios")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="random seed (same seed and N, same numbers); default: a fresh seed, "
+                        "printed so the sweep can be repeated")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="write sweep.json, histograms.txt and histograms.png here (a new or "
+                        "empty folder); default: reports/sweeps/<date>_n<N>_seed<S>")
+    p.add_argument("--output", action="append", default=[], metavar="KEY",
+                   help="an output to report (model.row or model.row.PERIOD; repeatable); "
+                        "default: the valuation headlines")
+    p.add_argument("--threads", type=int, default=None, metavar="T",
+                   help="worker threads (default: 2, or 1 on a single core)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    from models.sweep import run_sweep_command
+    return run_sweep_command(args, resolve_from_args(args))
+
+
 # --------------------------------------------------------------------------- main
-COMMANDS: list[Callable] = [add_build, add_assumptions]
+COMMANDS: list[Callable] = [add_build, add_assumptions, add_sweep]
 
 
 def parser() -> argparse.ArgumentParser:

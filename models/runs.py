@@ -129,7 +129,11 @@ def _write_files(folder: Path, result: Result, rid: str, created: str,
             "sections": [m for m in result.specs if _has_section(m, templates_dir)],
             "compare": comparison.names if comparison else [],
             "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
-            "compare_weighted": list(comparison.probabilities) if comparison else []}
+            "compare_weighted": list(comparison.probabilities) if comparison else [],
+            "compare_headlines": [
+                {"key": k, "label": label,
+                 "unit": result.specs[k.split(".")[0]].row(k.split(".")[1]).unit}
+                for k, label in comparison.headlines] if comparison else []}
     extra_sheets = []
     if comparison:
         from models.compare_sheet import sheet_writer

@@ -78,7 +78,7 @@ def define(m: ModelBuilder) -> None:
     m.row("china_value_per_share", "of which China H200 (multiple × China EPS)",
           "USD per share", multiple * china_target)
     target = m.row("price_target", "Price target", "USD per share", earnings_value + cash_ps)
-    m.row("upside", "Upside to the share price", "fraction (signed)",
+    m.row("upside", "Upside to the share price", "fraction",
           safe_div(target, price) - 1)
     pe = m.row("pe", "P/E at the share price", "x", safe_div(price, eps))
     m.row("pe_target_year", "P/E at the share price, target year", "x", At(pe.row, target_period))
