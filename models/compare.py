@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 from models.assumptions import (ASSUMPTIONS_DIR, Assumptions, apply_override, apply_scenario,
                                 available_scenarios, load_base)
-from models.engine import MODEL_MODULES, Result, model_module, run as run_models
+from models.engine import MODEL_MODULES, Result, flat_outputs, model_module, run as run_models
 from models.errors import EqrError
 
 BASE = "base"
@@ -142,7 +142,8 @@ def compare(result: Result, scenarios: dict[str, Assumptions],
     main_digest = result.assumptions.digest()
     columns = []
     for name, a in scenarios.items():
-        values = run_models(a).outputs
+        single = run_models(a)
+        values = flat_outputs(single.specs, single.env)  # line items only (no grids)
         missing = [k for k, _ in keys if k not in values]
         if missing:
             raise EqrError(f"scenario {name} has no output {missing[0]}")

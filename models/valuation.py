@@ -85,6 +85,12 @@ def define(m: ModelBuilder) -> None:
     m.row("pe_at_target", "P/E at the price target, target year", "x",
           safe_div(target, eps_target))
 
+    target_year = m.assumptions.value("valuation.target_period")
+    m.grid("grid_pt_units_asp", f"Price target: H200 units to China in {target_year} × ASP",
+           target, rows=f"china.h200_units.{target_year}", cols="china.asp_usd")
+    m.grid("grid_pt_multiple_eps", f"Price target: multiple × reference EPS {target_year}",
+           target, rows=f"valuation.eps_reference.{target_year}", cols="valuation.multiple")
+
     m.section("Scenario probabilities (for the probability-weighted target on sheet Scenarios)")
     probabilities = [m.input(PROBABILITY_PREFIX + name) for name in probability_names(
         m.assumptions)]
