@@ -11,19 +11,19 @@ from models.cli import main
 from models import sweep as S
 
 
-def collapsed(a, keep=()):
-    """Assumptions whose ranges are single points, except the keys in ``keep``."""
-    out = a.copy()
-    for key, item in a.items.items():
-        if item.low is not None and key not in keep:
-            out.items[key] = replace(item, low=item.value, high=item.value)
-    return out
+def collapsed(a, keep=(), dist=None):
+    """A sweep plan whose ranges are single points (low = base = high), except ``keep``."""
+    plan = S.plan(a)
+    plan.ranged = [r if r.key in keep else replace(r, low=r.mode, high=r.mode)
+                   for r in plan.ranged]
+    if dist:
+        plan.ranged = [replace(r, dist=dist) if r.key in keep else r for r in plan.ranged]
+    return plan
 
 
 def test_degenerate_ranges_give_the_single_run(base):
-    a = collapsed(base)
-    result = S.run_sweep(a, 5, seed=1)
-    single = engine.run(a).outputs
+    result = S.run_sweep(base, 5, seed=1, sweep=collapsed(base))
+    single = engine.run(base).outputs
     for key in result.outputs:
         assert np.all(result.column(key) == pytest.approx(single[key], rel=1e-12)), key
 
@@ -58,13 +58,12 @@ def test_same_seed_same_numbers_whatever_the_threads(base):
     assert not np.array_equal(one.values, other.values)
 
 
-def test_uniform_draw_percentiles_match_theory(base, sheets):
+def test_uniform_draw_percentiles_match_theory(base):
     """Only the multiple varies, uniform on [19, 37]: PT = m × EPS + cash is linear in m, so the
     P-th percentile of PT maps back to 19 + 18 × P/100."""
-    a = collapsed(base, keep={"valuation.multiple"})
-    a.items["valuation.multiple"] = replace(a.items["valuation.multiple"], dist="uniform")
-    result = S.run_sweep(a, 200_000, seed=3)
-    single = engine.run(a).outputs
+    plan = collapsed(base, keep={"valuation.multiple"}, dist="uniform")
+    result = S.run_sweep(base, 200_000, seed=3, sweep=plan)
+    single = engine.run(base).outputs
     eps, cash = single["valuation.eps_target"], single["valuation.net_cash_per_share"]
     stats = S.summarise(result)["valuation.price_target"]
     for p in S.PERCENTILES:

@@ -85,3 +85,22 @@ def test_price_target_identities(base, multiple, units, treatment):
     flipped = engine.run(set_value(a, "china.levy_treatment", other, set_by="t")).outputs
     assert flipped["valuation.price_target"] == pytest.approx(excluded["valuation.price_target"],
                                                               rel=1e-12)
+
+
+def test_price_target_grids_by_hand(base):
+    """Units 2,000,000 × ASP 27,000 = $54bn; gross profit 54 × (0.70 − 0.25) = 24.3bn; after 15%
+    tax 20.655bn / 24.483bn shares = $0.8437; PT = 28 × (9.745 + 0.8437) + 2.1297 = 298.61.
+    Multiple 19 on reference EPS 8.771: 19 × (8.771 + 0.6249) + 2.1297 = 180.65."""
+    from models.grids import grid_frame
+    result = engine.run(base)
+    cash = 52.141 / 24.483
+    units = grid_frame(result, "valuation.grid_pt_units_asp")
+    china = 2e6 * 27_000 / 1e9 * (0.70 - 0.25) * (1 - 0.15) / 24.483
+    assert units.loc[2_000_000.0, 27_000.0] == pytest.approx(28 * (9.745 + china) + cash,
+                                                            rel=1e-12)
+    assert units.loc[0.0].nunique() == 1  # no H200 sales: the ASP does not matter
+    multiple = grid_frame(result, "valuation.grid_pt_multiple_eps")
+    assert multiple.loc[8.771, 19.0] == pytest.approx(19 * (8.771 + 15_300 / 24_483) + cash,
+                                                      rel=1e-12)
+    assert multiple.iloc[2, 2] == pytest.approx(28 * (multiple.index[2] + 15_300 / 24_483) + cash,
+                                                rel=1e-12)
