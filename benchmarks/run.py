@@ -5,8 +5,10 @@
   by running a build and listing its third-party modules) and, for reference, the list
   ``pandas, numpy, openpyxl, xlsxwriter, jinja2, yaml, matplotlib``. Medians of ``--reps``.
 * sweep: scenarios per second at N = ``--n`` (default 1,000,000), median of ``--reps``.
-* single: seconds per scenario through the single-run API (``engine.run(assumptions)``) on
-  ``--single`` scenarios drawn like the sweep's, and the sweep's per-scenario speedup over it.
+* single: seconds per scenario through the single-run API (``engine.run(assumptions)`` and its
+  line-item outputs) on ``--single`` scenarios drawn like the sweep's, and the sweep's
+  per-scenario speedup over it (also: with ``Result.outputs``, which adds the grids, and with
+  the cost of building each scenario's assumptions by ``set_value``).
 
 Targets (issue 6; reported, never asserted): sweep of 1e6 ≤ 1 s on 2 cores; ≥ 100× faster per
 scenario than single runs; full build ≤ 2× the import time.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,15 +53,29 @@ for name in sys.argv[1:]:
 """
 
 
-def timed_subprocess(args: list[str], cwd: Path = ROOT) -> float:
+CPU_SECONDS: dict[str, list[float]] = {}
+
+
+def timed_subprocess(args: list[str], cwd: Path = ROOT, tag: str = "") -> float:
+    """Wall seconds of a fresh interpreter running ``args``; its CPU seconds (user + sys, less
+    sensitive to other load on the machine) are kept in ``CPU_SECONDS[tag]``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(args, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS.setdefault(tag, []).append(after.ru_utime - before.ru_utime
+                                           + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def median_of(fn, reps: int) -> tuple[float, list[float]]:
     times = [fn() for _ in range(reps)]
     return statistics.median(times), times
+
+
+def cpu_median(tag: str) -> float:
+    return statistics.median(CPU_SECONDS[tag])
 
 
 def bench_build(reps: int) -> dict:
@@ -71,13 +88,14 @@ def bench_build(reps: int) -> dict:
         tops = sorted({m.split(".")[0] for m in modules})
         counter = iter(range(10_000))
         build, build_all = median_of(lambda: timed_subprocess(
-            [py, "-m", "models", "build", "--no-pdf", "--out", str(tmp / f"b{next(counter)}")]),
-            reps)
+            [py, "-m", "models", "build", "--no-pdf", "--out", str(tmp / f"b{next(counter)}")],
+            tag="build"), reps)
         imports, imports_all = median_of(lambda: timed_subprocess(
-            [py, "-c", IMPORT_ALL, *modules]), reps)
+            [py, "-c", IMPORT_ALL, *modules], tag="imports"), reps)
         brief, brief_all = median_of(lambda: timed_subprocess(
-            [py, "-c", "import " + ", ".join(BRIEF_LIBRARIES)]), reps)
-        bare, bare_all = median_of(lambda: timed_subprocess([py, "-c", "pass"]), reps)
+            [py, "-c", "import " + ", ".join(BRIEF_LIBRARIES)], tag="brief"), reps)
+        bare, bare_all = median_of(lambda: timed_subprocess([py, "-c", "pass"], tag="bare"),
+                                   reps)
     return {
         "build_seconds": build, "build_runs": build_all,
         "import_build_libraries_seconds": imports, "import_build_libraries_runs": imports_all,
@@ -87,6 +105,10 @@ def bench_build(reps: int) -> dict:
         "bare_interpreter_seconds": bare,
         "ratio_build_to_build_imports": build / imports,
         "ratio_build_to_brief_list_imports": build / brief,
+        "cpu_build_seconds": cpu_median("build"),
+        "cpu_import_build_libraries_seconds": cpu_median("imports"),
+        "cpu_import_brief_list_seconds": cpu_median("brief"),
+        "cpu_ratio_build_to_build_imports": cpu_median("build") / cpu_median("imports"),
     }
 
 
@@ -124,9 +146,14 @@ def bench_sweep(n: int, reps: int, single: int) -> dict:
     prepare = (time.perf_counter() - started) / single
     engine.run(scenarios[0])  # warm up
     started = time.perf_counter()
-    for s in scenarios:
-        engine.run(s).outputs
+    for s in scenarios:  # the line items only: the fairest (fastest) single-run comparison
+        r = engine.run(s)
+        engine.flat_outputs(r.specs, r.env)
     per_single = (time.perf_counter() - started) / single
+    started = time.perf_counter()
+    for s in scenarios[:20]:  # Result.outputs also evaluates the sensitivity grids
+        engine.run(s).outputs
+    per_single_with_grids = (time.perf_counter() - started) / min(single, 20)
     per_sweep = sweep_seconds / n
     return {
         "sweep_n": n, "sweep_seconds": sweep_seconds, "sweep_runs": runs,
@@ -137,6 +164,7 @@ def bench_sweep(n: int, reps: int, single: int) -> dict:
         "sweep_rows_evaluated": len(plan.rows),
         "single_runs": single,
         "single_run_seconds_per_scenario": per_single,
+        "single_run_with_grids_seconds_per_scenario": per_single_with_grids,
         "single_run_prepare_seconds_per_scenario": prepare,
         "speedup_per_scenario": per_single / per_sweep,
         "speedup_per_scenario_incl_prepare": (per_single + prepare) / per_sweep,
