@@ -130,15 +130,15 @@ def bench_sweep(n: int, reps: int, single: int) -> dict:
         S.run_sweep(a, n, seed=i, sweep=plan, threads=1).seconds for i in range(reps))
 
     # single runs: the same kind of scenarios, one Assumptions object each
-    drawn = plan.chunk_inputs(S.chunk_uniforms(99, 0, single, len(plan.ranged)))
+    drawn = plan.chunk_inputs(99, 0, single)
     scenarios = []
     started = time.perf_counter()
     for i in range(single):
         s = a
         for r in plan.ranged:
-            values = np.asarray(drawn[r.key][i]).reshape(-1)
+            values = np.broadcast_to(drawn[r.key], (single, drawn[r.key].shape[1]))[i]
             if r.series:
-                for period, v in zip(a.periods(r.key.split(".")[0]), values):
+                for period, v in zip(plan.specs[r.key.split(".")[0]].periods, values):
                     s = set_value(s, f"{r.key}.{period}", float(v), set_by="bench", force=True)
             else:
                 s = set_value(s, r.key, float(values[0]), set_by="bench", force=True)

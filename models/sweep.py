@@ -12,9 +12,11 @@ A time series uses the same u in every period (a high draw is high in every year
 as a whole). Everything else — choices, periods, figures without a range — stays at its resolved
 value. The draws go through the *same* line-item definitions as a single run (``row.expr``), as
 float64 arrays of shape (chunk, P); only the rows the requested outputs depend on are evaluated.
+Only the periods needed are evaluated (china runs CY2025-CY2028; valuation needs CY2026-CY2027).
 Scenarios are processed in chunks of :data:`CHUNK` (cache-sized arrays; the unit of the
-progress bar and of threading), each chunk with its own random stream spawned from the seed, so the
-same seed and N give the same numbers whatever the number of threads.
+progress bar and of threading); each assumption has its own random stream per chunk, spawned
+from the seed, so the same seed and N give the same numbers whatever the number of threads or
+the outputs asked for.
 """
 from __future__ import annotations
 
@@ -22,9 +24,10 @@ import math
 import os
 import sys
 import textwrap
+import zlib
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -32,7 +35,8 @@ import numpy as np
 from models.assumptions import Assumptions
 from models.engine import build_specs
 from models.errors import EqrError, did_you_mean
-from models.lineitems import Env, InputValue, ModelSpec, Row, RowRef, _align, batch_inputs
+from models.lineitems import (At, Env, InputValue, ModelSpec, Prev, Row, RowRef, Total, _align,
+                              batch_inputs)
 
 CHUNK = 32_768  # scenarios per chunk: arrays stay cache-sized (fixes the random streams)
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -94,8 +98,8 @@ def uniform_ppf(u: np.ndarray, low: float, high: float) -> np.ndarray:
     return low + u * (high - low)
 
 
-def draw(r: Ranged, u: np.ndarray) -> np.ndarray:
-    """Values for uniforms ``u`` of shape (n,): (n, P) for a series, (n, 1) for a scalar.
+def draw_series(r: Ranged, u: np.ndarray) -> np.ndarray:
+    """A path for uniforms ``u`` of shape (n,): (n, P), the same u in every period.
 
     Arrays are column-major (Fortran order): each period's n values are contiguous, so numpy's
     elementwise loops run along the scenarios, not along the 2-4 periods (3-4× faster when a
@@ -112,6 +116,27 @@ def draw(r: Ranged, u: np.ndarray) -> np.ndarray:
             roots = roots or (np.sqrt(u), np.sqrt(1.0 - u))
             out[:, p] = triangular_ppf(u, low, mode, high, roots)
     return out
+
+
+def key_rng(seed: int, chunk: int, key: str) -> np.random.Generator:
+    """The random stream of one assumption in one chunk, spawned from the seed: the same seed,
+    N and assumptions give the same numbers, whatever the threads or the outputs asked for."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+        seed, spawn_key=(chunk, zlib.crc32(key.encode())))))
+
+
+def draw(r: Ranged, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n values of one assumption: (n, P) for a series, (n, 1) for a scalar ((1, 1) when its
+    range is a point). Scalars use numpy's triangular/uniform samplers, which apply the same
+    inverse CDF as :func:`triangular_ppf` in one C loop."""
+    if r.series:
+        return draw_series(r, rng.random(n))
+    low, mode, high = float(r.low[0]), float(r.mode[0]), float(r.high[0])
+    if low == high:
+        return np.full((1, 1), low)
+    if r.dist == "uniform":
+        return rng.uniform(low, high, n).reshape(n, 1)
+    return rng.triangular(low, mode, high, n).reshape(n, 1)
 
 
 # =========================================================================== what to evaluate
@@ -236,21 +261,18 @@ class Sweep:
     outputs: list[OutputKey]
     constants: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def chunk_inputs(self, u: np.ndarray) -> dict[str, np.ndarray]:
-        """Inputs for one chunk from uniforms ``u`` of shape (len(ranged), n)."""
+    def chunk_inputs(self, seed: int, chunk: int, n: int) -> dict[str, np.ndarray]:
+        """Inputs for chunk number ``chunk`` of ``n`` scenarios."""
         inputs = dict(self.constants)
-        for j, r in enumerate(self.ranged):
-            inputs[r.key] = draw(r, u[j])
+        for r in self.ranged:
+            inputs[r.key] = draw(r, key_rng(seed, chunk, r.key), n)
         return inputs
 
-    def run_chunk(self, u: np.ndarray) -> np.ndarray:
-        """Outputs for one chunk, shape (len(outputs), n)."""
-        n = u.shape[1]
-        env = evaluate_rows(self.rows, self.specs, self.chunk_inputs(u))
-        out = np.empty((len(self.outputs), n))
+    def run_chunk(self, seed: int, chunk: int, n: int, out: np.ndarray) -> None:
+        """Evaluate chunk number ``chunk`` into ``out`` (shape (len(outputs), n))."""
+        env = evaluate_rows(self.rows, self.specs, self.chunk_inputs(seed, chunk, n))
         for j, key in enumerate(self.outputs):
             out[j] = key.take(env, n)
-        return out
 
 
 def plan(a: Assumptions, outputs: Sequence[str] | None = None,
@@ -267,19 +289,78 @@ def plan(a: Assumptions, outputs: Sequence[str] | None = None,
     specs = {m: all_specs[m] for m in models}
     out_keys = output_keys(specs, keys)
     rows = needed_rows(specs, [k.row.key for k in out_keys])
+    keep = needed_periods(specs, rows, out_keys)
+    specs = {m: replace(spec, periods=keep[m]) for m, spec in specs.items()}
+    out_keys = output_keys(specs, keys)
     ranged = ranged_assumptions(a, models)
     used = {e.key for r in rows for e in input_values(r.expr)}
-    ranged = [r for r in ranged if r.key in used]
+    ranged = [_restrict_ranged(r, a, keep) for r in ranged if r.key in used]
     base = batch_inputs(a, 1)
-    constants = {k: v for k, v in base.items() if k in used}
+    constants = {k: _restrict_input(v, k, a, keep) for k, v in base.items() if k in used}
     return Sweep(a, models, specs, ranged, rows, out_keys, constants)
 
 
-def chunk_uniforms(seed: int, index: int, n: int, k: int) -> np.ndarray:
-    """Uniforms (k, n) for chunk ``index``: its own stream spawned from ``seed``
-    (reproducible); row j drives the j-th drawn assumption."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
-    return rng.random((k, n))
+def _walk(expr) -> Iterable:
+    yield expr
+    for child in expr.children():
+        yield from _walk(child)
+
+
+def needed_periods(specs: dict[str, ModelSpec], rows: Sequence[Row],
+                   out_keys: Sequence[OutputKey]) -> dict[str, tuple[str, ...]]:
+    """The periods each model must be evaluated for: those of the requested outputs and of the
+    downstream rows that link to its series. A model whose needed rows look across periods
+    (Prev, Total, At) or that is referenced across models other than by a link row keeps all its
+    periods. (The china sheet runs CY2025-CY2028; valuation needs only CY2026-CY2027.)"""
+    keep: dict[str, set[str]] = {m: set() for m in specs}
+    full: set[str] = set()
+    for k in out_keys:
+        if k.column is not None:
+            keep[k.row.model].add(specs[k.row.model].periods[k.column])
+    feeds: dict[str, set[str]] = {m: set() for m in specs}  # model → models it feeds series to
+    for row in rows:
+        for node in _walk(row.expr):
+            if isinstance(node, (Prev, Total, At)):
+                full.add(node.row.model)
+            ref = getattr(node, "row", None)
+            refs = [ref] if isinstance(ref, Row) else list(getattr(node, "rows", ()) or ())
+            for source in refs:
+                if source.model == row.model or not source.series:
+                    continue
+                if node is row.expr and isinstance(node, RowRef):
+                    feeds[source.model].add(row.model)  # a link row: periods are aligned
+                else:
+                    full.update({source.model, row.model})
+    out: dict[str, tuple[str, ...]] = {}
+    for model in reversed(list(specs)):  # downstream models first
+        periods = specs[model].periods
+        wanted = set(keep[model])
+        for user in feeds[model]:
+            wanted.update(p for p in out[user] if p in periods)
+        if model in full or not wanted:
+            out[model] = periods
+        else:
+            out[model] = tuple(p for p in periods if p in wanted)
+    return {m: out[m] for m in specs}
+
+
+def _columns(key: str, a: Assumptions, keep) -> list[int]:
+    model = key.split(".", 1)[0]
+    periods = a.periods(model)
+    return [periods.index(p) for p in keep[model]]
+
+
+def _restrict_ranged(r: Ranged, a: Assumptions, keep) -> Ranged:
+    if not r.series:
+        return r
+    idx = _columns(r.key, a, keep)
+    return replace(r, low=r.low[idx], mode=r.mode[idx], high=r.high[idx])
+
+
+def _restrict_input(value: np.ndarray, key: str, a: Assumptions, keep) -> np.ndarray:
+    if not a[key].is_series:
+        return value
+    return np.ascontiguousarray(value[:, _columns(key, a, keep)])
 
 
 @dataclass
@@ -317,8 +398,7 @@ def run_sweep(a: Assumptions, n: int, seed: int | None = None,
     def work(i: int) -> int:
         lo = starts[i]
         hi = min(n, lo + CHUNK)
-        u = chunk_uniforms(seed, i, hi - lo, len(sweep.ranged))
-        values[:, lo:hi] = sweep.run_chunk(u)
+        sweep.run_chunk(seed, i, hi - lo, values[:, lo:hi])
         return hi - lo
 
     if threads == 1 or len(starts) == 1:

@@ -28,25 +28,36 @@ def test_degenerate_ranges_give_the_single_run(base):
         assert np.all(result.column(key) == pytest.approx(single[key], rel=1e-12)), key
 
 
-def test_each_drawn_scenario_equals_a_single_run_with_its_inputs(base):
+@pytest.mark.parametrize("outputs", [None, ["valuation.price_target", "china.gross_margin.CY2028",
+                                             "china.levy.CY2025", "valuation.pe.CY2026"]])
+def test_each_drawn_scenario_equals_a_single_run_with_its_inputs(base, outputs):
     """Scenario i of the sweep = engine.run() with scenario i's drawn values set one by one."""
     seed, n = 11, 4
-    sweep = S.plan(base)
+    sweep = S.plan(base, outputs)
     result = S.run_sweep(base, n, seed=seed, sweep=sweep)
-    drawn = sweep.chunk_inputs(S.chunk_uniforms(seed, 0, n, len(sweep.ranged)))
+    drawn = sweep.chunk_inputs(seed, 0, n)
     assert len(sweep.ranged) >= 6
+    assert all(drawn[r.key].shape[0] == n for r in sweep.ranged)
     for i in range(n):
         a = base
         for r in sweep.ranged:
-            values = drawn[r.key][i]
+            values = np.broadcast_to(drawn[r.key], (n, drawn[r.key].shape[1]))[i]
             if r.series:
-                for period, v in zip(base.periods(r.key.split(".")[0]), values):
+                periods = sweep.specs[r.key.split(".")[0]].periods  # the periods evaluated
+                assert len(periods) == len(values)
+                for period, v in zip(periods, values):
                     a = set_value(a, f"{r.key}.{period}", float(v), set_by="t", force=True)
             else:
                 a = set_value(a, r.key, float(values[0]), set_by="t", force=True)
         single = engine.run(a).outputs
         for key in result.outputs:
             assert result.column(key)[i] == pytest.approx(single[key], rel=1e-10), (i, key)
+
+
+def test_only_the_periods_needed_are_evaluated_unless_asked(base):
+    assert S.plan(base).specs["china"].periods == ("CY2026", "CY2027")
+    wide = S.plan(base, outputs=["valuation.price_target", "china.gross_margin.CY2028"])
+    assert wide.specs["china"].periods == ("CY2026", "CY2027", "CY2028")
 
 
 def test_same_seed_same_numbers_whatever_the_threads(base):
