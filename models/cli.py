@@ -64,13 +64,14 @@ def add_build(sub) -> None:
                    help="scenarios to show side by side on the Scenarios sheet and in the memo, "
                         "comma-separated, e.g. base,china_ban,bofa ('base' = no overlay, 'a+b' "
                         "stacks overlays; each also gets this run's --set). Default: base and "
-                        "every overlay in assumptions/scenarios/")
+                        "every overlay in assumptions/scenarios/ that changes an input of the "
+                        "headline outputs (china, valuation)")
     p.add_argument("--no-compare", action="store_true",
                    help="no Scenarios sheet or scenario comparison")
     p.set_defaults(func=cmd_build)
 
 
-def compared_scenarios(args) -> dict:
+def compared_scenarios(args, a) -> dict:
     """The ``--compare`` scenarios resolved (name → assumptions), or {} with --no-compare."""
     from models.assumptions import ASSUMPTIONS_DIR
     from models.compare import default_names, parse_names, resolve_scenarios
@@ -81,7 +82,7 @@ def compared_scenarios(args) -> dict:
         return {}
     directory = args.assumptions or ASSUMPTIONS_DIR
     names = (parse_names(args.compare) if args.compare is not None
-             else default_names(directory))
+             else default_names(a, directory))
     return resolve_scenarios(names, args.overrides, directory, force=args.force)
 
 
@@ -90,7 +91,7 @@ def cmd_build(args) -> int:
     a = resolve_from_args(args)
     folder = write_run(a, out=args.out, reports_dir=args.reports,
                        templates_dir=args.templates, pdf=args.pdf,
-                       scenarios=compared_scenarios(args))
+                       scenarios=compared_scenarios(args, a))
     print(folder)
     return 0
 

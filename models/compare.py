@@ -54,9 +54,21 @@ def parse_names(text: str | Iterable[str]) -> list[str]:
     return names
 
 
-def default_names(directory: Path = ASSUMPTIONS_DIR) -> list[str]:
-    """``base`` and every overlay in ``assumptions/scenarios``."""
-    return [BASE] + [n for n in available_scenarios(directory) if n != BASE]
+def default_names(a: Assumptions, directory: Path = ASSUMPTIONS_DIR) -> list[str]:
+    """``base`` and every overlay in ``assumptions/scenarios`` that changes an assumption the
+    headline outputs depend on (an overlay of an unrelated model would only repeat base)."""
+    from models.assumptions import read_yaml, scenario_path
+    from models.engine import build_specs
+    from models.sweep import model_closure
+    specs = build_specs(a)
+    relevant = set(model_closure(specs, sorted({k.split(".")[0] for k, _ in headlines()})))
+    names = [BASE]
+    for name in available_scenarios(directory):
+        data = read_yaml(scenario_path(name, directory))
+        keys = data.get("set", {}) if isinstance(data, dict) else {}
+        if name != BASE and any(str(k).split(".")[0] in relevant for k in keys):
+            names.append(name)
+    return names
 
 
 def resolve_scenarios(names: Sequence[str], overrides: Sequence[str] = (),
