@@ -124,7 +124,11 @@ def bench_sweep(n: int, reps: int, single: int) -> dict:
     plan = S.plan(a)
     plan_seconds = time.perf_counter() - started
     S.run_sweep(a, min(n, 10 * S.CHUNK), seed=0, sweep=plan)  # warm up
-    runs = [S.run_sweep(a, n, seed=i, sweep=plan).seconds for i in range(reps)]
+    runs, cpu = [], []
+    for i in range(reps):
+        started_cpu = time.process_time()
+        runs.append(S.run_sweep(a, n, seed=i, sweep=plan).seconds)
+        cpu.append(time.process_time() - started_cpu)
     sweep_seconds = statistics.median(runs)
     one_thread = statistics.median(
         S.run_sweep(a, n, seed=i, sweep=plan, threads=1).seconds for i in range(reps))
@@ -158,6 +162,7 @@ def bench_sweep(n: int, reps: int, single: int) -> dict:
     return {
         "sweep_n": n, "sweep_seconds": sweep_seconds, "sweep_runs": runs,
         "sweep_scenarios_per_second": n / sweep_seconds,
+        "sweep_cpu_seconds": statistics.median(cpu),
         "sweep_seconds_one_thread": one_thread,
         "sweep_plan_seconds": plan_seconds,
         "sweep_chunk": S.CHUNK, "sweep_drawn_assumptions": [r.key for r in plan.ranged],

@@ -87,3 +87,13 @@ def test_bad_compare_names_are_user_errors(tmp_path, capsys, names, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_default_compares_the_overlays_that_touch_the_headline_models(tmp_path):
+    from models.assumptions import available_scenarios
+    from models.compare import default_names
+    names = default_names(resolve())
+    assert names[0] == "base"
+    assert {"bofa", "china_ban", "h20_terms", "levy_contra"} <= set(names)
+    unrelated = [n for n in available_scenarios() if n.startswith("blackwell")]
+    assert unrelated and not set(unrelated) & set(names)
