@@ -86,8 +86,12 @@ def define(m: ModelBuilder) -> None:
           safe_div(target, eps_target))
 
     target_year = m.assumptions.value("valuation.target_period")
-    m.grid("grid_pt_units_asp", f"Price target: H200 units to China in {target_year} × ASP",
-           target, rows=f"china.h200_units.{target_year}", cols="china.asp_usd")
+    if m.assumptions.value("china.units_source") == "typed":
+        # On the default market path the units are an output of china_market; varying any of
+        # its drivers inlines the whole china_market chain into each cell and exceeds Excel's
+        # formula length (the china sheet's EPS grid varies the licence approval rate instead).
+        m.grid("grid_pt_units_asp", f"Price target: H200 units to China in {target_year} × ASP",
+               target, rows=f"china.h200_units.{target_year}", cols="china.asp_usd")
     m.grid("grid_pt_multiple_eps", f"Price target: multiple × reference EPS {target_year}",
            target, rows=f"valuation.eps_reference.{target_year}", cols="valuation.multiple")
 

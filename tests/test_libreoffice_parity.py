@@ -33,9 +33,16 @@ def test_recalculation_ignores_stored_values(lo, tmp_path):
                                    "--compare", "base,bofa,china_ban+levy_contra"],
                                   ["--scenario", "blackwell_article_reading", "--scenario",
                                    "blackwell_rack_asp", "--set",
-                                   "blackwell.claim_window_share.Q4FY2026=0.5"]],
+                                   "blackwell.claim_window_share.Q4FY2026=0.5"],
+                                  ["--scenario", "china_ban"],
+                                  ["--scenario", "china_open", "--set",
+                                   "china_market.cambricon_chip=Cambricon_MLU590"],
+                                  ["--scenario", "china_limited", "--set",
+                                   "china.units_source=typed", "--set",
+                                   "export_control.die_area_MTT_S4000=500"]],
                          ids=["base", "levy_contra", "h20_terms+set", "bofa+CY2026+compare",
-                              "blackwell_variants"])
+                              "blackwell_variants", "china_ban", "china_open+unknown_chip",
+                              "china_limited+typed+filled_gap"])
 def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
     out = tmp_path / "run"
     assert main(["build", "--out", str(out), *args]) == 0

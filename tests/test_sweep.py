@@ -103,9 +103,9 @@ def test_triangular_ppf_by_hand():
 
 def test_series_paths_move_together(base):
     """One uniform per assumption: a unit path drawn high is high in every year."""
-    result = S.run_sweep(base, 2_000, seed=8, outputs=["china.h200_units.CY2026",
-                                                        "china.h200_units.CY2027"])
-    a, b = result.column("china.h200_units.CY2026"), result.column("china.h200_units.CY2027")
+    keys = ["china.h200_units_typed.CY2026", "china.h200_units_typed.CY2027"]
+    result = S.run_sweep(base, 2_000, seed=8, outputs=keys)
+    a, b = result.column(keys[0]), result.column(keys[1])
     assert np.corrcoef(a, b)[0, 1] > 0.95
 
 

@@ -6,6 +6,10 @@ from models import engine
 from models.assumptions import resolve, set_value
 
 
+def typed(a):
+    return set_value(a, "china.units_source", "typed", set_by="test")
+
+
 def run_with(a, **values):
     for key, v in values.items():
         a = set_value(a, key.replace("__", "."), v, set_by="test")
@@ -30,10 +34,18 @@ def test_bofa_scenario_reproduces_the_stock_multiples():
     assert o["valuation.pe.CY2027"] == pytest.approx(19, abs=0.05)
 
 
-def test_base_adds_the_china_contribution_to_the_reference_eps(base):
-    """Base: China excluded from the reference EPS, so EPS = 9.745 + 15,300 / 24,483 = 10.370
-    and the target rises by 28 × 0.6249 = $17.50 to $292.49."""
+def test_base_is_bofa_because_the_one_off_purchase_ends_in_cy2026(base):
+    """Base (china_market: a limited one-off purchase in CY2026) has no H200 sales in CY2027, so
+    the CY2027 target is BofA's arithmetic whatever BofA's EPS includes."""
     o = engine.run(base).outputs
+    assert o["valuation.china_eps_target"] == 0
+    assert o["valuation.price_target"] == pytest.approx(28 * 9.745 + 52.141 / 24.483)
+
+
+def test_typed_units_add_the_china_contribution_to_the_reference_eps(base):
+    """Typed path, 1M H200 in CY2027: China excluded from the reference EPS, so EPS = 9.745 +
+    15,300 / 24,483 = 10.370 and the target rises by 28 × 0.6249 = $17.50 to $292.49."""
+    o = engine.run(typed(base)).outputs
     china = 15_300 / 24_483
     assert o["valuation.china_eps_target"] == pytest.approx(china, rel=1e-12)
     assert o["valuation.eps_target"] == pytest.approx(9.745 + china, rel=1e-12)
@@ -52,13 +64,13 @@ def test_china_ban_removes_the_china_contribution():
 
 def test_target_period_picks_that_year(base):
     """Applying the multiple to CY2026 EPS: 28 × (7.406 + 0.6249) + 2.1297."""
-    o = run_with(base, valuation__target_period="CY2026")
+    o = run_with(typed(base), valuation__target_period="CY2026")
     assert o["valuation.price_target"] == pytest.approx(
         28 * (7.406 + 15_300 / 24_483) + 52.141 / 24.483, rel=1e-12)
 
 
 def test_probabilities_must_sum_to_one_shows_on_the_check(base):
-    o = run_with(base, valuation__probability_base=0.6)
+    o = run_with(base, valuation__probability_base=0.6)  # 0.6 + 0.3 + 0.2
     assert o["valuation.check_probabilities_sum_to_one"] == pytest.approx(0.1)
 
 
@@ -69,7 +81,7 @@ def test_probabilities_must_sum_to_one_shows_on_the_check(base):
 def test_price_target_identities(base, multiple, units, treatment):
     """PT = multiple × EPS + cash; 'included' takes the reference EPS as the whole EPS (so
     China volumes do not move it); the levy's booking never moves EPS."""
-    a = set_value(base, "valuation.multiple", multiple, set_by="t")
+    a = set_value(typed(base), "valuation.multiple", multiple, set_by="t")
     a = set_value(a, "china.h200_units.CY2027", units, set_by="t")
     a = set_value(a, "china.levy_treatment", treatment, set_by="t")
     excluded = engine.run(a).outputs
@@ -92,7 +104,7 @@ def test_price_target_grids_by_hand(base):
     tax 20.655bn / 24.483bn shares = $0.8437; PT = 28 × (9.745 + 0.8437) + 2.1297 = 298.61.
     Multiple 19 on reference EPS 8.771: 19 × (8.771 + 0.6249) + 2.1297 = 180.65."""
     from models.grids import grid_frame
-    result = engine.run(base)
+    result = engine.run(typed(base))
     cash = 52.141 / 24.483
     units = grid_frame(result, "valuation.grid_pt_units_asp")
     china = 2e6 * 27_000 / 1e9 * (0.70 - 0.25) * (1 - 0.15) / 24.483
