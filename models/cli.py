@@ -67,7 +67,30 @@ def add_build(sub) -> None:
     p.add_argument("--save-scenario", default=None, metavar="NAME",
                    help="with --from-workbook: also save the edits as "
                         "assumptions/scenarios/NAME.yaml (never overwrites)")
+    p.add_argument("--compare", default=None, metavar="NAMES",
+                   help="scenarios to show side by side on the Scenarios sheet and in the memo, "
+                        "comma-separated, e.g. base,china_ban,bofa ('base' = no overlay, 'a+b' "
+                        "stacks overlays; each also gets this run's --set). Default: base and "
+                        "every overlay in assumptions/scenarios/ that changes an input of the "
+                        "headline outputs (china, valuation)")
+    p.add_argument("--no-compare", action="store_true",
+                   help="no Scenarios sheet or scenario comparison")
     p.set_defaults(func=cmd_build)
+
+
+def compared_scenarios(args, a) -> dict:
+    """The ``--compare`` scenarios resolved (name → assumptions), or {} with --no-compare."""
+    from models.assumptions import ASSUMPTIONS_DIR
+    from models.compare import default_names, parse_names, resolve_scenarios
+    if args.no_compare:
+        if args.compare is not None:
+            raise EqrError("--compare and --no-compare together", key="--compare",
+                           expected="one of them", found=args.compare)
+        return {}
+    directory = args.assumptions or ASSUMPTIONS_DIR
+    names = (parse_names(args.compare) if args.compare is not None
+             else default_names(a, directory))
+    return resolve_scenarios(names, args.overrides, directory, force=args.force)
 
 
 def cmd_build(args) -> int:
@@ -77,7 +100,8 @@ def cmd_build(args) -> int:
         return cmd_build_from_workbook(args)
     a = resolve_from_args(args)
     folder = write_run(a, out=args.out, reports_dir=args.reports,
-                       templates_dir=args.templates, pdf=args.pdf)
+                       templates_dir=args.templates, pdf=args.pdf,
+                       scenarios=compared_scenarios(args, a))
     print(folder)
     return 0
 
@@ -109,6 +133,36 @@ def cmd_assumptions(args) -> int:
     print(render(table(a, model=args.model, changed=args.changed,
                        directory=args.assumptions or ASSUMPTIONS_DIR)), end="")
     return 0
+
+
+# --------------------------------------------------------------------------- sweep
+def add_sweep(sub) -> None:
+    p = sub.add_parser("sweep", help="draw N scenarios from the assumption ranges, vectorised",
+                       description="Draw N scenarios from the low/base/high ranges of the "
+                                   "assumption sheets (triangular or uniform, per the sheet's "
+                                   "dist), evaluate china -> valuation for all of them at once "
+                                   "with numpy, and report percentiles and histograms.")
+    add_assumption_options(p)
+    p.add_argument("--n", type=int, required=True, metavar="N", help="number of scenarios")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="random seed (same seed and N, same numbers); default: a fresh seed, "
+                        "printed so the sweep can be repeated")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="write sweep.json, histograms.txt and histograms.png here (a new or "
+                        "empty folder); default: reports/sweeps/<date>_n<N>_seed<S>")
+    p.add_argument("--output", action="append", default=[], metavar="KEY",
+                   help="an output to report (model.row or model.row.PERIOD; repeatable); "
+                        "default: the valuation headlines")
+    p.add_argument("--threads", type=int, default=None, metavar="T",
+                   help="worker threads (default: 2, or 1 on a single core)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    from models.sweep import run_sweep_command
+    return run_sweep_command(args, resolve_from_args(args))
 
 
 # --------------------------------------------------------------------------- verify
@@ -147,7 +201,7 @@ def add_rerun(sub) -> None:
     add(sub)
 
 
-COMMANDS: list[Callable] = [add_build, add_assumptions, add_verify, add_diff, add_rerun]
+COMMANDS: list[Callable] = [add_build, add_assumptions, add_sweep, add_verify, add_diff, add_rerun]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -80,9 +80,17 @@ def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> d
 def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | None = None,
               templates_dir: Path | None = None, pdf: bool = False,
               extra_manifest: dict[str, Any] | None = None,
-              after_write: Callable[[Path], None] | None = None) -> Path:
-    """Evaluate the models and write a complete run folder; return its path."""
+              after_write: Callable[[Path], None] | None = None,
+              scenarios: dict[str, Assumptions] | None = None) -> Path:
+    """Evaluate the models and write a complete run folder; return its path.
+
+    ``scenarios`` (name → resolved assumptions) are compared side by side on a Scenarios sheet
+    and as outputs ``scenarios.<name>.<output>`` (see :mod:`models.compare`)."""
     result = run_models(a)
+    comparison = None
+    if scenarios:
+        from models.compare import compare
+        comparison = compare(result, scenarios)
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
     reports = Path(reports_dir or REPORTS_DIR)
@@ -96,7 +104,8 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + final.name + "-", dir=final.parent))
     os.chmod(tmp, 0o755)
     try:
-        _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {})
+        _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {},
+                     comparison)
         if after_write:
             after_write(tmp)
         if final.exists():  # an empty --out folder
@@ -111,15 +120,29 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
 
 
 def _write_files(folder: Path, result: Result, rid: str, created: str,
-                 templates_dir: Path | None, pdf: bool, extra: dict[str, Any]) -> None:
+                 templates_dir: Path | None, pdf: bool, extra: dict[str, Any],
+                 comparison=None) -> None:
     from models import memo, plots, workbook  # heavy imports only when writing
 
     a = result.assumptions
     outputs = result.outputs
     info = {"run_id": rid, "created": created, "scenarios": ", ".join(a.scenarios),
             "overrides": ", ".join(a.overrides), "version": __version__,
-            "sections": [m for m in result.specs if _has_section(m, templates_dir)]}
-    cells = workbook.write_workbook(result, folder / "model.xlsx", info)
+            "sections": [m for m in result.specs if _has_section(m, templates_dir)],
+            "compare": comparison.names if comparison else [],
+            "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
+            "compare_weighted": list(comparison.probabilities) if comparison else [],
+            "compare_headlines": [
+                {"key": k, "label": label,
+                 "unit": result.specs[k.split(".")[0]].row(k.split(".")[1]).unit}
+                for k, label in comparison.headlines] if comparison else []}
+    extra_sheets = []
+    if comparison:
+        from models.compare_sheet import sheet_writer
+        outputs.update(comparison.outputs())
+        extra_sheets.append(sheet_writer(comparison))
+        extra = {"compared_scenarios": comparison.names, **extra}
+    cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
     _dump(folder / "outputs.json", outputs)
     _dump(folder / "cells.json", cells)
     charts = plots.write_charts(plots.charts_for(result, outputs), folder)
