@@ -78,8 +78,9 @@ def add_build(sub) -> None:
     p.set_defaults(func=cmd_build)
 
 
-def compared_scenarios(args, a) -> dict:
-    """The ``--compare`` scenarios resolved (name → assumptions), or {} with --no-compare."""
+def compared_scenarios(args, a, overrides=None) -> dict:
+    """The ``--compare`` scenarios resolved (name → assumptions), or {} with --no-compare.
+    Each gets this run's overrides (``--set``, or the edits read back from a workbook)."""
     from models.assumptions import ASSUMPTIONS_DIR
     from models.compare import default_names, parse_names, resolve_scenarios
     if args.no_compare:
@@ -90,7 +91,8 @@ def compared_scenarios(args, a) -> dict:
     directory = args.assumptions or ASSUMPTIONS_DIR
     names = (parse_names(args.compare) if args.compare is not None
              else default_names(a, directory))
-    return resolve_scenarios(names, args.overrides, directory, force=args.force)
+    return resolve_scenarios(names, args.overrides if overrides is None else overrides,
+                             directory, force=args.force)
 
 
 def cmd_build(args) -> int:

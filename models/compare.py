@@ -2,7 +2,7 @@
 
 A compared scenario is the base sheets + its overlay(s) (``h20_terms``, or ``a+b`` to stack
 overlays; ``base`` is no overlay) + the run's ``--set`` overrides. Each is evaluated through the
-single-run engine; its headline outputs (``HEADLINES`` of each model module) become outputs
+single-run engine; its headline outputs (``COMPARE_HEADLINES`` of each model module) become outputs
 ``scenarios.<name>.<output>`` and one column of the workbook's ``Scenarios`` sheet.
 
 A column whose resolved assumptions equal the run's own is written as live formulas linking the
@@ -31,10 +31,11 @@ WEIGHTED_OUTPUT = "valuation.price_target"
 
 
 def headlines() -> list[tuple[str, str]]:
-    """(output key, label) declared by the model modules as ``HEADLINES``, in model order."""
+    """(output key, label) declared by the model modules as ``COMPARE_HEADLINES`` (scalar
+    outputs), in model order."""
     out: list[tuple[str, str]] = []
     for name in MODEL_MODULES:
-        out.extend(getattr(model_module(name), "HEADLINES", ()))
+        out.extend(getattr(model_module(name), "COMPARE_HEADLINES", ()))
     return out
 
 
@@ -147,8 +148,11 @@ def _description(name: str, a: Assumptions, directory: Path) -> str:
 
 
 def compare(result: Result, scenarios: dict[str, Assumptions],
-            directory: Path = ASSUMPTIONS_DIR) -> Comparison:
-    """Evaluate each scenario and collect its headline outputs."""
+            directory: Path | None = None) -> Comparison:
+    """Evaluate each scenario and collect its headline outputs. ``directory`` (for the
+    overlays' descriptions) defaults to the folder the run's assumption sheets came from."""
+    if directory is None:
+        directory = Path(next(iter(result.assumptions.sheets.values())).file).parent
     from models.valuation import PROBABILITY_PREFIX
     keys = headlines()
     main_digest = result.assumptions.digest()

@@ -628,9 +628,11 @@ def cmd_build_from_workbook(args) -> int:
     print(f"eqr: {len(rb.edits)} input(s) edited in {rb.book.shown}"
           + "".join(f"\n  {e.cell:<12} {e.key}: {override_text(e.old)} → "
                     f"{override_text(e.new)}" for e in rb.edits), file=sys.stderr)
+    from models.cli import compared_scenarios
+    compare = compared_scenarios(args, rb.assumptions, overrides=rb.assumptions.overrides)
     folder = write_run(rb.assumptions, out=args.out, reports_dir=args.reports,
                        templates_dir=args.templates, pdf=args.pdf,
-                       extra_manifest=rb.manifest())
+                       extra_manifest=rb.manifest(), scenarios=compare)
     if overlay:
         saved = save_overlay(*overlay)
         print(f"eqr: saved the edits as scenario {args.save_scenario}: {saved}",

@@ -271,8 +271,8 @@ def output_keys(specs: dict[str, ModelSpec], keys: Sequence[str]) -> list[Output
 
 
 def default_outputs() -> list[str]:
-    from models.valuation import HEADLINES
-    return [k for k, _ in HEADLINES]
+    from models.valuation import COMPARE_HEADLINES
+    return [k for k, _ in COMPARE_HEADLINES]
 
 
 # =========================================================================== the sweep

@@ -28,7 +28,8 @@ DESCRIPTION = ("Nvidia EPS with and without the China H200 business, net cash pe
 PROBABILITY_PREFIX = "probability_"
 
 #: headline outputs (scalar rows) shown side by side per scenario and reported by the sweep
-HEADLINES: tuple[tuple[str, str], ...] = (
+#: scalar outputs shown side by side per scenario (models.compare) and swept by default
+COMPARE_HEADLINES: tuple[tuple[str, str], ...] = (
     ("valuation.china_eps_target", "China H200 EPS contribution, target year"),
     ("valuation.eps_target", "EPS, target year"),
     ("valuation.china_value_per_share", "China H200 value in the target"),
@@ -36,6 +37,8 @@ HEADLINES: tuple[tuple[str, str], ...] = (
     ("valuation.upside", "Upside to the share price"),
     ("valuation.pe_target_year", "P/E at the share price, target year"),
 )
+#: rows a run-to-run diff explains first (models.headlines)
+HEADLINES = tuple(key.split(".", 1)[1] for key, _ in COMPARE_HEADLINES)
 
 
 def probability_names(assumptions) -> list[str]:

@@ -64,7 +64,9 @@ def changed_value(a, flat_key):
         return current + " (edited)"
     unit = UNITS[item.unit]
     upper = item.bounds[1] if item.bounds[1] is not None else unit.upper
-    if upper is None:
+    if upper is None and isinstance(item.high, float) and item.high != current:
+        new = item.high  # the top of the sheet's range: valid for the model's own checks
+    elif upper is None:
         new = current * 1.1 if current else 1000.0
     else:
         new = (current + upper) / 2 if current < upper else current * 0.9
