@@ -57,9 +57,12 @@ def add_build(sub) -> None:
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
                    help="folder that holds run folders and 'latest' (default: reports/)")
     p.add_argument("--templates", type=Path, default=None, metavar="DIR",
-                   help="memo templates folder (default: the bundled templates/)")
-    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=False,
-                   help="also write memo.pdf (WeasyPrint)")
+                   help="folder of memo templates; a file there replaces the bundled "
+                        "template of the same name (e.g. memo.md.j2, sections/china.md.j2)")
+    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
+                   help="write memo.pdf (WeasyPrint; the default); --no-pdf skips it")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4",
+                   help="page size of memo.html's print CSS and memo.pdf (default: a4)")
     p.set_defaults(func=cmd_build)
 
 
@@ -67,7 +70,7 @@ def cmd_build(args) -> int:
     from models.runs import write_run
     a = resolve_from_args(args)
     folder = write_run(a, out=args.out, reports_dir=args.reports,
-                       templates_dir=args.templates, pdf=args.pdf)
+                       templates_dir=args.templates, pdf=args.pdf, paper=args.paper)
     print(folder)
     return 0
 
