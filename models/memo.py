@@ -57,6 +57,11 @@ class Figure(float):
         obj.name, obj.kind = name, kind
         return obj
 
+    def __str__(self) -> str:
+        """A figure reaches the page only through a formatting filter."""
+        raise EqrError(f"a memo template prints {self.kind} {self.name} without a formatting "
+                       f"filter", expected=f"{{{{ ... | {' | '.join(sorted(FILTERS))} }}}}")
+
 
 _FIGURE_LOG: contextvars.ContextVar[list | None] = contextvars.ContextVar("eqr_memo_figures",
                                                                          default=None)
@@ -441,17 +446,17 @@ def render_all(result, outputs, cells, run_info, templates_dir: Path | None = No
 
 
 def figure_index(figures: list[dict], cells: dict[str, str]) -> list[dict]:
-    """One entry per figure shown: its text, the output (and cell) or assumption, the files."""
+    """One entry per figure shown: its text, the output (and cell) or assumption, the filter
+    that formatted it, and how many times each memo file shows it."""
     index: dict[tuple, dict] = {}
     for f in figures:
         name = f.get("output") or f.get("assumption")
-        key = (f["text"], "output" in f, name)
+        key = (f["text"], "output" in f, name, f["filter"], tuple(f["args"]))
         entry = index.setdefault(key, {"text": f["text"], **(
             {"output": name, "cell": cells.get(name, "")} if "output" in f
             else {"assumption": name}), "filter": f["filter"], "args": f["args"],
-            "files": []})
-        if f["file"] not in entry["files"]:
-            entry["files"].append(f["file"])
+            "files": {}})
+        entry["files"][f["file"]] = entry["files"].get(f["file"], 0) + 1
     return list(index.values())
 
 

@@ -157,6 +157,16 @@ def test_page_one_comes_first_then_sections_then_sources_and_disclosures(result)
     assert positions == sorted(positions)
 
 
+def test_a_figure_printed_without_a_filter_fails_the_build(result):
+    env = memo.environment()
+    template = env.from_string('{{ o["china.asp_usd"] }}')
+    with pytest.raises(memo.EqrError, match="china.asp_usd without a formatting filter"):
+        template.render(**_ctx(result))
+    html = memo.environment(html=True).from_string('{{ a["china.levy_rate"].value }}')
+    with pytest.raises(memo.EqrError, match="china.levy_rate without a formatting filter"):
+        html.render(**_ctx(result))
+
+
 def test_every_assumption_is_listed_with_its_source_and_date(result):
     text = memo.render("memo.md", _ctx(result))
     sources = text.split("## Sources and assumptions")[1]
