@@ -396,16 +396,35 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
            "page_size": PAPERS[paper], "source_dates": dates,
            "sections": run_info.get("sections") or sections(result.specs, templates_dir)}
     ran = list(result.specs)
+    grids = {g["key"]: g for g in grid_info(result)}
     groups = sorted(a.sheets.values(), key=lambda s: (s.model not in ran,
                                                       ran.index(s.model) if s.model in ran
                                                       else 0, s.model))
     sources = [{"model": s.model, "title": s.title, "in_workbook": s.model in ran,
                 "items": [assumptions[k] for k in s.assumptions]} for s in groups]
     return {"o": {k: Figure(v, k) for k, v in outputs.items()}, "cell": cells,
-            "a": assumptions, "sources": sources, "charts": charts or {},
+            "a": assumptions, "sources": sources, "charts": charts or {}, "grids": grids,
             "periods": {m: list(s.periods) for m, s in result.specs.items()},
             "sheets": {m: s.title for m, s in result.specs.items()},
             "models": list(result.specs), "run": run}
+
+
+def grid_info(result) -> list[dict[str, Any]]:
+    """What a template needs to lay out each sensitivity grid; the numbers stay outputs
+    (``<grid>.row.<i>``, ``<grid>.col.<j>``, ``<grid>.<i>.<j>``)."""
+    from models.grids import all_grids
+    from models.workbook import SENSITIVITY
+
+    def axis(a, side: str, key: str) -> dict[str, Any]:
+        return {"label": a.label, "unit": a.unit, "name": a.name, "period": a.period,
+                "outputs": [None if isinstance(v, str) else f"{key}.{side}.{i}"
+                            for i, v in enumerate(a.values)],
+                "text": [v if isinstance(v, str) else "" for v in a.values]}
+
+    return [{"key": g.key, "model": g.model, "label": g.label, "period": g.period,
+             "sheet": SENSITIVITY, "output": g.output.key, "unit": g.output.unit,
+             "rows": axis(g.rows, "row", g.key), "cols": axis(g.cols, "col", g.key)}
+            for g in all_grids(result.specs)]
 
 
 def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
