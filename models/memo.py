@@ -39,6 +39,8 @@ SECTION_ORDER: tuple[str, ...] = ("china", "china_market", "export_control", "bl
                                   "depreciation", "valuation", "risks")
 NOTE_SECTIONS = frozenset({"risks"})  # sections of the note itself, not of a model
 SECTION_BEFORE_UNLISTED = "risks"
+#: page one's key points lead with these sections' (the price target), then section order
+KEY_POINTS_FIRST: tuple[str, ...] = ("valuation",)
 
 #: ``--paper`` → CSS page size
 PAPERS = {"a4": "A4", "letter": "letter"}
@@ -246,10 +248,12 @@ def long_date(iso: str) -> str:
 
 
 # --------------------------------------------------------------------------- typed figures
-#: literal text allowed to hold digits: product and regulation names, the charset
-ALLOWED_WORDS = frozenset({"H200", "H20", "3A090", "utf-8", "UTF-8"})
+#: words of literal text allowed to hold digits: product, number-format and regulation names
+ALLOWED_WORDS = frozenset({"H20", "H100", "H200", "B200", "B300", "GB200", "GB300", "FP4",
+                           "FP8", "FP16", "BF16", "INT8", "3A090"})
+_ALLOWED_PHRASES = re.compile(r"utf-8", re.IGNORECASE)  # <meta charset="utf-8">
 _HEADING_TAG = re.compile(r"</?h[1-6]\b")
-_DIGIT_WORD = re.compile(r"[\w.\-]*\d[\w.\-]*")
+_DIGIT_WORD = re.compile(r"[\w.]*\d[\w.]*")
 _KEY_STRING = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.?$"  # an output/assumption name
                          r"|^[a-z0-9_./]*\.j2$")                   # a template's file name
 _SMALL_INTEGERS = frozenset({"0", "1", "2", "3"})  # filter digits, comparisons with zero
@@ -258,10 +262,11 @@ _CSS_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 def _digit_words(text: str, first_line: int = 1) -> list[tuple[int, str]]:
     """``(line, word)`` for each word of ``text`` holding a digit that is not allowed."""
-    text = _HEADING_TAG.sub(lambda m: "<h" + " " * (len(m.group(0)) - 2), text)
+    blank = lambda m: " " * len(m.group(0))  # noqa: E731 (keeps offsets for line numbers)
+    text = _HEADING_TAG.sub(lambda m: "<h" + blank(m)[2:], _ALLOWED_PHRASES.sub(blank, text))
     found = []
     for m in _DIGIT_WORD.finditer(text):
-        word = m.group(0).strip(".-")
+        word = m.group(0).strip(".")
         if word not in ALLOWED_WORDS:
             found.append((first_line + text.count("\n", 0, m.start()), word))
     return found
@@ -271,8 +276,9 @@ def typed_figures(source: str, name: str = "<template>") -> list[tuple[int, str]
     """Figures typed into a template: ``(line, text)`` for each digit outside a figure's source.
 
     Literal text (outside ``{{ }}``, ``{% %}``, ``{# #}``) may hold no digit except the names in
-    :data:`ALLOWED_WORDS` and heading tags (``<h2>``). Inside an expression a number may only be
-    a filter's digits or a comparison with zero (0–3), and a string may hold digits only when
+    :data:`ALLOWED_WORDS`, heading tags (``<h2>``) and ``utf-8``. Inside an expression a number
+    may only be a filter's digits or a comparison with zero (0–3), or the bound of a ``range()``
+    loop, and a string may hold digits only when
     it is a lower-case output or assumption name (``"china.h200_units."``) or a template's
     file name (``".html.j2"``). A ``.css`` file may
     hold any CSS but no digit inside a quoted string (running headers are text).
@@ -289,14 +295,17 @@ def typed_figures(source: str, name: str = "<template>") -> list[tuple[int, str]
     except jinja2.TemplateSyntaxError as exc:
         raise EqrError(f"template syntax error: {exc.message}", file=name,
                        line=exc.lineno) from None
-    for lineno, kind, value in tokens:
+    code = [(k, v) for _, k, v in tokens if k != "whitespace"]
+    for n, (lineno, kind, value) in enumerate(t for t in tokens if t[1] != "whitespace"):
+        after_range = n >= 2 and code[n - 2] == ("name", "range") and code[n - 1][1] == "("
         if kind == "data":
             found += _digit_words(value, lineno)
         elif kind == "string":
             text = value[1:-1]
             if not _KEY_STRING.match(text):
                 found += _digit_words(text, lineno)
-        elif kind == "float" or (kind == "integer" and value not in _SMALL_INTEGERS):
+        elif kind == "float" or (kind == "integer" and value not in _SMALL_INTEGERS
+                                 and not after_range):
             found.append((lineno, value))
     return found
 
@@ -392,9 +401,11 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
     if paper not in PAPERS:
         raise EqrError("unknown paper size", key="--paper", expected=f"one of {list(PAPERS)}",
                        found=paper)
+    shown = run_info.get("sections") or sections(result.specs, templates_dir)
     run = {**run_info, "date": long_date(run_info["created"]), "paper": paper,
-           "page_size": PAPERS[paper], "source_dates": dates,
-           "sections": run_info.get("sections") or sections(result.specs, templates_dir)}
+           "page_size": PAPERS[paper], "source_dates": dates, "sections": shown,
+           "key_points": sorted(shown, key=lambda s: (s not in KEY_POINTS_FIRST,
+                                                      shown.index(s)))}
     ran = list(result.specs)
     grids = {g["key"]: g for g in grid_info(result)}
     groups = sorted(a.sheets.values(), key=lambda s: (s.model not in ran,

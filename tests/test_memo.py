@@ -79,6 +79,7 @@ def test_the_figure_check_catches_a_figure_in_a_css_string():
     '<meta charset="utf-8">',
     '{% include "sections/" ~ s ~ ".html.j2" %}',
     "{% if x > 0 %}up{% endif %}",
+    "{% for i in range(100) %}{% endfor %} H100-equivalents, FP16/BF16 TFLOPS",
 ])
 def test_the_figure_check_allows_names_tags_and_filter_digits(text):
     assert typed_figures(text, "good.html.j2") == []
