@@ -59,6 +59,12 @@ class Figure(float):
         obj.name, obj.kind = name, kind
         return obj
 
+    def __neg__(self) -> "Figure":  # −x and abs(x) are the same figure, signed for prose
+        return Figure(-float(self), self.name, self.kind)
+
+    def __abs__(self) -> "Figure":
+        return Figure(abs(float(self)), self.name, self.kind)
+
     def __str__(self) -> str:
         """A figure reaches the page only through a formatting filter."""
         raise EqrError(f"a memo template prints {self.kind} {self.name} without a formatting "
@@ -69,11 +75,17 @@ _FIGURE_LOG: contextvars.ContextVar[list | None] = contextvars.ContextVar("eqr_m
                                                                          default=None)
 
 
+GAP_TEXT = "n/a"  # an output that rests on an unknown figure (None in outputs.json)
+
+
 def _logged(fn: Callable[..., str]) -> Callable[..., str]:
-    """The filter ``fn``, also logging (text, name) when it formats a named figure."""
+    """The filter ``fn``, also logging (text, name) when it formats a named figure; an unknown
+    output (None) prints as ``n/a`` instead of failing."""
 
     @functools.wraps(fn)
     def wrapper(v: Any, *args: Any, **kwargs: Any) -> str:
+        if v is None:
+            return GAP_TEXT
         text = fn(v, *args, **kwargs)
         log = _FIGURE_LOG.get()
         if log is not None and isinstance(v, Figure):
@@ -176,6 +188,8 @@ UNIT_FILTERS: dict[str, Callable[..., str]] = {
 
 def format_by_unit(value: Any, unit: str) -> str:
     """Format an assumption for the sources table by its unit."""
+    if value is None:
+        return "unknown"
     if isinstance(value, dict):
         return " / ".join(format_by_unit(v, unit) for v in value.values())
     if isinstance(value, str):
@@ -185,6 +199,8 @@ def format_by_unit(value: Any, unit: str) -> str:
 
 def by_unit(value: Any, unit: str) -> str:
     """The ``by_unit`` filter: a series shows each period (``CY2026 1.00M; CY2027 …``)."""
+    if value is None:
+        return "unknown"
     if isinstance(value, dict):
         return "; ".join(f"{p} {by_unit(v, unit)}" for p, v in value.items())
     if isinstance(value, str):
@@ -413,7 +429,8 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
                                                       else 0, s.model))
     sources = [{"model": s.model, "title": s.title, "in_workbook": s.model in ran,
                 "items": [assumptions[k] for k in s.assumptions]} for s in groups]
-    return {"o": {k: Figure(v, k) for k, v in outputs.items()}, "cell": cells,
+    return {"o": {k: None if v is None else Figure(v, k) for k, v in outputs.items()},
+            "cell": cells,
             "a": assumptions, "sources": sources, "charts": charts or {}, "grids": grids,
             "periods": {m: list(s.periods) for m, s in result.specs.items()},
             "sheets": {m: s.title for m, s in result.specs.items()},

@@ -34,6 +34,20 @@ def test_filters_format_by_hand(fn, value, expected):
     assert fn(value) == expected
 
 
+def test_an_unknown_output_prints_as_n_a_and_a_negated_figure_keeps_its_name():
+    env = memo.environment()
+    o = {"x.gap": None, "x.short": memo.Figure(-250_000.0, "x.short")}
+    log = []
+    token = memo._FIGURE_LOG.set(log)
+    try:
+        text = env.from_string('{{ o["x.gap"] | units }} / {{ (-o["x.short"]) | units }}'
+                               ).render(o=o)
+    finally:
+        memo._FIGURE_LOG.reset(token)
+    assert text == "n/a / 250k"
+    assert log == [{"text": "250k", "output": "x.short", "filter": "units", "args": []}]
+
+
 def test_a_filter_refuses_text_instead_of_a_number():
     with pytest.raises(memo.EqrError, match="must be a number"):
         usd_m("40bn")
