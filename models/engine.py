@@ -16,7 +16,7 @@ from models.errors import EqrError
 from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluate_spec
 
 #: model modules in dependency order
-MODEL_MODULES: tuple[str, ...] = ("china",)
+MODEL_MODULES: tuple[str, ...] = ("china", "blackwell")
 
 
 @dataclass

@@ -68,8 +68,9 @@ def _axis(assumptions, text: str, steps: int) -> Axis:
         low, high = low[period], high[period]
     if low is None or high is None or low == high:
         raise ValueError(f"grid axis {text}: the assumption needs a low/high range")
+    # 12 significant digits: evenly spaced points without float noise (0.1 not 0.09999…)
     return Axis(key, period, item.label, item.unit,
-                tuple(float(v) for v in np.linspace(low, high, steps)))
+                tuple(float(f"{v:.12g}") for v in np.linspace(low, high, steps)))
 
 
 def make_grid(builder, name, label, output: Row, rows: str, cols: str, period, steps) -> Grid:

@@ -451,7 +451,7 @@ def _define_names(book, layout: Layout, result: Result) -> None:
             ref = f"={INPUTS}!$E${r + 1}:${col_letter(COL_FIRST_PERIOD + n - 1)}${r + 1}"
         else:
             ref = f"={INPUTS}!$D${r + 1}"
-        book.define_name(excel_name(key), ref)
+        _name(book, key, ref)
     for spec in result.specs.values():
         for row in spec.rows:
             if row.kind == "link":
@@ -462,4 +462,10 @@ def _define_names(book, layout: Layout, result: Result) -> None:
                 ref = f"={sheet}!${col_letter(a)}${rr + 1}:${col_letter(b)}${rr + 1}"
             else:
                 ref = f"={sheet}!$D${rr + 1}"
-            book.define_name(excel_name(row.key), ref)
+            _name(book, row.key, ref)
+
+
+def _name(book, key: str, ref: str) -> None:
+    """Define an Excel name; XlsxWriter only warns on an invalid one, so fail loudly."""
+    if book.define_name(excel_name(key), ref) == -1:
+        raise ValueError(f"{key!r} is not a valid Excel defined name")

@@ -28,8 +28,11 @@ def test_recalculation_ignores_stored_values(lo, tmp_path):
 
 @pytest.mark.parametrize("args", [[], ["--scenario", "levy_contra"],
                                   ["--scenario", "h20_terms", "--set",
-                                   "china.h200_units.CY2025=12345"]],
-                         ids=["base", "levy_contra", "h20_terms+set"])
+                                   "china.h200_units.CY2025=12345"],
+                                  ["--scenario", "blackwell_article_reading", "--scenario",
+                                   "blackwell_rack_asp", "--set",
+                                   "blackwell.claim_window_share.Q4FY2026=0.5"]],
+                         ids=["base", "levy_contra", "h20_terms+set", "blackwell_variants"])
 def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
     out = tmp_path / "run"
     assert main(["build", "--out", str(out), *args]) == 0
