@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from models import memo
+from models import memo, plots
 from models.assumptions import resolve, set_value
 from models.cli import main
 from models.engine import run
@@ -135,8 +135,11 @@ def result():
 def _ctx(result, extra_outputs=None, a=None):
     res = run(a) if a is not None else result
     outputs = {**res.outputs, **(extra_outputs or {})}
-    charts = {"china.treatments": {"svg": "charts/x.svg", "png": "charts/x.png",
-                                   "title": "T", "sheet": "china", "outputs": []}}
+    charts = {}
+    for chart in plots.charts_for(res, outputs):  # what write_charts hands the templates
+        plots.plt.close(chart.figure)
+        charts[chart.key] = {"svg": "charts/x.svg", "png": "charts/x.png", "title": chart.title,
+                             "sheet": chart.sheet, "outputs": chart.outputs}
     info = {"run_id": "r", "created": "2026-01-02T03:04:05+00:00", "scenarios": "",
             "overrides": "", "version": "0", "sections": sections(res.specs)}
     return memo.context(res, outputs, {}, info, charts)
