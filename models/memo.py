@@ -53,17 +53,20 @@ class Figure(float):
 
     name: str
     kind: str
+    transform: str  # "" (as is), "neg" or "abs": how prose turned the figure around
 
-    def __new__(cls, value: float, name: str, kind: str = "output") -> "Figure":
+    def __new__(cls, value: float, name: str, kind: str = "output",
+                transform: str = "") -> "Figure":
         obj = super().__new__(cls, value)
-        obj.name, obj.kind = name, kind
+        obj.name, obj.kind, obj.transform = name, kind, transform
         return obj
 
     def __neg__(self) -> "Figure":  # −x and abs(x) are the same figure, signed for prose
-        return Figure(-float(self), self.name, self.kind)
+        return Figure(-float(self), self.name, self.kind,
+                      {"": "neg", "neg": "", "abs": "neg abs"}.get(self.transform, "neg"))
 
     def __abs__(self) -> "Figure":
-        return Figure(abs(float(self)), self.name, self.kind)
+        return Figure(abs(float(self)), self.name, self.kind, "abs")
 
     def __str__(self) -> str:
         """A figure reaches the page only through a formatting filter."""
@@ -89,8 +92,10 @@ def _logged(fn: Callable[..., str]) -> Callable[..., str]:
         text = fn(v, *args, **kwargs)
         log = _FIGURE_LOG.get()
         if log is not None and isinstance(v, Figure):
-            log.append({"text": text, v.kind: v.name, "filter": fn.__name__,
-                        "args": list(args)})
+            entry = {"text": text, v.kind: v.name, "filter": fn.__name__, "args": list(args)}
+            if v.transform:
+                entry["transform"] = v.transform
+            log.append(entry)
         return text
 
     return wrapper
@@ -498,11 +503,12 @@ def figure_index(figures: list[dict], cells: dict[str, str]) -> list[dict]:
     index: dict[tuple, dict] = {}
     for f in figures:
         name = f.get("output") or f.get("assumption")
-        key = (f["text"], "output" in f, name, f["filter"], tuple(f["args"]))
+        key = (f["text"], "output" in f, name, f["filter"], tuple(f["args"]),
+               f.get("transform", ""))
         entry = index.setdefault(key, {"text": f["text"], **(
             {"output": name, "cell": cells.get(name, "")} if "output" in f
             else {"assumption": name}), "filter": f["filter"], "args": f["args"],
-            "files": {}})
+            **({"transform": f["transform"]} if f.get("transform") else {}), "files": {}})
         entry["files"][f["file"]] = entry["files"].get(f["file"], 0) + 1
     return list(index.values())
 

@@ -45,7 +45,8 @@ def test_an_unknown_output_prints_as_n_a_and_a_negated_figure_keeps_its_name():
     finally:
         memo._FIGURE_LOG.reset(token)
     assert text == "n/a / 250k"
-    assert log == [{"text": "250k", "output": "x.short", "filter": "units", "args": []}]
+    assert log == [{"text": "250k", "output": "x.short", "filter": "units", "args": [],
+                    "transform": "neg"}]
 
 
 def test_a_filter_refuses_text_instead_of_a_number():
@@ -121,8 +122,8 @@ def test_sections_follow_the_fixed_order_and_only_those_that_exist(tmp_path):
     folder.mkdir(parents=True)
     for name in ("valuation", "depreciation", "newmodel", "blackwell"):
         (folder / f"{name}.md.j2").write_text("x\n")
-    models = ["china", "newmodel", "valuation", "depreciation", "china_market"]
-    # blackwell has a template but did not run; china_market ran but has no template
+    models = ["china", "newmodel", "valuation", "depreciation", "nosection"]
+    # blackwell has a template but did not run; nosection ran but has no template
     assert sections(models, tmp_path / "templates") == [
         "china", "depreciation", "valuation", "newmodel", "risks"]
 
@@ -260,6 +261,9 @@ def test_figure_index_traces_every_figure_to_an_output_and_cell(tmp_path):
     for f in figures:
         if "output" in f:
             assert f["output"] in outputs and f["cell"] == cells[f["output"]]
-            assert f["text"] == getattr(memo, f["filter"])(outputs[f["output"]], *f["args"])
+            value = outputs[f["output"]]
+            value = {"": value, "neg": -value, "abs": abs(value),
+                     "neg abs": -abs(value)}[f.get("transform", "")]
+            assert f["text"] == getattr(memo, f["filter"])(value, *f["args"])
         if "memo.md" in f["files"]:
             assert f["text"] in md
