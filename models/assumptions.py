@@ -614,7 +614,20 @@ def resolve(scenarios: Iterable[str] = (), overrides: Iterable[str] = (),
         a = apply_scenario(a, name, directory, force=force)
     for text in overrides:
         a = apply_override(a, text, force=force)
+    check_models(a)
     return a
+
+
+def check_models(a: Assumptions) -> None:
+    """Each model's own checks of its resolved assumptions, beyond units and bounds (a life
+    above zero, salvage below cost): ``validate(a)`` in ``models/<model>.py`` where defined.
+    Runs before anything is written, so a bad sheet value or ``--set`` stops the build."""
+    from models.engine import MODEL_MODULES, model_module  # lazy: the engine imports this module
+    for name in MODEL_MODULES:
+        if name in a.sheets:
+            validate = getattr(model_module(name), "validate", None)
+            if validate is not None:
+                validate(a)
 
 
 def deep_copy(a: Assumptions) -> Assumptions:

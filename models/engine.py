@@ -16,7 +16,8 @@ from models.errors import EqrError
 from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluate_spec
 
 #: model modules in dependency order
-MODEL_MODULES: tuple[str, ...] = ("export_control", "china_market", "china", "blackwell")
+MODEL_MODULES: tuple[str, ...] = ("export_control", "china_market", "china", "blackwell",
+                                  "depreciation")
 
 
 @dataclass
