@@ -118,7 +118,19 @@ def assert_tables_print_well(document):
 
 def test_memo_tables_repeat_headers_and_keep_rows_whole(run_dir):
     out, _ = run_dir
-    assert_tables_print_well(_layout(out / "memo.html"))
+    document = _layout(out / "memo.html")
+    assert_tables_print_well(document)
+    # a time series' values (row "series") print on the page of the assumption's own row
+    pages, order = {}, []
+    for i, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.TableRowBox):
+                if id(box.element) not in pages:
+                    order.append(box.element)
+                pages.setdefault(id(box.element), set()).add(i)
+    pairs = [(a, b) for a, b in zip(order, order[1:]) if b.get("class") == "series"]
+    assert pairs and all(a.get("class") == "has-series" for a, _ in pairs)
+    assert all(pages[id(a)] == pages[id(b)] for a, b in pairs)
 
 
 def test_a_long_table_repeats_its_header_on_every_page(tmp_path):
