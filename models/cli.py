@@ -57,9 +57,12 @@ def add_build(sub) -> None:
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
                    help="folder that holds run folders and 'latest' (default: reports/)")
     p.add_argument("--templates", type=Path, default=None, metavar="DIR",
-                   help="memo templates folder (default: the bundled templates/)")
-    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=False,
-                   help="also write memo.pdf (WeasyPrint)")
+                   help="folder of memo templates; a file there replaces the bundled "
+                        "template of the same name (e.g. memo.md.j2, sections/china.md.j2)")
+    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
+                   help="write memo.pdf (WeasyPrint; the default); --no-pdf skips it")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4",
+                   help="page size of memo.html's print CSS and memo.pdf (default: a4)")
     p.add_argument("--from-workbook", type=Path, default=None, metavar="XLSX",
                    help="take the inputs from the Inputs sheet of a model.xlsx edited in Excel "
                         "(edits are measured against --scenario, else the workbook's own "
@@ -102,7 +105,7 @@ def cmd_build(args) -> int:
         return cmd_build_from_workbook(args)
     a = resolve_from_args(args)
     folder = write_run(a, out=args.out, reports_dir=args.reports,
-                       templates_dir=args.templates, pdf=args.pdf,
+                       templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                        scenarios=compared_scenarios(args, a))
     print(folder)
     return 0

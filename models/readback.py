@@ -631,7 +631,7 @@ def cmd_build_from_workbook(args) -> int:
     from models.cli import compared_scenarios
     compare = compared_scenarios(args, rb.assumptions, overrides=rb.assumptions.overrides)
     folder = write_run(rb.assumptions, out=args.out, reports_dir=args.reports,
-                       templates_dir=args.templates, pdf=args.pdf,
+                       templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                        extra_manifest=rb.manifest(), scenarios=compare)
     if overlay:
         saved = save_overlay(*overlay)

@@ -78,7 +78,7 @@ def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> d
 
 
 def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | None = None,
-              templates_dir: Path | None = None, pdf: bool = False,
+              templates_dir: Path | None = None, pdf: bool = False, paper: str = "a4",
               extra_manifest: dict[str, Any] | None = None,
               after_write: Callable[[Path], None] | None = None,
               scenarios: dict[str, Assumptions] | None = None) -> Path:
@@ -105,7 +105,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     os.chmod(tmp, 0o755)
     try:
         _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {},
-                     comparison)
+                     comparison, paper)
         if after_write:
             after_write(tmp)
         if final.exists():  # an empty --out folder
@@ -121,14 +121,14 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
 
 def _write_files(folder: Path, result: Result, rid: str, created: str,
                  templates_dir: Path | None, pdf: bool, extra: dict[str, Any],
-                 comparison=None) -> None:
+                 comparison=None, paper: str = "a4") -> None:
     from models import memo, plots, workbook  # heavy imports only when writing
 
     a = result.assumptions
     outputs = result.outputs
     info = {"run_id": rid, "created": created, "scenarios": ", ".join(a.scenarios),
             "overrides": ", ".join(a.overrides), "version": __version__,
-            "sections": [m for m in result.specs if _has_section(m, templates_dir)],
+            "paper": paper, "sections": memo.sections(result.specs, templates_dir),
             "compare": comparison.names if comparison else [],
             "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
             "compare_weighted": list(comparison.probabilities) if comparison else [],
@@ -146,18 +146,16 @@ def _write_files(folder: Path, result: Result, rid: str, created: str,
     _dump(folder / "outputs.json", outputs)
     _dump(folder / "cells.json", cells)
     charts = plots.write_charts(plots.charts_for(result, outputs), folder)
+    figures: list = []
     for name, text in memo.render_all(result, outputs, cells, info, templates_dir,
-                                      charts).items():
+                                      charts, figures).items():
         (folder / name).write_text(text, encoding="utf-8")
+    _dump(folder / memo.FIGURES_FILE, memo.figure_index(figures, cells))
     if pdf:
         memo.write_pdf(folder / "memo.html", folder / "memo.pdf")
     _dump(folder / "manifest.json", manifest(a, rid, created, {
-        "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"], **extra}))
-
-
-def _has_section(model: str, templates_dir: Path | None) -> bool:
-    from models.memo import TEMPLATES_DIR
-    return (Path(templates_dir or TEMPLATES_DIR) / "sections" / f"{model}.md.j2").exists()
+        "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
+        "paper": paper, **extra}))
 
 
 def _dump(path: Path, data: Any) -> None:

@@ -364,9 +364,13 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
         _text(ws, head, 1, "rows \\ columns", fmts.get(bold=True, align="right"))
         for j, v in enumerate(grid.cols.values):
             _axis_cell(ws, head, 2 + j, v, fmts.number(grid.cols.unit, "input"))
+            if not isinstance(v, str):  # numeric axis values are outputs too
+                cells[f"{grid.key}.col.{j}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(head, 2 + j)}"
         for i, rv in enumerate(grid.rows.values):
             rr = head + 1 + i
             _axis_cell(ws, rr, 1, rv, fmts.number(grid.rows.unit, "input"))
+            if not isinstance(rv, str):
+                cells[f"{grid.key}.row.{i}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(rr, 1)}"
             for j in range(len(grid.cols.values)):
                 col = 2 + j
                 formula = cell_formula(grid, layout, SENSITIVITY, f"$B{rr + 1}",
