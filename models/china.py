@@ -22,14 +22,14 @@ PCT_POINTS = 100
 
 def define(m: ModelBuilder) -> None:
     m.section("Inputs (linked from the Inputs sheet)")
-    units = m.input("h200_units")
-    asp = m.input("asp_usd")
-    levy_rate = m.input("levy_rate")
-    treatment = m.input("levy_treatment")
-    margin = m.input("gross_margin_pre_levy")
-    opex_ratio = m.input("opex_ratio")
-    tax_rate = m.input("tax_rate")
-    shares = m.input("diluted_shares_bn")
+    units = m.input("h200_units", unit="units", series=True)
+    asp = m.input("asp_usd", unit="USD per unit")
+    levy_rate = m.input("levy_rate", unit="fraction")
+    treatment = m.input("levy_treatment", unit="choice", series=False)
+    margin = m.input("gross_margin_pre_levy", unit="fraction")
+    opex_ratio = m.input("opex_ratio", unit="fraction")
+    tax_rate = m.input("tax_rate", unit="fraction")
+    shares = m.input("diluted_shares_bn", unit="bn shares")
 
     m.section("H200 China P&L under the selected treatment")
     in_cogs = m.row("levy_in_cogs_flag", "Levy booked in COGS (1) or contra-revenue (0)",

@@ -7,13 +7,17 @@ move ``reports/latest``.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import hashlib
 import json
+import math
 import os
 import platform
 import re
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -48,12 +52,46 @@ def _unique(path: Path) -> Path:
     raise EqrError("too many runs with the same name", found=str(path))
 
 
+def check_path(path: Path | None, option: str) -> None:
+    """A path from the command line the OS can use (a NUL byte makes every call fail)."""
+    if path is not None and "\x00" in str(path):
+        raise EqrError("a path cannot contain a NUL byte", key=option, found=str(path))
+
+
 def check_out_dir(out: Path) -> None:
     """``--out`` must be a new or empty folder (earlier runs are never overwritten)."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise EqrError("output folder is not empty", key="--out",
-                       expected="a new or empty folder", found=str(out),
-                       hint="earlier runs are never overwritten; choose another folder")
+    check_path(out, "--out")
+    try:
+        if out.is_symlink():
+            raise EqrError("output folder is a symbolic link", key="--out",
+                           expected="a new or empty folder (give the link's target)",
+                           found=str(out))
+        if out.exists() and not out.is_dir():
+            raise EqrError("output folder is a file", key="--out",
+                           expected="a new or empty folder", found=str(out))
+        if out.exists() and any(out.iterdir()):
+            raise EqrError("output folder is not empty", key="--out",
+                           expected="a new or empty folder", found=str(out),
+                           hint="earlier runs are never overwritten; choose another folder")
+    except OSError as exc:
+        raise _os_error(exc, "cannot use the output folder", out) from None
+
+
+def _os_error(exc: OSError, what: str, path: Path | None = None) -> EqrError:
+    """An OSError (disk full, permission denied, a file where a folder should be) in words."""
+    hints = {errno.ENOSPC: "the disk is full: free some space and build again",
+             errno.EDQUOT: "the disk quota is used up: free some space and build again",
+             errno.EFBIG: "a file grew beyond the size the system allows",
+             errno.EACCES: "check the folder's permissions or choose another folder",
+             errno.EPERM: "check the folder's permissions or choose another folder",
+             errno.EROFS: "the folder is on a read-only disk; choose another folder",
+             errno.ENOTDIR: "part of the path is a file, not a folder",
+             errno.EEXIST: "part of the path is a file, not a folder",
+             errno.ENAMETOOLONG: "use a shorter path"}
+    where = exc.filename if exc.filename is not None else path
+    return EqrError(f"{what}: {exc.strerror or exc.__class__.__name__}",
+                    file=str(where) if where is not None else None,
+                    hint=hints.get(exc.errno, "nothing was written"))
 
 
 def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -75,37 +113,108 @@ def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> d
     }
 
 
+def prepare_run(a: Assumptions) -> Result:
+    """Evaluate the models and refuse results that cannot be written truthfully.
+
+    Everything a build checks before it writes a byte; ``eqr check`` runs exactly this.
+    """
+    result = run_models(a)
+    check_finite(result.outputs)
+    return result
+
+
+def check_finite(outputs: dict[str, float]) -> None:
+    """A NaN or infinity has no honest place in outputs.json or a workbook cell."""
+    bad = [k for k, v in outputs.items() if not math.isfinite(v)]
+    if bad:
+        raise EqrError("the models produced a value that is not a finite number", key=bad[0],
+                       expected="finite numbers in every output",
+                       found=f"{len(bad)} output(s) NaN or infinite: {', '.join(bad[:3])}"
+                             + (", ..." if len(bad) > 3 else ""),
+                       hint="an input far outside its usual range (--force?) made a row "
+                            "overflow or divide by zero; check the inputs of that row")
+
+
 def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | None = None,
               templates_dir: Path | None = None, pdf: bool = False,
               extra_manifest: dict[str, Any] | None = None,
               after_write: Callable[[Path], None] | None = None) -> Path:
-    """Evaluate the models and write a complete run folder; return its path."""
-    result = run_models(a)
+    """Evaluate the models and write a complete run folder; return its path.
+
+    Atomic: files go to a hidden ``.incomplete-<host>-<pid>-<start>-...`` folder beside the
+    destination, renamed into place only when complete. Any failure (bad input, disk full,
+    Ctrl-C, SIGTERM) removes it; a SIGKILL leaves it, and the next build removes it once its
+    owning process is gone. ``reports/latest`` moves only after the rename.
+    """
+    result = prepare_run(a)
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
     reports = Path(reports_dir or REPORTS_DIR)
+    check_path(reports, "--reports")
+    check_path(templates_dir, "--templates")
     if out is not None:
         out = Path(out)
         check_out_dir(out)
         final = out
     else:
-        final = _unique(reports / rid)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + final.name + "-", dir=final.parent))
-    os.chmod(tmp, 0o755)
+        final = reports / rid
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        clean_incomplete(final.parent)
+        tmp = _make_tmp(final)
+    except OSError as exc:
+        raise _os_error(exc, "cannot create the run folder", final.parent) from None
     try:
         _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {})
         if after_write:
             after_write(tmp)
-        if final.exists():  # an empty --out folder
-            final.rmdir()
-        os.replace(tmp, final)
-    except BaseException:
+        _test_pause(tmp)
+        final = _move_into_place(tmp, final, replace_empty=out is not None)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _os_error(exc, "cannot write the run", tmp) from None
         raise
     if out is None:
         point_latest(reports, final)
     return final
+
+
+def _make_tmp(final: Path) -> Path:
+    """A fresh hidden folder beside ``final`` whose name says which process owns it."""
+    owner = f"{_HOST}-{os.getpid()}-{_start_token(os.getpid())}"
+    label = SCENARIO_SLUG.sub("-", final.name)[:40]
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{owner}-{label}-", dir=final.parent))
+    os.chmod(tmp, 0o755)
+    return tmp
+
+
+def _move_into_place(tmp: Path, final: Path, replace_empty: bool) -> Path:
+    """Rename the complete folder to ``final`` (or ``final-2``, ... if another build took it)."""
+    if replace_empty:  # --out: a new or empty folder, checked before writing
+        if final.is_dir() and not final.is_symlink():
+            final.rmdir()  # fails (ENOTEMPTY) if something appeared there meanwhile
+        os.rename(tmp, final)
+        return final
+    candidate = _unique(final)
+    for _ in range(100):
+        try:
+            os.rename(tmp, candidate)  # never replaces a non-empty folder (a finished run)
+            return candidate
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            candidate = _unique(final)  # a concurrent build took the name first
+    raise EqrError("too many concurrent runs with the same name", found=str(final))
+
+
+def _test_pause(tmp: Path) -> None:
+    """Test hook: with EQR_TEST_PAUSE_BEFORE_RENAME=<seconds>, announce the complete temporary
+    folder on stderr and wait before renaming it, so a test can kill the build mid-write."""
+    seconds = os.environ.get("EQR_TEST_PAUSE_BEFORE_RENAME")
+    if seconds:
+        print(f"eqr-test: paused before rename: {tmp}", file=sys.stderr, flush=True)
+        time.sleep(float(seconds))
 
 
 def _write_files(folder: Path, result: Result, rid: str, created: str,
@@ -139,9 +248,13 @@ def _dump(path: Path, data: Any) -> None:
 
 
 def point_latest(reports: Path, final: Path) -> None:
-    """Make ``reports/latest`` point at ``final`` (replaced atomically)."""
+    """Make ``reports/latest`` point at ``final`` (replaced atomically).
+
+    Called only after ``final`` is complete. Where symlinks are not possible, ``LATEST`` holds
+    the folder's name; if even that fails the run stands and a warning says so.
+    """
     link = reports / "latest"
-    tmp = reports / f".latest-{os.getpid()}"
+    tmp = reports / f"{LATEST_TMP_PREFIX}{_HOST}-{os.getpid()}-{_start_token(os.getpid())}"
     try:
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
@@ -149,14 +262,97 @@ def point_latest(reports: Path, final: Path) -> None:
                        target_is_directory=True)
         os.replace(tmp, link)
     except OSError:
-        (reports / "LATEST").write_text(final.name + "\n", encoding="utf-8")
+        try:
+            if tmp.is_symlink():
+                tmp.unlink()
+            (reports / "LATEST").write_text(final.name + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"eqr: warning: the run is complete but {link} was not updated "
+                  f"({exc.strerror})", file=sys.stderr)
 
 
-def clean_incomplete(reports: Path) -> list[Path]:
-    """Remove temporary folders left by builds that were killed mid-write."""
+# --------------------------------------------------------------------------- stale folders
+# A build killed with SIGKILL (or a power cut) leaves its hidden temporary folder. The folder's
+# name carries the owner's host, pid and process start time; the next build in the same folder
+# removes it once that process is gone. Never a live (concurrent) build's folder; never a run.
+_HOST = hashlib.sha256(platform.node().encode()).hexdigest()[:8]
+LATEST_TMP_PREFIX = ".latest-"
+_OWNED = re.compile(r"^(?:\.incomplete-|\.latest-)(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)")
+LEGACY_STALE_AFTER_S = 24 * 3600  # folders from builds before owners were recorded
+
+
+def _start_token(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux /proc), "0" if unknown.
+
+    With the pid it identifies a process even after the pid is reused.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError, ValueError):
+        return "0"
+
+
+def _owner_alive(pid: int, start: str) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's live process
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):  # killed, not yet reaped: it writes nothing more
+            return False
+    except (OSError, IndexError):
+        pass
+    return start == "0" or _start_token(pid) in ("0", start)
+
+
+def is_stale(path: Path, now: float | None = None) -> bool:
+    """Is ``path`` a temporary folder (or latest link) left by a build that no longer runs?"""
+    name = path.name
+    if not (name.startswith(TMP_PREFIX) or name.startswith(LATEST_TMP_PREFIX)):
+        return False
+    m = _OWNED.match(name)
+    if m:
+        return m["host"] == _HOST and not _owner_alive(int(m["pid"]), m["start"])
+    try:  # an older name without an owner: only when nobody has touched it for a day
+        age = (now or time.time()) - path.lstat().st_mtime
+    except OSError:
+        return False
+    return name.startswith(TMP_PREFIX) and age > LEGACY_STALE_AFTER_S
+
+
+def clean_incomplete(folder: Path) -> list[Path]:
+    """Remove temporary folders left in ``folder`` by builds that were killed mid-write."""
     removed = []
-    if reports.is_dir():
-        for p in reports.glob(TMP_PREFIX + "*"):
-            shutil.rmtree(p, ignore_errors=True)
+    try:
+        entries = list(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return removed
+    for p in entries:
+        if is_stale(p):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                try:
+                    p.unlink()
+                except OSError:
+                    continue
             removed.append(p)
     return removed
+
+
+def list_runs(reports: Path | None = None) -> list[Path]:
+    """Complete run folders in ``reports`` (oldest first by name): never a hidden temporary
+    folder, never the ``latest`` link."""
+    reports = Path(reports or REPORTS_DIR)
+    try:
+        return sorted(p for p in reports.iterdir()
+                      if not p.name.startswith(".") and not p.is_symlink() and p.is_dir()
+                      and (p / "manifest.json").is_file())
+    except OSError:
+        return []
