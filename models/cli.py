@@ -90,19 +90,22 @@ def print_path(path: Path) -> None:
 # --------------------------------------------------------------------------- check
 def add_check(sub) -> None:
     p = sub.add_parser("check", help="validate the assumptions and run the models; write nothing",
-                       description="Everything `build` does before it writes a file: load and "
+                       description="Everything `build` does except writing files: load and "
                                    "validate the sheets, scenarios and --set, run every model, "
-                                   "refuse non-finite results. Exit 0 if a build would "
-                                   "succeed, 2 with the error otherwise.")
+                                   "refuse non-finite results, render the memo in memory. "
+                                   "Exit 0 if a build would succeed, 2 with the error "
+                                   "otherwise.")
     add_assumption_options(p)
+    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
+                   help="memo templates folder (default: the bundled templates/)")
     p.set_defaults(func=cmd_check)
 
 
 def cmd_check(args) -> int:
-    from models.runs import prepare_run
+    from models.runs import dry_run
     from models.workbook import check_passes
     a = resolve_from_args(args)
-    result = prepare_run(a)
+    result = dry_run(a, templates_dir=args.templates)
     checks = [row for spec in result.specs.values() for row in spec.checks]
     failed = [row.key for row in checks if not check_passes(result, row)]
     print(f"ok: {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "

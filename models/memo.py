@@ -133,7 +133,7 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
 
 def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None) -> str:
     html = name.endswith(".html")
-    env = environment(templates_dir, html=html)
+    env = _cached_environment(templates_dir, html)
     template_name = MEMO_TEMPLATES[name]
     try:
         return env.get_template(template_name).render(**ctx)
@@ -157,6 +157,21 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None) ->
         file, line = _template_position(exc)
         raise EqrError(f"memo template {template_name} failed: "
                        f"{exc.__class__.__name__}: {exc}", file=file, line=line) from None
+
+
+_ENVIRONMENTS: dict[tuple[str, bool], jinja2.Environment] = {}
+
+
+def _cached_environment(templates_dir: Path | None, html: bool) -> jinja2.Environment:
+    """One environment per templates folder: Jinja then compiles each template once per process
+    (it still reloads a template whose file changed)."""
+    folder = Path(templates_dir or TEMPLATES_DIR)
+    env = environment(folder, html=html)  # also checks the folder exists
+    try:
+        key = (str(folder.resolve()), html)
+    except OSError:
+        return env
+    return _ENVIRONMENTS.setdefault(key, env)
 
 
 def _template_position(exc: BaseException) -> tuple[str | None, int | None]:

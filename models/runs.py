@@ -135,6 +135,16 @@ def check_finite(outputs: dict[str, float]) -> None:
                             "overflow or divide by zero; check the inputs of that row")
 
 
+def dry_run(a: Assumptions, templates_dir: Path | None = None) -> Result:
+    """Everything a build does except writing files: evaluate, refuse non-finite results, lay
+    out the workbook's cells and render the memo in memory. ``eqr check`` runs this."""
+    from models import memo, workbook
+    result = prepare_run(a)
+    info = _run_info(result, run_id(a), "", templates_dir)
+    memo.render_all(result, result.outputs, workbook.cell_map(result), info, templates_dir)
+    return result
+
+
 def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | None = None,
               templates_dir: Path | None = None, pdf: bool = False,
               extra_manifest: dict[str, Any] | None = None,
@@ -172,12 +182,25 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         final = _move_into_place(tmp, final, replace_empty=out is not None)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise _os_error(exc, "cannot write the run", tmp) from None
+        os_exc = _underlying_os_error(exc)
+        if os_exc is not None:  # name the destination, not the hidden folder just removed
+            if isinstance(os_exc.filename, str) and os_exc.filename.startswith(str(tmp)):
+                os_exc.filename = str(final) + os_exc.filename[len(str(tmp)):]
+            raise _os_error(os_exc, "cannot write the run", final) from None
         raise
     if out is None:
         point_latest(reports, final)
     return final
+
+
+def _underlying_os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc``: itself, or the one XlsxWriter wraps in FileCreateError."""
+    if isinstance(exc, OSError):
+        return exc
+    from xlsxwriter.exceptions import FileCreateError
+    if isinstance(exc, FileCreateError) and exc.args and isinstance(exc.args[0], OSError):
+        return exc.args[0]
+    return None
 
 
 def _make_tmp(final: Path) -> Path:
@@ -223,9 +246,7 @@ def _write_files(folder: Path, result: Result, rid: str, created: str,
 
     a = result.assumptions
     outputs = result.outputs
-    info = {"run_id": rid, "created": created, "scenarios": ", ".join(a.scenarios),
-            "overrides": ", ".join(a.overrides), "version": __version__,
-            "sections": [m for m in result.specs if _has_section(m, templates_dir)]}
+    info = _run_info(result, rid, created, templates_dir)
     cells = workbook.write_workbook(result, folder / "model.xlsx", info)
     _dump(folder / "outputs.json", outputs)
     _dump(folder / "cells.json", cells)
@@ -235,6 +256,14 @@ def _write_files(folder: Path, result: Result, rid: str, created: str,
         memo.write_pdf(folder / "memo.html", folder / "memo.pdf")
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"], **extra}))
+
+
+def _run_info(result: Result, rid: str, created: str,
+              templates_dir: Path | None) -> dict[str, Any]:
+    a = result.assumptions
+    return {"run_id": rid, "created": created, "scenarios": ", ".join(a.scenarios),
+            "overrides": ", ".join(a.overrides), "version": __version__,
+            "sections": [m for m in result.specs if _has_section(m, templates_dir)]}
 
 
 def _has_section(model: str, templates_dir: Path | None) -> bool:

@@ -173,6 +173,23 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str]) -> dict
     return cells
 
 
+def cell_map(result: Result) -> dict[str, str]:
+    """``output name → cell`` exactly as :func:`write_workbook` returns it, without writing a
+    file (``eqr check`` renders the memo with it; a test compares it with cells.json)."""
+    layout = Layout(result.specs, result.assumptions)
+    cells: dict[str, str] = {}
+    for spec in result.specs.values():
+        for _, item in layout.sheet_items[spec.name]:
+            if isinstance(item, Section):
+                continue
+            if item.series:
+                for period in spec.periods:
+                    cells[f"{item.key}.{period}"] = layout.cell_of(item, period)
+            else:
+                cells[item.key] = layout.cell_of(item)
+    return cells
+
+
 def _text(ws, r: int, c: int, value: Any, fmt=None) -> None:
     """Text is always written as a string, never interpreted as a formula."""
     ws.write_string(r, c, "" if value is None else str(value), fmt)
