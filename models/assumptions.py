@@ -268,9 +268,10 @@ def _read_bytes(path: Path, shown: str) -> bytes:
 
 def parse_yaml(text: str, shown: str) -> Any:
     """Parse YAML text with :class:`_LineLoader`; any problem becomes an EqrError."""
-    loader = _LineLoader(text)
-    loader.name = shown
+    loader = None
     try:
+        loader = _LineLoader(text)  # checks every character already
+        loader.name = shown
         node = loader.get_single_node()
         if node is None:
             return None
@@ -279,7 +280,7 @@ def parse_yaml(text: str, shown: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "cannot be read"
+        problem = ", ".join(p for p in (exc.context, exc.problem) if p) or "cannot be read"
         raise EqrError(f"broken YAML: {problem}", file=shown, line=line) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         line = text[:exc.position].count("\n") + 1
@@ -295,7 +296,8 @@ def parse_yaml(text: str, shown: str) -> Any:
         raise EqrError(f"broken YAML: a value cannot be read ({exc.__class__.__name__})",
                        file=shown) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: Path) -> Any:

@@ -23,9 +23,8 @@ EXIT_INTERNAL_ERROR = 1
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own errors: same shape, exit 2
-        self.print_usage(sys.stderr)
-        _usage_exit(message)
+    def error(self, message: str):  # argparse's own errors: same one-line shape, exit 2
+        _usage_exit(f"{message} (see '{self.prog} --help')")
 
 
 def _usage_exit(message: str):

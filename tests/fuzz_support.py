@@ -98,8 +98,13 @@ def run_and_judge(category: str, argv: list[str], reports: Path | None = None,
     the option) — the message names file and line or key.
     """
     code, out, err = run_cli(argv)
+    if os.environ.get("EQR_FUZZ_LOG"):  # see what the fuzzer provoked: one line per input
+        with open(os.environ["EQR_FUZZ_LOG"], "a", encoding="utf-8", errors="replace") as log:
+            log.write(f"{category}\t{code}\t{err.strip() or out.strip()}\n")
     stats = STATS.setdefault(category, Counter())
     stats["total"] += 1
+    if "Traceback" in err or "Traceback" in out or "internal error" in err:
+        stats["tracebacks"] += 1
     assert "Traceback" not in err and "Traceback" not in out, err
     assert "internal error" not in err, f"internal error (a bug) for {argv}:\n{err}"
     assert code in (0, 2), f"exit {code} for {argv}: {err}"
@@ -107,8 +112,7 @@ def run_and_judge(category: str, argv: list[str], reports: Path | None = None,
         stats["rejected"] += 1
         assert err.startswith("eqr: error: "), err
         assert err.count("\n") == 1 and err.endswith("\n"), f"not one line: {err!r}"
-        if not err.startswith("eqr: error: argument") and "usage:" not in err:
-            assert LOCATION.match(err), f"error does not say where: {err}"
+        assert LOCATION.match(err), f"error does not say where: {err}"
         if where:
             assert any(w in err for w in where), f"error names none of {where}: {err}"
     else:
@@ -116,7 +120,11 @@ def run_and_judge(category: str, argv: list[str], reports: Path | None = None,
         if argv[0] == "build":
             stats["built"] += 1
     if reports is not None:
-        assert_no_partial_output(reports, code)
+        try:
+            assert_no_partial_output(reports, code)
+        except AssertionError:
+            stats["partial"] += 1
+            raise
     return code, err
 
 
@@ -133,20 +141,23 @@ def summary() -> str:
         total.update(c)
     lines = [f"fuzz: {total['total']} generated inputs, {total['rejected']} rejected with a "
              f"clean error (exit 2), {total['accepted']} valid ({total['built']} built); "
-             f"0 tracebacks, 0 partial run folders (any would have failed the test)"]
+             f"{total['tracebacks']} tracebacks, {total['partial']} partial run folders"]
     for name, c in sorted(STATS.items()):
         lines.append(f"  {name}: {c['total']} inputs, {c['rejected']} rejected, "
                      f"{c['accepted']} valid, {c['built']} built")
     return "\n".join(lines)
 
 
-def count_check(category: str, minimum: int) -> None:
-    """Assert (and print) how many bad inputs a fuzz test rejected."""
+def count_check(category: str, minimum: int, scaled: bool = True) -> None:
+    """Assert (and print) how many bad inputs a fuzz test rejected (``minimum`` times
+    EQR_FUZZ_SCALE for generated inputs)."""
     MINIMUMS[category] = minimum
     c = STATS.get(category, Counter())
     print(f"\n{category}: {c['total']} inputs, {c['rejected']} rejected (exit 2), "
-          f"{c['accepted']} valid; 0 tracebacks, 0 partial run folders")
-    assert c["rejected"] >= minimum * SCALE, (
+          f"{c['accepted']} valid; {c['tracebacks']} tracebacks, {c['partial']} partial run "
+          f"folders")
+    assert c["tracebacks"] == 0 and c["partial"] == 0
+    assert c["rejected"] >= minimum * (SCALE if scaled else 1), (
         f"{category}: only {c['rejected']} bad inputs were rejected; expected >= {minimum}")
 
 
@@ -169,8 +180,13 @@ def nasty_scalars() -> st.SearchStrategy:
         st.floats(allow_nan=True, allow_infinity=True),
         st.sampled_from([1e-300, 1e300, -0.0, 0.5, 1.0, 1.5, 99.9]),
         st.sampled_from(_WORDS), st.sampled_from(_FORMULA_TEXT),
-        st.text(max_size=20),
+        printable_text(20), printable_text(20), st.text(max_size=5),
     )
+
+
+def printable_text(max_size: int) -> st.SearchStrategy:
+    """Any text without control characters or surrogates (those are one error, soon found)."""
+    return st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=max_size)
 
 
 def nasty_values() -> st.SearchStrategy:
@@ -178,7 +194,7 @@ def nasty_values() -> st.SearchStrategy:
     return st.recursive(
         nasty_scalars(),
         lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                                st.dictionaries(printable_text(8), inner, max_size=4)),
         max_leaves=8)
 
 
