@@ -323,8 +323,8 @@ def _start_token(pid: int) -> str:
 
 
 def _owner_alive(pid: int, start: str) -> bool:
-    if pid == os.getpid():
-        return True
+    if pid == os.getpid():  # this process, unless an earlier one had the same pid
+        return start == "0" or _start_token(pid) in ("0", start)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
