@@ -79,7 +79,7 @@ def reports(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz_set")
 
 
-@fuzz_settings(300)
+@fuzz_settings(250)
 @given(args=set_arguments(), mode=st.integers(0, 9), force=st.booleans())
 def test_fuzz_set_values(reports, args, mode, force):
     out = fresh(reports / "r")
@@ -89,7 +89,7 @@ def test_fuzz_set_values(reports, args, mode, force):
 
 
 def test_set_count():
-    count_check("set", 200)
+    count_check("set")
 
 
 # --------------------------------------------------------------------------- valid values
@@ -154,7 +154,7 @@ def trap(tmp_path_factory):
     return root
 
 
-@fuzz_settings(150)
+@fuzz_settings(120)
 @given(names=st.lists(scenario_names(), min_size=1, max_size=3), mode=st.integers(0, 9))
 def test_fuzz_scenario_names(trap, reports, names, mode):
     out = fresh(reports / "s")
@@ -169,4 +169,4 @@ def test_fuzz_scenario_names(trap, reports, names, mode):
 
 
 def test_scenario_name_count():
-    count_check("scenario names", 100)
+    count_check("scenario names")
