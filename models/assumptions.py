@@ -65,6 +65,7 @@ _NONNEG = Unit("number", 0.0, None)
 UNITS: dict[str, Unit] = {
     "fraction": Unit("number", 0.0, 1.0),
     "fraction (signed)": Unit("number", -1.0, 1.0),
+    "pp": Unit("number", None, None),
     "units": _NONNEG,
     "dies per package": _NONNEG,
     "count": _NONNEG,

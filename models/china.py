@@ -72,6 +72,13 @@ def define(m: ModelBuilder) -> None:
     m.row("gross_margin_difference_pp", "Gross margin difference (contra − COGS)", "pp",
           (gm_contra - gm_cogs) * PCT_POINTS)
 
+    headline = m.assumptions.value("china.headline_period")
+    m.grid("grid_margin_levy", "China gross margin: levy rate × treatment", m.ref("gross_margin"),
+           rows="china.levy_rate", cols="china.levy_treatment", period=headline)
+    m.grid("grid_eps_units_asp", "China EPS contribution: H200 units × ASP",
+           m.ref("eps_contribution"), rows=f"china.h200_units.{headline}", cols="china.asp_usd",
+           period=headline)
+
     m.section("Checks")
     m.check("check_gross_profit_identical",
             "Gross profit identical under both treatments", gp_cogs - gp_contra)

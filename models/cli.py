@@ -140,8 +140,33 @@ def cmd_assumptions(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- verify
+def add_verify(sub) -> None:
+    p = sub.add_parser("verify", help="recalculate a run's workbook in LibreOffice and compare",
+                       description="Recalculate RUN/model.xlsx in headless LibreOffice (stored "
+                                   "values ignored) and compare every formula cell with the "
+                                   "value Python stored. Exit 1 on any mismatch.")
+    p.add_argument("run", type=Path, help="a run folder (or a model.xlsx)")
+    p.set_defaults(func=cmd_verify)
+
+
+def cmd_verify(args) -> int:
+    import tempfile
+    from models.recalc import compare, recalculate
+    path = args.run / "model.xlsx" if args.run.is_dir() else args.run
+    if not path.is_file():
+        raise EqrError("no workbook found", key="RUN", expected="a run folder with model.xlsx",
+                       found=str(args.run))
+    with tempfile.TemporaryDirectory(prefix="eqr-verify-") as tmp:
+        checked, mismatches = compare(path, recalculate(path, Path(tmp)))
+    for sheet, coord, formula, ours, theirs in mismatches[:20]:
+        print(f"{sheet}!{coord}: Python {ours!r} vs LibreOffice {theirs!r}  ({formula[:80]})")
+    print(f"{checked} formula cells checked, {len(mismatches)} mismatches")
+    return 1 if mismatches else 0
+
+
 # --------------------------------------------------------------------------- main
-COMMANDS: list[Callable] = [add_build, add_check, add_assumptions]
+COMMANDS: list[Callable] = [add_build, add_check, add_assumptions, add_verify]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from models.errors import EqrError
 from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluate_spec
 
 #: model modules in dependency order
-MODEL_MODULES: tuple[str, ...] = ("china",)
+MODEL_MODULES: tuple[str, ...] = ("china", "blackwell")
 
 
 @dataclass
@@ -26,10 +26,24 @@ class Result:
     assumptions: Assumptions
     specs: dict[str, ModelSpec]
     env: Env
+    _grids: dict | None = None
 
     @property
     def outputs(self) -> dict[str, float]:
-        return flat_outputs(self.specs, self.env)
+        out = flat_outputs(self.specs, self.env)
+        from models.grids import all_grids, grid_outputs
+        for grid in all_grids(self.specs):
+            out.update(grid_outputs(grid, self.grid_values[grid.key]))
+        return out
+
+    @property
+    def grid_values(self) -> dict[str, np.ndarray]:
+        """Each sensitivity grid's values (rows × columns), computed once."""
+        if self._grids is None:
+            from models.grids import all_grids, grid_values
+            self._grids = {g.key: grid_values(g, self.assumptions, self.specs)
+                           for g in all_grids(self.specs)}
+        return self._grids
 
     def value(self, key: str, period: str | None = None) -> Any:
         model, _, name = key.partition(".")

@@ -246,7 +246,7 @@ class Total(Expr):
         return np.sum(env.get(self.row.key), axis=-1, keepdims=True)
 
     def excel(self, ctx):
-        return f"SUM({ctx.row_range(self.row)})"
+        return ctx.total(self.row)
 
 
 @dataclass(eq=False)
@@ -272,8 +272,7 @@ class At(Expr):
         return np.take_along_axis(values, index, axis=-1)
 
     def excel(self, ctx):
-        return (f"INDEX({ctx.row_range(self.row)},"
-                f"MATCH({self.period.excel(ctx)},{ctx.header_range(self.row)},0))")
+        return ctx.at(self.row, self.period)
 
 
 def _period_index(periods: Sequence[str], p: str) -> int:
@@ -358,6 +357,7 @@ class ModelSpec:
     periods: tuple[str, ...]
     description: str = ""
     items: list = field(default_factory=list)  # Row | Section
+    grids: list = field(default_factory=list)  # models.grids.Grid
 
     @property
     def rows(self) -> list[Row]:
@@ -448,6 +448,13 @@ class ModelBuilder:
         expr = wrap(expr)
         return self._add(Row(self.name, name, label, unit, expr, expr.is_series(), fmt=fmt,
                              note=note))
+
+    def grid(self, name: str, label: str, output: RowRef, rows: str, cols: str,
+             period: str | None = None, steps: int = 5) -> None:
+        """A two-input sensitivity grid of ``output`` (see :mod:`models.grids`)."""
+        from models.grids import make_grid
+        self.spec.grids.append(make_grid(self, name, label, output.row, rows, cols, period,
+                                         steps))
 
     def check(self, name: str, label: str, difference, tolerance: float = 1e-6) -> RowRef:
         """A row that must be (close to) zero in every period; listed on the Checks sheet."""
@@ -559,10 +566,17 @@ class CellContext:
         if len(sheets) == 1 and contiguous and same_kind:
             first, last = self.ref(placed[0][1]), self.ref(placed[-1][1])
             return f"SUM({first}:{last.split('!')[-1]})"
-        return "+".join(self.ref(r) for r in rows)
+        return "(" + "+".join(self.ref(r) for r in rows) + ")"
 
     def input_ref(self, key: str, series: bool) -> str:
         return self.layout.input_ref(key, series, self.period_col, self.sheet)
+
+    def total(self, row: Row) -> str:
+        return f"SUM({self.row_range(row)})"
+
+    def at(self, row: Row, period: Expr) -> str:
+        return (f"INDEX({self.row_range(row)},"
+                f"MATCH({period.excel(self)},{self.header_range(row)},0))")
 
 
 def col_letter(col: int) -> str:

@@ -116,7 +116,7 @@ def environment(templates_dir: Path | None = None, html: bool = False) -> jinja2
 
 
 def context(result, outputs: dict[str, float], cells: dict[str, str],
-            run_info: dict[str, Any]) -> dict[str, Any]:
+            run_info: dict[str, Any], charts: dict[str, dict] | None = None) -> dict[str, Any]:
     """Everything a template may use: outputs by name, their cells, assumptions, run info."""
     a = result.assumptions
     assumptions = {
@@ -125,7 +125,7 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
               "shown": format_by_unit(it.value, it.unit)}
         for key, it in a.items.items()
     }
-    return {"o": outputs, "cell": cells, "a": assumptions,
+    return {"o": outputs, "cell": cells, "a": assumptions, "charts": charts or {},
             "periods": {m: list(s.periods) for m, s in result.specs.items()},
             "sheets": {m: s.title for m, s in result.specs.items()},
             "run": run_info}
@@ -192,7 +192,7 @@ def _template_position(exc: BaseException) -> tuple[str | None, int | None]:
     return file, line
 
 
-def render_all(result, outputs, cells, run_info, templates_dir: Path | None = None
-               ) -> dict[str, str]:
-    ctx = context(result, outputs, cells, run_info)
+def render_all(result, outputs, cells, run_info, templates_dir: Path | None = None,
+               charts: dict[str, dict] | None = None) -> dict[str, str]:
+    ctx = context(result, outputs, cells, run_info, charts)
     return {name: render(name, ctx, templates_dir) for name in MEMO_TEMPLATES}

@@ -7,6 +7,7 @@ Used by the parity test and by ``eqr verify``.
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -55,3 +56,32 @@ def recalculate(xlsx: Path, out_dir: Path, timeout: float = 300) -> Path:
         raise EqrError("LibreOffice could not recalculate the workbook",
                        found=(proc.stderr or proc.stdout).strip()[-500:])
     return result
+
+
+def compare(original: Path, recalculated: Path, rel: float = 1e-9, abs_tol: float = 1e-9):
+    """Every formula cell of ``original``: its stored (Python) value against the recalculated
+    one. Returns (number of formula cells checked, list of mismatches)."""
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(original)
+    stored = openpyxl.load_workbook(original, data_only=True)
+    fresh = openpyxl.load_workbook(recalculated, data_only=True)
+    checked, mismatches = 0, []
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if not (isinstance(cell.value, str) and cell.value.startswith("=")):
+                    continue
+                ours = stored[ws.title][cell.coordinate].value
+                theirs = fresh[ws.title][cell.coordinate].value
+                checked += 1
+                if not _same(ours, theirs, rel, abs_tol):
+                    mismatches.append((ws.title, cell.coordinate, cell.value, ours, theirs))
+    return checked, mismatches
+
+
+def _same(a, b, rel: float, abs_tol: float) -> bool:
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=rel, abs_tol=abs_tol)
+    return a == b

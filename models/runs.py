@@ -242,7 +242,7 @@ def _test_pause(tmp: Path) -> None:
 
 def _write_files(folder: Path, result: Result, rid: str, created: str,
                  templates_dir: Path | None, pdf: bool, extra: dict[str, Any]) -> None:
-    from models import memo, workbook  # heavy imports only when writing
+    from models import memo, plots, workbook  # heavy imports only when writing
 
     a = result.assumptions
     outputs = result.outputs
@@ -250,7 +250,9 @@ def _write_files(folder: Path, result: Result, rid: str, created: str,
     cells = workbook.write_workbook(result, folder / "model.xlsx", info)
     _dump(folder / "outputs.json", outputs)
     _dump(folder / "cells.json", cells)
-    for name, text in memo.render_all(result, outputs, cells, info, templates_dir).items():
+    charts = plots.write_charts(plots.charts_for(result, outputs), folder)
+    for name, text in memo.render_all(result, outputs, cells, info, templates_dir,
+                                      charts).items():
         (folder / name).write_text(text, encoding="utf-8")
     if pdf:
         memo.write_pdf(folder / "memo.html", folder / "memo.pdf")

@@ -24,6 +24,7 @@ from models.engine import Result
 from models.lineitems import CellContext, ModelSpec, Row, Section, col_letter
 
 INPUTS = "Inputs"
+SENSITIVITY = "Sensitivity"
 CHECKS = "Checks"
 COVER = "Cover"
 COL_LABEL, COL_UNIT, COL_KEY, COL_VALUE, COL_FIRST_PERIOD = 0, 1, 2, 3, 4
@@ -55,6 +56,8 @@ INPUT_FILL = "#FFF2CC"
 # =========================================================================== layout
 class Layout:
     """Where every row and input sits; answers the address questions formulas ask."""
+
+    first_period_col = COL_FIRST_PERIOD
 
     def __init__(self, specs: dict[str, ModelSpec], a: Assumptions):
         self.specs = specs
@@ -165,6 +168,7 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str]) -> dict
     _write_inputs(book, fmts, layout, result.assumptions)
     for spec in result.specs.values():
         cells.update(_write_model(book, fmts, layout, spec, result))
+    cells.update(_write_grids(book, fmts, layout, result))
     _write_checks(book, fmts, layout, result)
     _define_names(book, layout, result)
     book.set_properties({"title": "eqr model", "subject": run_info.get("run_id", ""),
@@ -188,6 +192,17 @@ def cell_map(result: Result) -> dict[str, str]:
             else:
                 cells[item.key] = layout.cell_of(item)
     return cells
+
+
+def _print_setup(ws, header_rows: int | None = None) -> None:
+    """Landscape, one page wide, header rows repeated: the sheet prints as it reads."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if header_rows is not None:
+        ws.repeat_rows(0, header_rows)
+    ws.set_footer("&L&A&R&P / &N")
 
 
 def _text(ws, r: int, c: int, value: Any, fmt=None) -> None:
@@ -284,6 +299,7 @@ def _write_inputs(book, fmts, layout: Layout, a: Assumptions) -> None:
                     ws.write_number(r, src + off, v)
             _text(ws, r, src + 4, item.set_by)
     ws.freeze_panes(3, 3)
+    _print_setup(ws, 2)
 
 
 def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) -> dict[str, str]:
@@ -321,7 +337,62 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
             ws.write_formula(r, COL_VALUE, "=" + row.expr.excel(ctx), fmt, _cached(values[0]))
             cells[row.key] = f"{spec.name}!{xl_rowcol_to_cell(r, COL_VALUE)}"
     ws.freeze_panes(HEADER_ROW + 1, COL_FIRST_PERIOD)
+    _print_setup(ws, HEADER_ROW)
     return cells
+
+
+def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
+    """Sheet ``Sensitivity``: each grid's axis values (blue, editable) and live formulas."""
+    from models.grids import all_grids, cell_formula, dependent_rows
+
+    grids = list(all_grids(result.specs))
+    if not grids:
+        return {}
+    ws = book.add_worksheet(SENSITIVITY)
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 14)
+    ws.set_column(2, 40, 13)
+    _text(ws, 0, 0, "Sensitivity", fmts.get(bold=True, font_size=14))
+    _text(ws, 1, 0, "Each grid recomputes the output for the axis values (blue, editable) with "
+                    "every other input as on the Inputs sheet; formulas are live.",
+          fmts.get(italic=True, font_color=GREY))
+    cells: dict[str, str] = {}
+    r = 3
+    for grid in grids:
+        values = result.grid_values[grid.key]
+        dependent = dependent_rows(result.specs, {grid.rows.key, grid.cols.key})
+        out_fmt = fmts.number(grid.output.unit, "calc", grid.output.fmt)
+        _text(ws, r, 0, grid.label, fmts.get(bold=True, underline=1))
+        where = f" in {grid.period}" if grid.period else ""
+        _text(ws, r + 1, 0, f"Output: {grid.output.label}{where} ({grid.output.unit}), key "
+                            f"{grid.output.key}; sheet {grid.output.model}",
+              fmts.get(italic=True, font_color=GREY))
+        _text(ws, r + 2, 0, f"Rows: {grid.rows.label} ({grid.rows.name}, {grid.rows.unit})")
+        _text(ws, r + 3, 0, f"Columns: {grid.cols.label} ({grid.cols.name}, {grid.cols.unit})")
+        head = r + 4
+        _text(ws, head, 1, "rows \\ columns", fmts.get(bold=True, align="right"))
+        for j, v in enumerate(grid.cols.values):
+            _axis_cell(ws, head, 2 + j, v, fmts.number(grid.cols.unit, "input"))
+        for i, rv in enumerate(grid.rows.values):
+            rr = head + 1 + i
+            _axis_cell(ws, rr, 1, rv, fmts.number(grid.rows.unit, "input"))
+            for j in range(len(grid.cols.values)):
+                col = 2 + j
+                formula = cell_formula(grid, layout, SENSITIVITY, f"$B{rr + 1}",
+                                       f"{col_letter(col)}${head + 1}", dependent)
+                ws.write_formula(rr, col, formula, out_fmt, _cached(values[i, j]))
+                cells[f"{grid.key}.{i}.{j}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(rr, col)}"
+        r = head + len(grid.rows.values) + 3
+    ws.freeze_panes(3, 0)
+    _print_setup(ws)
+    return cells
+
+
+def _axis_cell(ws, r: int, c: int, value: Any, fmt) -> None:
+    if isinstance(value, str):
+        ws.write_string(r, c, value, fmt)
+    else:
+        ws.write_number(r, c, value, fmt)
 
 
 def _cached(v: Any) -> Any:
@@ -377,6 +448,7 @@ def _write_checks(book, fmts, layout: Layout, result: Result) -> None:
             "type": "cell", "criteria": "==", "value": 1,
             "format": fmts.get(bg_color="#C6EFCE")})
     ws.freeze_panes(4, 0)
+    _print_setup(ws, 3)
 
 
 def excel_name(key: str) -> str:
@@ -392,7 +464,7 @@ def _define_names(book, layout: Layout, result: Result) -> None:
             ref = f"={INPUTS}!$E${r + 1}:${col_letter(COL_FIRST_PERIOD + n - 1)}${r + 1}"
         else:
             ref = f"={INPUTS}!$D${r + 1}"
-        book.define_name(excel_name(key), ref)
+        _name(book, key, ref)
     for spec in result.specs.values():
         for row in spec.rows:
             if row.kind == "link":
@@ -403,4 +475,10 @@ def _define_names(book, layout: Layout, result: Result) -> None:
                 ref = f"={sheet}!${col_letter(a)}${rr + 1}:${col_letter(b)}${rr + 1}"
             else:
                 ref = f"={sheet}!$D${rr + 1}"
-            book.define_name(excel_name(row.key), ref)
+            _name(book, row.key, ref)
+
+
+def _name(book, key: str, ref: str) -> None:
+    """Define an Excel name; XlsxWriter only warns on an invalid one, so fail loudly."""
+    if book.define_name(excel_name(key), ref) == -1:
+        raise ValueError(f"{key!r} is not a valid Excel defined name")

@@ -1,43 +1,12 @@
 """Python and Excel agree: LibreOffice recalculates the workbook with stored values ignored and
 every formula cell must equal Python's value (relative 1e-9)."""
-import math
-import shutil
-
 import openpyxl
 import pytest
 import xlsxwriter
 
 from conftest import require_tool
 from models.cli import main
-from models.recalc import recalculate, soffice_path
-
-REL = 1e-9
-
-
-def compare(original, recalculated):
-    """Every formula cell of ``original``: its stored (Python) value vs LibreOffice's."""
-    formulas = openpyxl.load_workbook(original)
-    stored = openpyxl.load_workbook(original, data_only=True)
-    fresh = openpyxl.load_workbook(recalculated, data_only=True)
-    checked, mismatches = 0, []
-    for ws in formulas.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if not (isinstance(cell.value, str) and cell.value.startswith("=")):
-                    continue
-                ours = stored[ws.title][cell.coordinate].value
-                theirs = fresh[ws.title][cell.coordinate].value
-                checked += 1
-                if not same(ours, theirs):
-                    mismatches.append((ws.title, cell.coordinate, cell.value, ours, theirs))
-    return checked, mismatches
-
-
-def same(a, b):
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return math.isclose(a, b, rel_tol=REL, abs_tol=1e-9)
-    return a == b
-
+from models.recalc import compare, recalculate, soffice_path
 
 @pytest.fixture(scope="module")
 def lo():
@@ -59,8 +28,11 @@ def test_recalculation_ignores_stored_values(lo, tmp_path):
 
 @pytest.mark.parametrize("args", [[], ["--scenario", "levy_contra"],
                                   ["--scenario", "h20_terms", "--set",
-                                   "china.h200_units.CY2025=12345"]],
-                         ids=["base", "levy_contra", "h20_terms+set"])
+                                   "china.h200_units.CY2025=12345"],
+                                  ["--scenario", "blackwell_article_reading", "--scenario",
+                                   "blackwell_rack_asp", "--set",
+                                   "blackwell.claim_window_share.Q4FY2026=0.5"]],
+                         ids=["base", "levy_contra", "h20_terms+set", "blackwell_variants"])
 def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
     out = tmp_path / "run"
     assert main(["build", "--out", str(out), *args]) == 0

@@ -1,0 +1,247 @@
+"""Sensitivity grids: one output against two inputs, as live formulas and as numbers.
+
+Declared in a model's ``define``::
+
+    m.grid("pt_units_asp", "Price target: H200 units × ASP", m.ref("price_target"),
+           rows="china.h200_units.CY2027", cols="china.asp_usd")
+
+Axis values come from the assumptions' ``low``/``high`` range (``steps`` points, evenly
+spaced) or, for a choice, its choices. Python values come from one vectorised batch run of the
+models with the two inputs varied (N = rows × cols scenarios). In the workbook (sheet
+``Sensitivity``) each cell is a live formula: the output's definition with every line item that
+depends on the two inputs *inlined* down to the axis cells, and every other line item referenced
+by its cell — so the grid recomputes in Excel or LibreOffice when any input or axis value is
+edited. Not Excel data tables, which other programs cannot recompute.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+from models.lineitems import (At, CellContext, Env, Expr, InputValue, Prev, Row, RowRef,
+                              SumRows, Total, batch_inputs, col_letter, evaluate_spec)
+
+MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
+
+
+@dataclass(frozen=True)
+class Axis:
+    key: str  # assumption key
+    period: str | None  # the period varied, for a time series
+    label: str
+    unit: str
+    values: tuple
+
+    @property
+    def name(self) -> str:
+        return f"{self.key}.{self.period}" if self.period else self.key
+
+
+@dataclass(frozen=True)
+class Grid:
+    model: str
+    name: str
+    label: str
+    output: Row
+    period: str | None
+    rows: Axis
+    cols: Axis
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}.{self.name}"
+
+
+def _axis(assumptions, text: str, steps: int) -> Axis:
+    key, period = text, None
+    if key not in assumptions.items:
+        key, _, period = text.rpartition(".")
+    item = assumptions[key]
+    if item.is_series != (period is not None):
+        raise ValueError(f"grid axis {text}: give a period for a time series, none otherwise")
+    if item.choices and item.unit == "choice":
+        return Axis(key, period, item.label, item.unit, tuple(item.choices))
+    low, high = item.low, item.high
+    if period is not None and isinstance(low, dict):
+        low, high = low[period], high[period]
+    if low is None or high is None or low == high:
+        raise ValueError(f"grid axis {text}: the assumption needs a low/high range")
+    # 12 significant digits: evenly spaced points without float noise (0.1 not 0.09999…)
+    return Axis(key, period, item.label, item.unit,
+                tuple(float(f"{v:.12g}") for v in np.linspace(low, high, steps)))
+
+
+def make_grid(builder, name, label, output: Row, rows: str, cols: str, period, steps) -> Grid:
+    if output.series and period not in builder.periods:
+        raise ValueError(f"grid {name}: a series output needs a period of {builder.periods}")
+    a = builder.assumptions
+    return Grid(builder.name, name, label, output, period if output.series else None,
+                _axis(a, rows, steps), _axis(a, cols, steps))
+
+
+# --------------------------------------------------------------------------- values
+def grid_values(grid: Grid, assumptions, specs) -> np.ndarray:
+    """The output for every (row, column) pair: one batch evaluation of R × C scenarios."""
+    r, c = len(grid.rows.values), len(grid.cols.values)
+    n = r * c
+    inputs = batch_inputs(assumptions, n)
+    _set_axis(inputs, assumptions, specs, grid.rows, np.repeat(grid.rows.values, c))
+    _set_axis(inputs, assumptions, specs, grid.cols, np.tile(grid.cols.values, r))
+    env = Env(inputs, specs)
+    for spec in specs.values():
+        evaluate_spec(spec, env, n)
+        if spec.name == grid.model:
+            break
+    values = env.get(grid.output.key)
+    col = specs[grid.model].periods.index(grid.period) if grid.period else 0
+    return values[:, col].astype(float).reshape(r, c)
+
+
+def _set_axis(inputs, assumptions, specs, axis: Axis, values) -> None:
+    arr = inputs[axis.key]
+    if axis.period is None:
+        if arr.dtype == object:
+            arr[:, 0] = np.asarray(values, dtype=object)
+        else:
+            arr[:, 0] = np.asarray(values, dtype=float)
+    else:
+        periods = list(assumptions[axis.key].value)
+        arr[:, periods.index(axis.period)] = np.asarray(values, dtype=float)
+
+
+def all_grids(specs) -> Iterator[Grid]:
+    for spec in specs.values():
+        yield from spec.grids
+
+
+def grid_outputs(grid: Grid, values: np.ndarray) -> dict[str, float]:
+    """Output names for a grid: axis values and cells (``<model>.<grid>.<i>.<j>``)."""
+    out: dict[str, float] = {}
+    for label, axis in (("row", grid.rows), ("col", grid.cols)):
+        for i, v in enumerate(axis.values):
+            if not isinstance(v, str):
+                out[f"{grid.key}.{label}.{i}"] = float(v)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            out[f"{grid.key}.{i}.{j}"] = float(values[i, j])
+    return out
+
+
+def grid_frame(result, key: str):
+    """A grid as a pandas DataFrame: index = row-axis values, columns = column-axis values."""
+    import pandas as pd
+
+    grid = next(g for g in all_grids(result.specs) if g.key == key)
+    values = result.grid_values[key]
+    return pd.DataFrame(values, index=pd.Index(grid.rows.values, name=grid.rows.name),
+                        columns=pd.Index(grid.cols.values, name=grid.cols.name))
+
+
+# --------------------------------------------------------------------------- formulas
+def _walk(expr: Expr) -> Iterator[Expr]:
+    yield expr
+    for child in expr.children():
+        yield from _walk(child)
+
+
+def _refs(expr: Expr) -> tuple[set[str], set[str]]:
+    rows: set[str] = set()
+    inputs: set[str] = set()
+    for node in _walk(expr):
+        if isinstance(node, (RowRef, Prev, Total, At)):
+            rows.add(node.row.key)
+        elif isinstance(node, SumRows):
+            rows.update(r.key for r in node.rows)
+        elif isinstance(node, InputValue):
+            inputs.add(node.key)
+    return rows, inputs
+
+
+def dependent_rows(specs, varied: set[str]) -> set[str]:
+    """Every row whose value depends on one of the ``varied`` assumption keys."""
+    dep: set[str] = set()
+    for spec in specs.values():
+        for row in spec.rows:
+            rows, inputs = _refs(row.expr)
+            if inputs & varied or rows & dep:
+                dep.add(row.key)
+    return dep
+
+
+class InlineContext(CellContext):
+    """Renders a formula for a grid cell: dependent rows inlined, others referenced."""
+
+    def __init__(self, layout, sheet: str, period: str | None, subst: dict, dependent: set[str]):
+        super().__init__(layout, sheet, None)
+        self.period = period
+        self.subst = subst
+        self.dependent = dependent
+
+    def _at(self, period: str | None) -> "InlineContext":
+        return InlineContext(self.layout, self.sheet, period, self.subst, self.dependent)
+
+    def _periods(self, model: str) -> tuple[str, ...]:
+        return self.layout.specs[model].periods
+
+    def ref(self, row: Row, shift: int = 0) -> str:
+        if not row.series:
+            if row.key in self.dependent:
+                return _inline(row.expr, self._at(None))
+            return super().ref(row)
+        periods = self._periods(row.model)
+        i = periods.index(self.period) + shift
+        if i < 0:
+            return "0"
+        if row.key in self.dependent:
+            return _inline(row.expr, self._at(periods[i]))
+        sheet, r = self.layout.where(row)
+        return f"{self._prefix(sheet)}{col_letter(self.layout.first_period_col + i)}{r + 1}"
+
+    def input_ref(self, key: str, series: bool) -> str:
+        sub = self.subst.get((key, self.period if series else None))
+        if sub:
+            return sub
+        model = key.split(".", 1)[0]
+        col = (self.layout.first_period_col + self._periods(model).index(self.period)
+               if series else None)
+        return self.layout.input_ref(key, series, col, self.sheet)
+
+    def total(self, row: Row) -> str:
+        if row.key not in self.dependent:
+            return super().total(row)
+        parts = [self._at(p).ref(row) for p in self._periods(row.model)]
+        return "(" + "+".join(parts) + ")"
+
+    def at(self, row: Row, period: Expr) -> str:
+        if row.key not in self.dependent:
+            return super().at(row, period)
+        choices = ",".join(self._at(p).ref(row) for p in self._periods(row.model))
+        return (f"CHOOSE(MATCH({period.excel(self)},{self.header_range(row)},0),"
+                f"{choices})")
+
+    def sum_rows(self, rows) -> str:
+        return "(" + "+".join(self.ref(r) for r in rows) + ")"
+
+
+def _inline(expr: Expr, ctx: InlineContext) -> str:
+    """A row's definition in place of its cell; parenthesised unless it is atomic."""
+    text = expr.excel(ctx)
+    return f"({text})" if expr.precedence < 9 else text
+
+
+def cell_formula(grid: Grid, layout, sheet: str, row_cell: str, col_cell: str,
+                 dependent: set[str]) -> str:
+    subst = {(grid.rows.key, grid.rows.period): row_cell,
+             (grid.cols.key, grid.cols.period): col_cell}
+    ctx = InlineContext(layout, sheet, grid.period, subst, dependent)
+    text = "=" + ctx.ref(grid.output)
+    if len(text) > MAX_FORMULA:
+        raise ValueError(f"grid {grid.key}: formula of {len(text)} characters exceeds Excel's "
+                         f"limit; reference an intermediate row instead")
+    return text
+
+
+def excel_value(v: Any) -> Any:
+    return v if isinstance(v, str) else float(v)

@@ -1,0 +1,87 @@
+"""Memo charts. ``models/plots/<model>.py`` may define ``charts(result, outputs) -> list[Chart]``.
+
+Charts read figures only from ``outputs`` (the run's ``outputs.json``) so that every plotted
+number traces back to an output name, and each names the workbook sheet it comes from.
+Rendering (SVG for HTML/PDF, PNG beside the Markdown) is done by :func:`write_charts`.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+STYLE = {
+    "font.family": ["DejaVu Sans", "Noto Sans CJK SC"],
+    "font.size": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 9.5,
+    "axes.titleweight": "bold",
+    "svg.hashsalt": "eqr",  # deterministic SVG ids
+    "svg.fonttype": "path",
+}
+PALETTE = ["#0b3d6b", "#d9822b", "#5b8c5a", "#8e6c8a", "#b8b8b8", "#c0392b"]
+
+
+@dataclass
+class Chart:
+    """One figure for the memo: ``name`` is unique within its model."""
+
+    model: str
+    name: str
+    title: str
+    sheet: str
+    figure: Any
+    outputs: list[str] = field(default_factory=list)  # the output names plotted
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}.{self.name}"
+
+
+def new_figure(width: float = 6.4, height: float = 2.8):
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    return fig, ax
+
+
+def charts_for(result, outputs: dict[str, float]) -> list[Chart]:
+    """Every model's charts, in model order."""
+    found: list[Chart] = []
+    for model in result.specs:
+        try:
+            module = importlib.import_module(f"models.plots.{model}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"models.plots.{model}":
+                raise
+            continue
+        with plt.rc_context(STYLE):
+            found.extend(module.charts(result, outputs))
+    return found
+
+
+def write_charts(charts: list[Chart], folder: Path) -> dict[str, dict[str, Any]]:
+    """Save each chart as SVG and PNG under ``folder/charts``; return what templates need."""
+    out: dict[str, dict[str, Any]] = {}
+    if not charts:
+        return out
+    target = folder / "charts"
+    target.mkdir(exist_ok=True)
+    for chart in charts:
+        stem = chart.key.replace(".", "_")
+        with plt.rc_context(STYLE):
+            chart.figure.tight_layout()
+            chart.figure.savefig(target / f"{stem}.svg", format="svg",
+                                 metadata={"Date": None})
+            chart.figure.savefig(target / f"{stem}.png", format="png", dpi=150)
+        plt.close(chart.figure)
+        out[chart.key] = {"svg": f"charts/{stem}.svg", "png": f"charts/{stem}.png",
+                          "title": chart.title, "sheet": chart.sheet,
+                          "outputs": chart.outputs}
+    return out
