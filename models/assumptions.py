@@ -127,7 +127,26 @@ class _LineDict(dict):
     lines: dict
 
 
-class _LineLoader(yaml.SafeLoader):
+try:  # libyaml scans and parses ~7x faster; composing and constructing stay in Python
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml: the pure-Python SafeLoader
+    _CParser = None
+
+if _CParser is not None:
+    class _SafeBase(yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor,
+                    yaml.resolver.Resolver):
+        """libyaml's events, Python's composer (so the limits below apply), SafeConstructor."""
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:
+    _SafeBase = yaml.SafeLoader
+
+
+class _LineLoader(_SafeBase):
     """SafeLoader with YAML 1.2 core scalars, literal keys, and limits (see above)."""
 
     def compose_node(self, parent, index):
@@ -139,6 +158,8 @@ class _LineLoader(yaml.SafeLoader):
                            line=event.start_mark.line + 1,
                            expected="plain values (quote a text that starts with '!')",
                            found=shown)
+        if isinstance(event, yaml.AliasEvent):
+            self.saw_alias = True  # parse_yaml then checks the size with aliases expanded
         self._depth = getattr(self, "_depth", 0) + 1
         try:
             if self._depth > MAX_DEPTH:
@@ -148,6 +169,11 @@ class _LineLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def compose_scalar_node(self, anchor):
+        node = super().compose_scalar_node(anchor)
+        _check_scalar_node(node, self.name, node.start_mark.line + 1)
+        return node
 
 
 _LineLoader.yaml_implicit_resolvers = {}
@@ -162,10 +188,12 @@ for _tag, _pattern, _first in [
 
 
 def _check_nodes(root: yaml.Node, file: str) -> None:
-    """Refuse alias bombs, self-references, over-deep nesting and unreadable scalars.
+    """Refuse alias bombs, self-references and over-deep nesting through aliases.
 
     Walks the composed node graph once per distinct node (memoised), counting the size and
-    depth the document would have with every alias expanded.
+    depth the document would have with every alias expanded. Only needed when the document
+    uses aliases: without them, composing already bounds the depth (and the file size the
+    number of values).
     """
     sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, expanded depth)
     visiting: set[int] = set()
@@ -183,9 +211,7 @@ def _check_nodes(root: yaml.Node, file: str) -> None:
                            expected=f"at most {MAX_DEPTH} levels")
         visiting.add(id(node))
         size, depth = 1, 1
-        if isinstance(node, yaml.ScalarNode):
-            _check_scalar_node(node, file, line)
-        else:
+        if not isinstance(node, yaml.ScalarNode):
             children = (node.value if isinstance(node, yaml.SequenceNode)
                         else [n for pair in node.value for n in pair])
             for child in children:
@@ -276,7 +302,8 @@ def parse_yaml(text: str, shown: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_nodes(node, shown)
+        if getattr(loader, "saw_alias", False):
+            _check_nodes(node, shown)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -284,7 +311,10 @@ def parse_yaml(text: str, shown: str) -> Any:
         problem = ", ".join(p for p in (exc.context, exc.problem) if p) or "cannot be read"
         raise EqrError(f"broken YAML: {problem}", file=shown, line=line) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
-        line = text[:exc.position].count("\n") + 1
+        # position: characters (pure Python) or UTF-8 bytes (libyaml)
+        before = (text.encode("utf-8", "surrogatepass")[:exc.position].decode("utf-8", "replace")
+                  if _CParser is not None else text[:exc.position])
+        line = before.count("\n") + 1
         raise EqrError("broken YAML: a character YAML does not allow", file=shown, line=line,
                        found=chr(exc.character) if isinstance(exc.character, int)
                        else exc.character) from None
@@ -477,7 +507,7 @@ def _text_field(data: Mapping, name: str, default: str, file: str, line: int | N
 def _as_text(raw: Any, what: str, file: str | None, line: int | None, key: str | None) -> str:
     if isinstance(raw, str):
         text = raw
-    elif isinstance(raw, (int, float)) and not isinstance(raw, bool) and _number_problem(raw) is None:
+    elif isinstance(raw, (int, float)) and _number_problem(raw) is None:  # not bool
         text = str(raw)  # `label: 2026` means the text "2026"
     else:
         raise EqrError(f"{what} must be text", file=file, line=line, key=key,
@@ -601,7 +631,8 @@ def _build_item(key: str, raw: Mapping, file: str, line: int | None,
         note=_text_field(raw, "note", "", file, line, key),
         bounds=(bounds[0], bounds[1]), dist=dist, choices=choices,
         file=file, line=line, set_by=file)
-    value = _coerce_value(item, raw["value"], periods, file, _line(raw, "value") or line, force=force)
+    value = _coerce_value(item, raw["value"], periods, file, _line(raw, "value") or line,
+                          force=force)
     low = _coerce_range(item, raw.get("low"), periods, file, _line(raw, "low") or line, force)
     high = _coerce_range(item, raw.get("high"), periods, file, _line(raw, "high") or line, force)
     if unit.kind == "number" and low is not None and high is not None:

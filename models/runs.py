@@ -137,11 +137,19 @@ def check_finite(outputs: dict[str, float]) -> None:
 
 def dry_run(a: Assumptions, templates_dir: Path | None = None) -> Result:
     """Everything a build does except writing files: evaluate, refuse non-finite results, lay
-    out the workbook's cells and render the memo in memory. ``eqr check`` runs this."""
-    from models import memo, workbook
+    out the workbook's cells, draw the charts and render the memo in memory (the workbook and
+    the image files are not written). ``eqr check`` runs this."""
+    from models import memo, plots, workbook
     result = prepare_run(a)
+    outputs = result.outputs
     info = _run_info(result, run_id(a), "", templates_dir)
-    memo.render_all(result, result.outputs, workbook.cell_map(result), info, templates_dir)
+    figures = plots.charts_for(result, outputs)  # drawn, not saved
+    try:
+        charts = {chart.key: plots.chart_entry(chart) for chart in figures}
+    finally:
+        for chart in figures:
+            plots.plt.close(chart.figure)
+    memo.render_all(result, outputs, workbook.cell_map(result), info, templates_dir, charts)
     return result
 
 
@@ -233,11 +241,15 @@ def _move_into_place(tmp: Path, final: Path, replace_empty: bool) -> Path:
 
 def _test_pause(tmp: Path) -> None:
     """Test hook: with EQR_TEST_PAUSE_BEFORE_RENAME=<seconds>, announce the complete temporary
-    folder on stderr and wait before renaming it, so a test can kill the build mid-write."""
+    folder on stderr and wait before renaming it, so a test can kill the build mid-write; the
+    wait ends early once the file named by EQR_TEST_RESUME_FILE exists."""
     seconds = os.environ.get("EQR_TEST_PAUSE_BEFORE_RENAME")
     if seconds:
         print(f"eqr-test: paused before rename: {tmp}", file=sys.stderr, flush=True)
-        time.sleep(float(seconds))
+        resume = os.environ.get("EQR_TEST_RESUME_FILE")
+        deadline = time.monotonic() + float(seconds)
+        while time.monotonic() < deadline and not (resume and os.path.exists(resume)):
+            time.sleep(0.05)
 
 
 def _write_files(folder: Path, result: Result, rid: str, created: str,
@@ -308,7 +320,8 @@ def point_latest(reports: Path, final: Path) -> None:
 # removes it once that process is gone. Never a live (concurrent) build's folder; never a run.
 _HOST = hashlib.sha256(platform.node().encode()).hexdigest()[:8]
 LATEST_TMP_PREFIX = ".latest-"
-_OWNED = re.compile(r"^(?:\.incomplete-|\.latest-)(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)")
+_OWNED = re.compile(r"^(?:\.incomplete-|\.latest-)"
+                    r"(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)")
 LEGACY_STALE_AFTER_S = 24 * 3600  # folders from builds before owners were recorded
 
 

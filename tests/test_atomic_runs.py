@@ -22,10 +22,13 @@ from models.cli import main
 from models.runs import TMP_PREFIX, clean_incomplete, is_stale, list_runs
 
 
-def build_process(reports: Path, pause: float | None = None, *extra: str) -> subprocess.Popen:
+def build_process(reports: Path, pause: float | None = None, *extra: str,
+                  resume: Path | None = None) -> subprocess.Popen:
     env = dict(os.environ)
     if pause is not None:
         env["EQR_TEST_PAUSE_BEFORE_RENAME"] = str(pause)
+    if resume is not None:
+        env["EQR_TEST_RESUME_FILE"] = str(resume)
     return subprocess.Popen([sys.executable, "-m", "models", "build", "--reports", str(reports),
                              *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -89,7 +92,7 @@ def test_killing_at_random_moments_never_leaves_a_partial_run(tmp_path):
     duration = time.monotonic() - started
     rng = random.Random(9)
     outcomes = {"killed": 0, "finished": 0}
-    for _ in range(6):
+    for _ in range(4):
         proc = build_process(reports)
         time.sleep(rng.uniform(0.2, 1.2) * duration)
         proc.kill()
@@ -111,12 +114,14 @@ def test_killing_at_random_moments_never_leaves_a_partial_run(tmp_path):
 
 def test_a_concurrent_builds_temporary_folder_is_never_removed(tmp_path):
     reports = tmp_path / "reports"
-    proc = build_process(reports, pause=3)
+    resume = tmp_path / "resume"
+    proc = build_process(reports, pause=600, resume=resume)
     tmp = wait_until_paused(proc)
     assert not is_stale(tmp)  # its owner is alive
     assert main(["build", "--reports", str(reports)]) == 0  # cleans stale folders only
     assert tmp.exists()
-    out, err = proc.communicate(timeout=120)
+    resume.touch()  # let the paused build finish
+    out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     runs_made = list_runs(reports)
     assert len(runs_made) == 2  # same inputs, same id: the second one is "<id>-2"
@@ -175,12 +180,21 @@ def _latest(reports: Path) -> Path:
     return (reports / "latest").resolve()
 
 
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory):
+    """A reports folder holding one complete run and ``latest``."""
+    reports = tmp_path_factory.mktemp("one_run") / "reports"
+    assert main(["build", "--reports", str(reports)]) == 0
+    return reports
+
+
 @pytest.mark.parametrize("failure", ["disk full", "permission", "bad template value",
                                      "keyboard interrupt"])
 def test_a_failed_build_leaves_nothing_and_does_not_move_latest(tmp_path, monkeypatch, capsys,
-                                                                 failure):
+                                                                 failure, one_run):
+    import shutil
     reports = tmp_path / "reports"
-    assert main(["build", "--reports", str(reports)]) == 0
+    shutil.copytree(one_run, reports, symlinks=True)
     first = _latest(reports)
     before = sorted(p.name for p in reports.iterdir())
     from models import memo
@@ -194,7 +208,10 @@ def test_a_failed_build_leaves_nothing_and_does_not_move_latest(tmp_path, monkey
             raise KeyboardInterrupt
         raise memo.EqrError("a memo figure must be a number", found="n/a")
 
+    from models import workbook
     monkeypatch.setattr(memo, "render_all", fail)
+    if failure != "bad template value":  # fail early in the writing (quicker)
+        monkeypatch.setattr(workbook, "write_workbook", fail)
     capsys.readouterr()
     code = main(["build", "--reports", str(reports), "--set", "china.levy_rate=0.2"])
     err = capsys.readouterr().err

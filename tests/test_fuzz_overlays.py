@@ -12,8 +12,8 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from fuzz_support import (count_check, fresh, fuzz_settings, nasty_scalars, nasty_values,
-                          printable_text, run_and_judge)
+from fuzz_support import (command_for, count_check, fresh, fuzz_settings, nasty_scalars,
+                          nasty_values, printable_text, run_and_judge)
 from models.assumptions import ASSUMPTIONS_DIR, resolve
 from test_fuzz_sheets import RAW_TOKENS
 
@@ -34,7 +34,7 @@ def judge_overlay(work, content: bytes, mode: int, category: str, extra=()):
     overlay = work / "assumptions" / "scenarios" / "fuzz.yaml"
     overlay.write_bytes(content)
     reports = fresh(work / "reports")
-    command = ["build", "--reports", str(reports)] if mode == 0 else ["check"]
+    command = command_for(category, mode, reports)
     run_and_judge(category, command + ["--assumptions", str(work / "assumptions"),
                                        "--scenario", "fuzz", *extra], reports,
                   where=("fuzz.yaml", "--scenario") + tuple(KEYS))
@@ -73,7 +73,7 @@ def overlays(draw):
     elif form == 2:
         doc[draw(printable_text(8))] = draw(nasty_scalars())
     else:
-        doc["set"] = dict(draw(st.lists(entries(), min_size=0, max_size=3)))
+        doc["set"] = dict(draw(st.lists(entries(), min_size=1, max_size=3)))
     try:
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     except yaml.YAMLError:
@@ -82,7 +82,7 @@ def overlays(draw):
 
 
 @fuzz_settings(200)
-@given(content=overlays(), mode=st.integers(0, 9), force=st.booleans())
+@given(content=overlays(), mode=st.integers(0, 39), force=st.booleans())
 def test_fuzz_generated_overlays(work, content, mode, force):
     judge_overlay(work, content, mode, "overlays/generated", ["--force"] if force else [])
 
@@ -114,7 +114,7 @@ def mutated_overlays(draw):
 
 
 @fuzz_settings(120)
-@given(content=mutated_overlays(), mode=st.integers(0, 9))
+@given(content=mutated_overlays(), mode=st.integers(0, 39))
 def test_fuzz_mutated_overlays(work, content, mode):
     judge_overlay(work, content, mode, "overlays/mutated")
 

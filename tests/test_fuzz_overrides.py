@@ -13,8 +13,8 @@ import shutil
 import pytest
 from hypothesis import given, strategies as st
 
-from fuzz_support import (count_check, fresh, fuzz_settings, printable_text, run_and_judge,
-                          run_cli)
+from fuzz_support import (command_for, count_check, fresh, fuzz_settings, printable_text,
+                          run_and_judge, run_cli)
 from models.assumptions import ASSUMPTIONS_DIR, UNITS, available_scenarios, resolve
 
 BASE = resolve()
@@ -80,10 +80,10 @@ def reports(tmp_path_factory):
 
 
 @fuzz_settings(250)
-@given(args=set_arguments(), mode=st.integers(0, 9), force=st.booleans())
+@given(args=set_arguments(), mode=st.integers(0, 39), force=st.booleans())
 def test_fuzz_set_values(reports, args, mode, force):
     out = fresh(reports / "r")
-    command = ["build", "--reports", str(out)] if mode == 0 else ["check"]
+    command = command_for("set", mode, out)
     run_and_judge("set", command + args + (["--force"] if force else []), out,
                   where=("--set",) + tuple(a.split("=")[0].strip() for a in args[1::2]))
 
@@ -117,7 +117,7 @@ def in_bounds(draw):
     return flat, value
 
 
-@fuzz_settings(60)
+@fuzz_settings(25)
 @given(case=in_bounds())
 def test_values_inside_bounds_are_accepted_and_applied(reports, case):
     """The other half of the contract: a good value is not refused, and it is used."""
@@ -155,11 +155,11 @@ def trap(tmp_path_factory):
 
 
 @fuzz_settings(120)
-@given(names=st.lists(scenario_names(), min_size=1, max_size=3), mode=st.integers(0, 9))
+@given(names=st.lists(scenario_names(), min_size=1, max_size=3), mode=st.integers(0, 39))
 def test_fuzz_scenario_names(trap, reports, names, mode):
     out = fresh(reports / "s")
     args = [x for n in names for x in ("--scenario", n)]
-    command = ["build", "--reports", str(out)] if mode == 0 else ["check"]
+    command = command_for("scenario names", mode, out)
     code, err = run_and_judge("scenario names", command + ["--assumptions", str(trap)] + args,
                               out, where=("--scenario",))
     if code == 0:

@@ -13,14 +13,15 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from fuzz_support import (bundled_sheets, count_check, fresh, fuzz_settings, nasty_scalars,
-                          nasty_values, printable_text, run_and_judge,
+from fuzz_support import (bundled_sheets, command_for, count_check, fresh, fuzz_settings,
+                          nasty_scalars, nasty_values, printable_text, run_and_judge,
                           unit_names)
 from models.assumptions import ASSUMPTIONS_DIR, resolve
 
 SHEETS = bundled_sheets()
 TEXT = {m: p.read_text(encoding="utf-8") for m, p in SHEETS.items()}
-DATA = {m: yaml.safe_load(t) for m, t in TEXT.items()}
+DATA = {m: yaml.load(t, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        for m, t in TEXT.items()}
 ITEMS = resolve().items
 FIELDS = ["label", "unit", "value", "source", "note", "bounds", "low", "high", "dist", "choices"]
 
@@ -33,15 +34,13 @@ def work(tmp_path_factory):
 
 
 def judge_sheet(work, model: str, content: bytes, mode: int, category: str):
-    """Write ``content`` as ``model``'s sheet, run check (or build when mode == 0), restore."""
+    """Write ``content`` as ``model``'s sheet, run check or build (see command_for), restore."""
     sheet = work / "assumptions" / SHEETS[model].name
     reports = fresh(work / "reports")
     sheet.write_bytes(content)
     try:
-        command = "build" if mode == 0 else "check"
-        argv = [command, "--assumptions", str(work / "assumptions")]
-        if command == "build":
-            argv += ["--reports", str(reports)]
+        argv = command_for(category, mode, reports) + ["--assumptions",
+                                                       str(work / "assumptions")]
         run_and_judge(category, argv, reports,
                       where=(sheet.name, f"{model}.", model, "templates/"))
     finally:
@@ -132,15 +131,19 @@ def mutated_sheet(draw):
     data = copy.deepcopy(DATA[model])
     for _ in range(draw(st.integers(1, 3))):
         data = draw(mutation(data, model))
-    try:
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    except yaml.YAMLError:
-        text = repr(data)
+    try:  # libyaml's emitter when there is one (fast); any failure: the pure-Python one
+        text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                         sort_keys=False, allow_unicode=True)
+    except Exception:
+        try:
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        except yaml.YAMLError:
+            text = repr(data)
     return model, text.encode("utf-8", "surrogatepass")
 
 
 @fuzz_settings(300)
-@given(case=mutated_sheet(), mode=st.integers(0, 9))
+@given(case=mutated_sheet(), mode=st.integers(0, 39))
 def test_fuzz_structured_sheet_mutations(work, case, mode):
     model, content = case
     judge_sheet(work, model, content, mode, "sheets/structured")
@@ -162,6 +165,8 @@ RAW_TOKENS = [
     "[" * 60 + "]" * 60, "{a: " * 40 + "1" + "}" * 40, "|", ">-", "%", "@", "`", "\t1",
     "{CY2025: 1}", "[0, 1]", "[1, 0]", "[.nan, 1]", "{a: 1, a: 2}",
 ]
+LOADED_FIELDS = {"value", "low", "high", "bounds", "unit", "choices", "model", "periods",
+                 "assumptions", "source", "dist"}
 JUNK_LINES = [
     "%YAML 1.1", "---", "...", "%TAG ! tag:evil.com,2000:", "  - item", "key: value",
     "assumptions: []", "model: [china]", "periods: [2025, 2026]", "periods: [CY2025, cy2025]",
@@ -182,8 +187,12 @@ def byte_mutation(draw):
     for _ in range(draw(st.integers(1, 3))):
         lines = text.split("\n")
         i = draw(st.integers(0, max(0, len(lines) - 1)))
+        # mostly a line that carries a number or a structural field, not a comment or a note
+        keyed = [n for n, l in enumerate(lines) if l.strip().split(":")[0] in LOADED_FIELDS]
+        if keyed and draw(st.integers(0, 3)):
+            i = draw(st.sampled_from(keyed))
         op = draw(st.sampled_from(["value", "value", "line", "delete", "duplicate", "indent",
-                                   "truncate", "splice", "bytes"]))
+                                   "truncate", "splice"]))
         if op == "value":
             line = lines[i]
             if ":" in line:
@@ -207,7 +216,7 @@ def byte_mutation(draw):
         elif op == "truncate":
             text = text[:draw(st.integers(0, len(text)))]
         elif op == "splice":
-            at = draw(st.integers(0, len(text)))
+            at = len("\n".join(lines[:i])) + draw(st.integers(0, len(lines[i])))
             text = text[:at] + draw(st.one_of(printable_text(12), st.text(max_size=3))) + text[at:]
     raw = text.encode("utf-8", "surrogatepass")
     if draw(st.integers(0, 7)) == 0:  # undecodable or binary bytes
@@ -217,7 +226,7 @@ def byte_mutation(draw):
 
 
 @fuzz_settings(300)
-@given(case=byte_mutation(), mode=st.integers(0, 9))
+@given(case=byte_mutation(), mode=st.integers(0, 39))
 def test_fuzz_byte_level_sheet_mutations(work, case, mode):
     model, content = case
     judge_sheet(work, model, content, mode, "sheets/bytes")

@@ -46,7 +46,7 @@ def test_nan_and_inf_parse_and_are_then_refused(capsys):
     ("? [a, b]\n: 1", "a mapping key must be a plain name"),
     ("k: " + "9" * 41, "number has too many digits"),
     ('k: "a\\x01b"', "control character"),
-    ('k: "\\ud800"', "control character or an invalid unicode character"),
+    ('k: "\\ud800"', "invalid unicode character|invalid Unicode character"),  # ours|libyaml
     ("k: 1\n---\nk: 2", "expected a single document"),
     ("k: 'unterminated", "broken YAML"),
     ("k:\tv\n\tj: 1", "broken YAML"),
@@ -54,7 +54,7 @@ def test_nan_and_inf_parse_and_are_then_refused(capsys):
 def test_refused_with_file_and_line(text, fragment):
     with pytest.raises(EqrError) as info:
         parse_yaml(text + "\n", "sheet.yaml")
-    assert fragment in str(info.value)
+    assert any(f in str(info.value) for f in fragment.split("|")), str(info.value)
     assert str(info.value).startswith("sheet.yaml:")
 
 
