@@ -280,3 +280,23 @@ def test_manifest_lists_exactly_the_files_written(tmp_path):
     assert main(["build", "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert sorted(manifest["files"]) == sorted(p.name for p in out.iterdir())
+
+
+def test_real_permission_error(tmp_path, capsys):
+    """A reports folder nobody may write to (made immutable with chattr, which binds root
+    too): a clear error naming the folder, nothing written."""
+    import shutil
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(reports)],
+                                        capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available on this filesystem")
+    try:
+        code = main(["build", "--reports", str(reports)])
+        err = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err and err.count("\n") == 1, err
+        assert "Operation not permitted" in err and "permissions" in err and str(reports) in err
+        assert list(reports.iterdir()) == []
+    finally:
+        subprocess.run([chattr, "-i", str(reports)], check=True)
