@@ -17,6 +17,15 @@ A sheet (``assumptions/<model>.yaml``) looks like::
         note: optional text
 
 A time series has ``value: {CY2025: ..., CY2026: ...}`` keyed by every period of the sheet.
+A figure no source gives is an explicit gap, never a made-up number: ``unknown: true`` in place
+of ``value`` (a scalar with a numeric unit), with a ``note`` saying why. Its value is ``None``;
+models evaluate it as NaN (Excel ``#N/A``), so every row that needs it is visibly not a number::
+
+      die_area_MTT_S4000:
+        unit: mm2
+        unknown: true
+        source: "none found: Moore Threads does not publish the die size"
+        note: "needed only for the performance density; the 3A090.a status stays open"
 A scenario overlay (``assumptions/scenarios/<name>.yaml``) changes a few keys::
 
     description: China allows a limited one-off purchase
@@ -88,6 +97,8 @@ UNITS: dict[str, Unit] = {
     "TFLOPS": _NONNEG,
     "TOPS": _NONNEG,
     "bits": _NONNEG,
+    "TPP": _NONNEG,
+    "TPP per mm2": _NONNEG,
     "mm2": _NONNEG,
     "GB": _NONNEG,
     "TB/s": _NONNEG,
@@ -373,6 +384,7 @@ class Assumption:
     file: str = ""
     line: int | None = None
     set_by: str = ""  # the base file, or "scenario NAME", or "--set", or "workbook"
+    unknown: bool = False  # an explicit gap: value is None (see the module docstring)
 
     @property
     def is_series(self) -> bool:
@@ -449,7 +461,7 @@ class Assumptions:
 
 # --------------------------------------------------------------------------- loading sheets
 _ITEM_FIELDS = {"label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
-                "choices"}
+                "choices", "unknown"}
 _SHEET_FIELDS = {"model", "title", "periods", "assumptions"}
 #: numbers beyond this magnitude are refused outright (no figure in these models comes near it;
 #: it leaves room for products of inputs not to overflow; non-finite outputs are refused too)
@@ -585,8 +597,11 @@ def load_sheet(path: Path, force: bool = False) -> tuple[Sheet, list[Assumption]
                            expected=f"letters, digits and _ (at most {MAX_NAME_CHARS})",
                            found=name)
         raw = _require_mapping(raw, file, line, f"assumption {key}")
-        _check_fields(raw, _ITEM_FIELDS, {"unit", "value", "source"}, file, line,
+        _check_fields(raw, _ITEM_FIELDS, {"unit", "source"}, file, line,
                       f"assumption {key}")
+        if "value" not in raw and "unknown" not in raw:
+            raise EqrError(f"missing field 'value' in assumption {key}", file=file, line=line,
+                           hint="a figure no source gives is written 'unknown: true' with a note")
         item = _build_item(key, raw, file, line, tuple(periods), force)
         items.append(item)
     sheet = Sheet(model=model, title=title, periods=tuple(periods),
@@ -631,6 +646,8 @@ def _build_item(key: str, raw: Mapping, file: str, line: int | None,
         note=_text_field(raw, "note", "", file, line, key),
         bounds=(bounds[0], bounds[1]), dist=dist, choices=choices,
         file=file, line=line, set_by=file)
+    if "unknown" in raw:
+        return _unknown_item(item, raw, file, line)
     value = _coerce_value(item, raw["value"], periods, file, _line(raw, "value") or line,
                           force=force)
     low = _coerce_range(item, raw.get("low"), periods, file, _line(raw, "low") or line, force)
@@ -646,6 +663,36 @@ def _build_item(key: str, raw: Mapping, file: str, line: int | None,
                                  + (f" in {wrong[0]}" if isinstance(low, dict)
                                     or isinstance(high, dict) else ""))
     return replace(item, value=value, low=low, high=high)
+
+
+def _unknown_item(item: Assumption, raw: Mapping, file: str, line: int | None) -> Assumption:
+    """An explicit gap: ``unknown: true``, no value, no range, and a note saying why."""
+    where = _line(raw, "unknown") or line
+    if raw["unknown"] is not True:
+        raise EqrError("bad 'unknown'", file=file, line=where, key=item.key,
+                       expected="'unknown: true' (or leave the field out and give a value)",
+                       found=raw["unknown"])
+    if raw.get("value") is not None:
+        raise EqrError("an unknown figure cannot also have a value", file=file,
+                       line=_line(raw, "value") or where, key=item.key,
+                       expected="either 'value: <number>' or 'unknown: true'", found=raw["value"])
+    if UNITS[item.unit].kind != "number":
+        raise EqrError(f"a {item.unit} assumption cannot be unknown", file=file, line=where,
+                       key=item.key, expected="a number unit (a gap in a figure)")
+    for extra in ("low", "high"):
+        if raw.get(extra) is not None:
+            raise EqrError(f"an unknown figure has no range ({extra!r})", file=file,
+                           line=_line(raw, extra) or where, key=item.key,
+                           hint="give a value with low/high if the range is known")
+    if not item.source.lower().startswith("unknown:"):
+        raise EqrError("an unknown figure's source must say so", file=file,
+                       line=_line(raw, "source") or where, key=item.key,
+                       expected="source: \"unknown: <where it was looked for>\"",
+                       found=item.source)
+    if not item.note.strip():
+        raise EqrError("an unknown figure needs a note saying why it is unknown", file=file,
+                       line=where, key=item.key, expected="note: <why no source gives it>")
+    return replace(item, unknown=True)
 
 
 def _choices(raw: Mapping, unit_name: str, periods: tuple[str, ...], file: str,
@@ -786,8 +833,8 @@ def check_scalar(item: Assumption, raw: Any, key: str, file: str | None, line: i
     if raw is None:
         raise EqrError(f"missing {what}", file=file, line=line, key=key,
                        expected=f"a number in {item.unit}", found=raw,
-                       hint="an unknown figure is said in the note and left out of the model, "
-                            "not entered as blank")
+                       hint="a figure no source gives is written 'unknown: true' with a note, "
+                            "not left blank")
     problem = _number_problem(raw)
     if problem == "not a number":
         raise EqrError(f"wrong type of {what}", file=file, line=line, key=key,
@@ -984,7 +1031,7 @@ def set_value(a: Assumptions, key: str, raw: Any, *, set_by: str, file: str | No
     note = _as_text(note, "note", file, line, key) if note else None
     out = a.copy()
     out.items[base_key] = replace(
-        item, value=new_value, set_by=set_by,
+        item, value=new_value, set_by=set_by, unknown=False,
         source=source.strip() if source else item.source,
         note=note if note else item.note)
     out.forced = a.forced or force
@@ -999,7 +1046,20 @@ def resolve(scenarios: Iterable[str] = (), overrides: Iterable[str] = (),
         a = apply_scenario(a, name, directory, force=force)
     for text in overrides:
         a = apply_override(a, text, force=force)
+    check_models(a)
     return a
+
+
+def check_models(a: Assumptions) -> None:
+    """Each model's own checks of its resolved assumptions, beyond units and bounds (a life
+    above zero, salvage below cost): ``validate(a)`` in ``models/<model>.py`` where defined.
+    Runs before anything is written, so a bad sheet value or ``--set`` stops the build."""
+    from models.engine import MODEL_MODULES, model_module  # lazy: the engine imports this module
+    for name in MODEL_MODULES:
+        if name in a.sheets:
+            validate = getattr(model_module(name), "validate", None)
+            if validate is not None:
+                validate(a)
 
 
 def deep_copy(a: Assumptions) -> Assumptions:

@@ -1,6 +1,8 @@
 """Nvidia H200 sales to China under the December 2025 export decision.
 
 The US lets Nvidia sell H200 to approved Chinese customers and takes 25% of that revenue.
+The units come from the china_market model (demand, domestic supply, China's response, the US
+licence cap) or, with ``china.units_source: typed``, from the typed ``china.h200_units``.
 The levy can be booked as cost of goods sold (BofA's reading) or as a reduction of revenue
 (contra-revenue). Reported revenue and gross margin differ between the two; gross profit,
 operating income and EPS do not. Both treatments are shown side by side with checks.
@@ -21,8 +23,13 @@ PCT_POINTS = 100
 
 
 def define(m: ModelBuilder) -> None:
-    m.section("Inputs (linked from the Inputs sheet)")
-    units = m.input("h200_units", unit="units", series=True)
+    m.section("Inputs (linked from the Inputs sheet and the china_market sheet)")
+    source = m.input("units_source", unit="choice", series=False)
+    market_units = m.link("china_market.h200_units", name="h200_units_market",
+                          label="H200 units shipped to China (china_market path)")
+    typed_units = m.input("h200_units", row_name="h200_units_typed", unit="units", series=True)
+    units = m.row("h200_units", "H200 units shipped to China (selected path)", "units",
+                  IF(source.eq("market"), market_units, typed_units))
     asp = m.input("asp_usd", unit="USD per unit")
     levy_rate = m.input("levy_rate", unit="fraction")
     treatment = m.input("levy_treatment", unit="choice", series=False)
@@ -75,9 +82,17 @@ def define(m: ModelBuilder) -> None:
     headline = m.assumptions.value("china.headline_period")
     m.grid("grid_margin_levy", "China gross margin: levy rate × treatment", m.ref("gross_margin"),
            rows="china.levy_rate", cols="china.levy_treatment", period=headline)
-    m.grid("grid_eps_units_asp", "China EPS contribution: H200 units × ASP",
-           m.ref("eps_contribution"), rows=f"china.h200_units.{headline}", cols="china.asp_usd",
-           period=headline)
+    # Units × ASP on the typed path. On the market path (default) the units are an output of
+    # china_market, so the grid varies what scales them: the share of China's H200 demand the US
+    # licenses. (A driver further up, e.g. the purchase China allows, inlines the cumulative cap
+    # recurrence into every cell and exceeds Excel's formula length.)
+    if m.assumptions.value("china.units_source") == "typed":
+        label, rows = "China EPS contribution: H200 units × ASP", f"china.h200_units.{headline}"
+    else:
+        label = "China EPS contribution: US licence approval rate × ASP (market units)"
+        rows = f"china_market.licence_approval_rate.{headline}"
+    m.grid("grid_eps_units_asp", label, m.ref("eps_contribution"), rows=rows,
+           cols="china.asp_usd", period=headline)
 
     m.section("Checks")
     m.check("check_gross_profit_identical",

@@ -16,7 +16,8 @@ from models.errors import EqrError
 from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluate_spec
 
 #: model modules in dependency order
-MODEL_MODULES: tuple[str, ...] = ("china", "blackwell")
+MODEL_MODULES: tuple[str, ...] = ("export_control", "china_market", "china", "blackwell",
+                                  "depreciation")
 
 
 @dataclass
@@ -87,13 +88,15 @@ def run(a: Assumptions) -> Result:
     return evaluate(a)
 
 
-def flat_outputs(specs: dict[str, ModelSpec], env: Env, scenario: int = 0) -> dict[str, float]:
+def flat_outputs(specs: dict[str, ModelSpec], env: Env,
+                 scenario: int = 0) -> dict[str, float | None]:
     """``model.item.PERIOD`` (series) and ``model.item`` (scalars) → number, for one scenario.
 
     Text rows (a linked choice such as the levy treatment) are not numbers and are left out;
-    they are assumptions and are listed in the manifest.
+    they are assumptions and are listed in the manifest. A value that rests on an unknown
+    figure is ``None`` (``null`` in outputs.json, ``#N/A`` on the workbook).
     """
-    out: dict[str, float] = {}
+    out: dict[str, float | None] = {}
     for spec in specs.values():
         for row in spec.rows:
             values = env.get(row.key)[scenario]
@@ -107,6 +110,6 @@ def flat_outputs(specs: dict[str, ModelSpec], env: Env, scenario: int = 0) -> di
     return out
 
 
-def _number(v: Any) -> float:
+def _number(v: Any) -> float | None:
     f = float(v)
-    return f if np.isfinite(f) else float("nan")
+    return f if np.isfinite(f) else None

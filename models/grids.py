@@ -137,7 +137,8 @@ def grid_outputs(grid: Grid, values: np.ndarray) -> dict[str, float]:
                 out[f"{grid.key}.{label}.{i}"] = float(v)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
-            out[f"{grid.key}.{i}.{j}"] = float(values[i, j])
+            v = float(values[i, j])  # NaN where an unknown figure feeds it: null, as in outputs
+            out[f"{grid.key}.{i}.{j}"] = v if np.isfinite(v) else None
     return out
 
 

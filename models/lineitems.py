@@ -123,14 +123,45 @@ class BinOp(Expr):
         return (self.a, self.b)
 
     def evaluate(self, env):
+        a, b = self.a.evaluate(env), self.b.evaluate(env)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _NUMPY_OPS[self.op](self.a.evaluate(env), self.b.evaluate(env))
+            out = _NUMPY_OPS[self.op](a, b)
+        if self.op in _COMPARISONS:
+            out = _keep_gaps(out, a, b)
+        return out
 
     def excel(self, ctx):
         left = _paren(self.a, ctx, self.precedence, right=False)
         right = _paren(self.b, ctx, self.precedence, right=True,
                        strict=self.op in ("-", "/", "^"))
         return f"{left}{self.op}{right}"
+
+
+_COMPARISONS = {"=", "<>", "<", ">", "<=", ">="}
+
+
+def _gaps(x: Any) -> Any:
+    """Where ``x`` is NaN (an unknown figure; ``#N/A`` in Excel); False for text and flags."""
+    arr = np.asarray(x)
+    return np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
+
+
+def _keep_gaps(result: Any, *operands: Any) -> Any:
+    """A comparison with an unknown operand is unknown, as ``#N/A>=1`` is ``#N/A`` in Excel
+    (numpy would say False)."""
+    gap = False
+    for o in operands:
+        gap = np.logical_or(gap, _gaps(o))
+    if not np.any(gap):
+        return result
+    return np.where(gap, np.nan, result)
+
+
+def _if(cond: Any, then: Any, other: Any) -> Any:
+    """Excel IF: an unknown condition gives an unknown result; the branch not taken is never
+    looked at (so an unknown there does not matter, as in Excel)."""
+    out = np.where(np.nan_to_num(cond, nan=0.0) if _gaps(cond).any() else cond, then, other)
+    return _keep_gaps(out, cond)
 
 
 def _paren(e: Expr, ctx, outer: int, right: bool, strict: bool = False) -> str:
@@ -177,7 +208,7 @@ class Func(Expr):
 
 
 def IF(cond, then, other) -> Expr:
-    return Func("IF", [wrap(cond), wrap(then), wrap(other)], lambda c, a, b: np.where(c, a, b))
+    return Func("IF", [wrap(cond), wrap(then), wrap(other)], _if)
 
 
 def MAX(a, b) -> Expr:
@@ -407,9 +438,10 @@ class ModelBuilder:
         return self._by_name[name].ref()
 
     # -- rows ----------------------------------------------------------------
-    def input(self, name: str, label: str | None = None, *,
+    def input(self, name: str, label: str | None = None, row_name: str | None = None, *,
               unit: str | tuple[str, ...] | None = None, series: bool | None = None) -> RowRef:
-        """Bring assumption ``<model>.<name>`` onto this sheet as a green link row.
+        """Bring assumption ``<model>.<name>`` onto this sheet as a green link row (named
+        ``row_name`` if given, e.g. ``tflops.H20`` for assumption ``tflops_H20``).
 
         ``unit`` and ``series`` (optional) state what the model's formulas assume: a sheet that
         gives another unit (``USD m`` for a fraction: the 25-for-25% check would not apply) or a
@@ -427,7 +459,7 @@ class ModelBuilder:
         _check_input_shape(item, unit, series)
         if item.is_series and tuple(item.value) != self.periods:
             raise ValueError(f"{item.key}: periods differ from the model's timeline")
-        return self._add(Row(self.name, name, label or item.label, item.unit,
+        return self._add(Row(self.name, row_name or name, label or item.label, item.unit,
                              InputValue(item.key, item.is_series), item.is_series, kind="link"))
 
     def link(self, key: str, name: str | None = None, label: str | None = None) -> RowRef:
@@ -521,8 +553,8 @@ def batch_inputs(assumptions, n: int = 1) -> dict[str, Any]:
             out[key] = np.tile(np.array(list(item.value.values()), dtype=float), (n, 1))
         elif isinstance(item.value, str):
             out[key] = np.full((n, 1), item.value, dtype=object)
-        else:
-            out[key] = np.full((n, 1), float(item.value))
+        else:  # an unknown figure (value None) is NaN: #N/A on the workbook
+            out[key] = np.full((n, 1), np.nan if item.value is None else float(item.value))
     return out
 
 

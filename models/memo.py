@@ -82,12 +82,26 @@ def number(v: Any, digits: int = 2) -> str:
     return f"{_num(v):,.{digits}f}"
 
 
-FILTERS = {"usd_m": usd_m, "usd_bn": usd_bn, "usd": usd, "eps": eps, "pct": pct, "pp": pp,
-           "mult": mult, "units": units, "number": number}
+GAP_TEXT = "n/a"  # an output that rests on an unknown figure (None in outputs.json)
+
+
+def _gap_aware(fmt):
+    """A filter that prints ``n/a`` for an output that is unknown instead of failing."""
+    def wrapped(v: Any, *args, **kwargs) -> str:
+        return GAP_TEXT if v is None else fmt(v, *args, **kwargs)
+    wrapped.__name__, wrapped.__doc__ = fmt.__name__, fmt.__doc__
+    return wrapped
+
+
+FILTERS = {name: _gap_aware(f) for name, f in {
+    "usd_m": usd_m, "usd_bn": usd_bn, "usd": usd, "eps": eps, "pct": pct, "pp": pp,
+    "mult": mult, "units": units, "number": number}.items()}
 
 
 def format_by_unit(value: Any, unit: str) -> str:
     """Format an assumption for the sources table by its unit."""
+    if value is None:
+        return "unknown"
     if isinstance(value, dict):
         return " / ".join(format_by_unit(v, unit) for v in value.values())
     if isinstance(value, str):

@@ -116,23 +116,74 @@ def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> d
 def prepare_run(a: Assumptions) -> Result:
     """Evaluate the models and refuse results that cannot be written truthfully.
 
-    Everything a build checks before it writes a byte; ``eqr check`` runs exactly this.
+    Everything a build checks before it writes a byte; ``eqr check`` runs this too.
     """
     result = run_models(a)
-    check_finite(result.outputs)
+    check_finite(result)
     return result
 
 
-def check_finite(outputs: dict[str, float]) -> None:
-    """A NaN or infinity has no honest place in outputs.json or a workbook cell."""
-    bad = [k for k, v in outputs.items() if not math.isfinite(v)]
+def check_finite(result: Result) -> None:
+    """Refuse a NaN or infinity that does not come from an unknown figure.
+
+    A row that rests on an ``unknown: true`` assumption is NaN by design (``null`` in
+    outputs.json, ``#N/A`` on the workbook). Anything else non-finite — an infinity, or a NaN in
+    a row no unknown figure feeds — is an overflow or a division by zero from an extreme input,
+    and would otherwise turn silently into ``null``.
+    """
+    import numpy as np
+
+    unknown = {k for k, it in result.assumptions.items.items() if getattr(it, "unknown", False)}
+    depends: dict[int, bool] = {}
+    bad: list[str] = []
+    for spec in result.specs.values():
+        for row in spec.rows:
+            values = np.asarray(result.env.get(row.key)[0])
+            if values.dtype.kind not in "fc":
+                continue
+            if np.isinf(values).any() or (
+                    np.isnan(values).any() and not _rests_on(row, unknown, depends)):
+                bad.append(row.key)
+    grids = getattr(result, "grid_values", None) or {}
+    for key, values in grids.items():
+        arr = np.asarray(values, dtype=float)
+        if np.isinf(arr).any() or (np.isnan(arr).any() and not unknown):
+            bad.append(key)
     if bad:
         raise EqrError("the models produced a value that is not a finite number", key=bad[0],
-                       expected="finite numbers in every output",
-                       found=f"{len(bad)} output(s) NaN or infinite: {', '.join(bad[:3])}"
+                       expected="finite numbers (or null where an unknown figure is used)",
+                       found=f"{len(bad)} row(s) infinite or NaN: {', '.join(bad[:3])}"
                              + (", ..." if len(bad) > 3 else ""),
                        hint="an input far outside its usual range (--force?) made a row "
                             "overflow or divide by zero; check the inputs of that row")
+
+
+def _rests_on(node: Any, keys: set[str], memo: dict[int, bool]) -> bool:
+    """Does a row or expression use (directly or through other rows) an input in ``keys``?
+
+    Walks whatever a node holds (expressions, rows, lists of them), so expression types added
+    later are covered without listing them here.
+    """
+    from models.lineitems import Expr, InputValue, Row
+    if not keys:
+        return False
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = False  # cycles cannot happen (rows only refer back), but stay safe
+    if isinstance(node, InputValue):
+        found = node.key in keys
+    elif isinstance(node, Row):
+        found = _rests_on(node.expr, keys, memo)
+    elif isinstance(node, Expr):
+        parts = list(vars(node).values()) if hasattr(node, "__dict__") else []
+        found = any(_rests_on(p, keys, memo) for p in parts
+                    if isinstance(p, (Expr, Row, list, tuple)))
+    elif isinstance(node, (list, tuple)):
+        found = any(_rests_on(p, keys, memo) for p in node if isinstance(p, (Expr, Row)))
+    else:
+        found = False
+    memo[id(node)] = found
+    return found
 
 
 def dry_run(a: Assumptions, templates_dir: Path | None = None) -> Result:

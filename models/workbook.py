@@ -293,6 +293,8 @@ def _write_inputs(book, fmts, layout: Layout, a: Assumptions) -> None:
                         "validate": "list", "source": list(item.choices),
                         "error_title": "Not a valid choice",
                         "error_message": "Choose one of: " + ", ".join(item.choices)})
+            elif item.unknown:
+                _write_gap(ws, r, COL_VALUE, item.note, fmt)
             else:
                 ws.write_number(r, COL_VALUE, item.value, fmt)
             _text(ws, r, src, item.source)
@@ -411,11 +413,21 @@ def _axis_cell(ws, r: int, c: int, value: Any, fmt) -> None:
         ws.write_number(r, c, value, fmt)
 
 
+GAP = "#N/A"  # Excel's "value not available": what an unknown figure and its dependants show
+
+
+def _write_gap(ws, r: int, c: int, note: str, fmt) -> None:
+    """An unknown input: ``=NA()`` (type a number over it to fill the gap) with the reason as
+    a cell comment."""
+    ws.write_formula(r, c, "=NA()", fmt, GAP)
+    ws.write_comment(r, c, "Unknown: " + note, {"x_scale": 2, "y_scale": 2})
+
+
 def _cached(v: Any) -> Any:
     if isinstance(v, str):
         return v
     f = float(v)
-    return f if np.isfinite(f) else 0
+    return f if np.isfinite(f) else GAP
 
 
 def check_passes(result: Result, row: Row) -> bool:

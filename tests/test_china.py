@@ -18,7 +18,8 @@ def test_hand_worked_example(base):
     """1,000,000 H200 × $40,000 = $40bn; 25% levy = $10bn ($10,000 a chip, as Zimubang wrote);
     70% margin before the levy → product cost $12bn; gross profit 40 − 10 − 12 = $18bn;
     tax 15% → net income $15.3bn; ÷ 24,483m shares = $0.6249 per share."""
-    o = run_with(base, **{"china.h200_units.CY2026": 1_000_000, "china.asp_usd": 40_000,
+    o = run_with(base, **{"china.units_source": "typed",
+                          "china.h200_units.CY2026": 1_000_000, "china.asp_usd": 40_000,
                           "china.levy_rate": 0.25, "china.gross_margin_pre_levy": 0.70,
                           "china.opex_ratio": 0.0, "china.tax_rate": 0.15,
                           "china.diluted_shares_bn": 24.483})
@@ -35,10 +36,27 @@ def test_hand_worked_example(base):
 
 
 def test_levy_equals_units_times_asp_times_rate_with_bundled_assumptions(base):
-    o = engine.run(base).outputs
+    """Typed path: the levy is the typed units × ASP × rate."""
+    o = run_with(base, china__units_source="typed")
     expected = (base.value("china.h200_units")["CY2026"] * base.value("china.asp_usd")
                 * base.value("china.levy_rate") / 1e6)
     assert o["china.levy.CY2026"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_units_source_switches_between_market_and_typed_paths(base):
+    """market (default): the china_market H200 path; typed: the typed series. The china sheet
+    runs CY2025-CY2028 and china_market CY2024-CY2028, so periods are matched by name."""
+    typed_units = {"CY2025": 11, "CY2026": 22, "CY2027": 33, "CY2028": 44}
+    values = {f"china.h200_units.{p}": u for p, u in typed_units.items()}
+    market = run_with(base, **values)
+    typed = run_with(base, **values, china__units_source="typed")
+    for p, u in typed_units.items():
+        assert typed[f"china.h200_units.{p}"] == u
+        assert market[f"china.h200_units.{p}"] == market[f"china_market.h200_units.{p}"]
+        assert market[f"china.h200_units_market.{p}"] == market[f"china_market.h200_units.{p}"]
+    assert market["china.h200_units.CY2026"] != typed["china.h200_units.CY2026"]
+    assert market["china.customer_revenue.CY2026"] == pytest.approx(
+        market["china_market.h200_units.CY2026"] * base.value("china.asp_usd") / 1e6)
 
 
 def test_contra_revenue_books_lower_revenue_and_higher_margin(base):
@@ -59,7 +77,7 @@ fractions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
        opex=st.floats(min_value=0, max_value=0.5), tax=st.floats(min_value=0, max_value=0.5))
 def test_treatment_moves_revenue_by_exactly_the_levy_and_never_gross_profit(
         base, units, asp, rate, margin, opex, tax):
-    values = {"china.asp_usd": asp, "china.levy_rate": rate,
+    values = {"china.units_source": "typed", "china.asp_usd": asp, "china.levy_rate": rate,
               "china.gross_margin_pre_levy": margin, "china.opex_ratio": opex,
               "china.tax_rate": tax}
     for p, u in zip(base.periods("china"), units):

@@ -31,8 +31,27 @@ def test_recalculation_ignores_stored_values(lo, tmp_path):
                                    "china.h200_units.CY2025=12345"],
                                   ["--scenario", "blackwell_article_reading", "--scenario",
                                    "blackwell_rack_asp", "--set",
-                                   "blackwell.claim_window_share.Q4FY2026=0.5"]],
-                         ids=["base", "levy_contra", "h20_terms+set", "blackwell_variants"])
+                                   "blackwell.claim_window_share.Q4FY2026=0.5"],
+                                  ["--scenario", "china_ban"],
+                                  ["--scenario", "china_open", "--set",
+                                   "china_market.cambricon_chip=Cambricon_MLU590"],
+                                  ["--scenario", "china_limited", "--set",
+                                   "china.units_source=typed", "--set",
+                                   "export_control.die_area_MTT_S4000=500"],
+                                  # depreciation: life cuts (write-offs), accelerated policies,
+                                  # mid-quarter convention, salvage, a 150% factor
+                                  ["--scenario", "shorter_lives",
+                                   "--set", "depreciation.convention=mid_quarter_q4",
+                                   "--set", "depreciation.salvage_fraction=0.05",
+                                   "--set", "depreciation.db_factor=1.5",
+                                   "--set", "depreciation.meta_method=db",
+                                   "--set", "depreciation.alphabet_method=syd",
+                                   "--set", "depreciation.amazon_method=ddb",
+                                   "--set", "depreciation.critic_life=4",
+                                   "--set", "depreciation.alt_life_2=4.25"]],
+                         ids=["base", "levy_contra", "h20_terms+set", "blackwell_variants",
+                              "china_ban", "china_open+unknown_chip",
+                              "china_limited+typed+filled_gap", "depreciation_methods"])
 def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
     out = tmp_path / "run"
     assert main(["build", "--out", str(out), *args]) == 0

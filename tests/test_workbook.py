@@ -40,9 +40,15 @@ def test_calculations_refer_to_inputs_and_follow_fast_colours(run_dir):
     wb = openpyxl.load_workbook(run_dir / "model.xlsx")
     ws = wb["china"]
     by_key = {ws.cell(r, 3).value: r for r in range(1, ws.max_row + 1)}
-    units = by_key["china.h200_units"]
+    units = by_key["china.h200_units_typed"]
     assert ws.cell(units, 5).value.startswith("=Inputs!")
     assert ws.cell(units, 5).font.color.rgb.endswith("008000")  # green link
+    market = by_key["china.h200_units_market"]
+    assert ws.cell(market, 5).value.startswith("=china_market!")
+    assert ws.cell(market, 5).font.color.rgb.endswith("008000")
+    # the units used: a live IF on the units-source choice between the two link rows
+    used = ws.cell(by_key["china.h200_units"], 5).value
+    assert used.startswith("=IF(") and f"E{market}" in used and f"E{units}" in used
     levy = by_key["china.levy"]
     # one consistent formula across the row: E..H differ only by column letter
     shapes = {ws.cell(levy, c).value.replace(ws.cell(4, c).column_letter, "#")

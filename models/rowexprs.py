@@ -1,0 +1,114 @@
+"""Two expression helpers the China models need, built on :mod:`models.lineitems`.
+
+* :func:`pick` — the row named by a text choice (a chip, a scenario), as a live Excel lookup
+  ``CHOOSE(MATCH(choice,{"A","B"},0),ref_a,ref_b)``; an unknown name gives ``#N/A`` / NaN.
+* :func:`running_total` — a cumulative row, optionally capped each period, written as the
+  spreadsheet recurrence ``=MIN(D40+E39,E38)`` (previous total + flow, at most the cap).
+
+Both evaluate with numpy on ``(N, P)`` arrays like every other expression, so the Python value and
+the Excel formula still come from one definition.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from models.lineitems import Const, Expr, Func, MIN, ModelBuilder, Prev, Row, RowRef, wrap
+
+
+# --------------------------------------------------------------------------- pick
+@dataclass(eq=False)
+class TextList(Expr):
+    """A list of names as an Excel array constant: ``{"H20","H100"}``."""
+
+    names: tuple[str, ...]
+
+    def evaluate(self, env):
+        return self.names
+
+    def excel(self, ctx):
+        return "{" + ",".join(Const(n).excel(ctx) for n in self.names) + "}"
+
+
+def _match(choice: Any, names: Sequence[str], _exact: Any) -> np.ndarray:
+    """Excel ``MATCH(choice, names, 0)``: the 1-based position of ``choice``, NaN if absent."""
+    position = {name: i + 1 for i, name in enumerate(names)}
+    lookup = np.vectorize(lambda c: float(position.get(c, np.nan)), otypes=[float])
+    return lookup(np.asarray(choice, dtype=object))
+
+
+def _choose(index: Any, *options: Any) -> np.ndarray:
+    """Excel ``CHOOSE(index, a, b, ...)`` on arrays; NaN where the index is NaN."""
+    index = np.asarray(index, dtype=float)
+    shape = np.broadcast_shapes(index.shape, *(np.shape(o) for o in options))
+    stacked = np.stack([np.broadcast_to(np.asarray(o, dtype=float), shape) for o in options])
+    i = np.broadcast_to(index, shape)
+    found = ~np.isnan(i)
+    k = np.where(found, i, 1).astype(int) - 1
+    out = np.take_along_axis(stacked, k[None, ...], axis=0)[0]
+    return np.where(found, out, np.nan)
+
+
+def pick(choice: Any, options: Mapping[str, Any]) -> Expr:
+    """The option whose name equals ``choice`` (a text row):
+    ``CHOOSE(MATCH(choice,{names},0),option_1,option_2,...)``."""
+    if not options:
+        raise ValueError("pick needs at least one option")
+    names = tuple(options)
+    index = Func("MATCH", [wrap(choice), TextList(names), Const(0)], _match)
+    return Func("CHOOSE", [index, *(wrap(v) for v in options.values())], _choose)
+
+
+# --------------------------------------------------------------------------- running total
+@dataclass(eq=False)
+class RunningTotal(Expr):
+    """``total(t) = MIN(total(t-1) + flow(t), cap(t))``, ``total`` before the first period = 0.
+
+    The row refers to its own previous period, which the row-at-a-time engine cannot do with
+    ``Prev``; this node loops over the periods in numpy and renders the recurrence in Excel.
+    """
+
+    flow: Expr
+    cap: Expr | None = None
+    row: Row | None = None  # set by running_total() once the row exists
+
+    def is_series(self):
+        return True
+
+    def children(self):
+        return (self.flow,) if self.cap is None else (self.flow, self.cap)
+
+    def _formula(self) -> Expr:
+        total = Prev(self.row) + self.flow
+        return total if self.cap is None else MIN(total, self.cap)
+
+    def evaluate(self, env):
+        flow = np.asarray(self.flow.evaluate(env), dtype=float)
+        cap = None if self.cap is None else np.asarray(self.cap.evaluate(env), dtype=float)
+        n = max(flow.shape[0], 1 if cap is None else cap.shape[0])
+        shape = (n, len(env.periods(self.row.model)))
+        flow = np.broadcast_to(flow, shape)
+        cap = None if cap is None else np.broadcast_to(cap, shape)
+        out = np.empty(shape)
+        previous = np.zeros(n)
+        for j in range(shape[1]):
+            total = previous + flow[:, j]
+            if cap is not None:
+                total = np.minimum(total, cap[:, j])
+            out[:, j] = previous = total
+        return out
+
+    def excel(self, ctx):
+        return self._formula().excel(ctx)
+
+
+def running_total(m: ModelBuilder, name: str, label: str, unit: str, flow: Any,
+                  cap: Any = None, fmt: str | None = None, note: str = "") -> RowRef:
+    """Add a cumulative row ``total = MIN(previous total + flow, cap)`` (no cap: a plain
+    running sum) and return its reference."""
+    expr = RunningTotal(wrap(flow), None if cap is None else wrap(cap))
+    ref = m.row(name, label, unit, expr, fmt=fmt, note=note)
+    expr.row = ref.row
+    return ref

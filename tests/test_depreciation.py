@@ -1,0 +1,563 @@
+"""Server depreciation model: hand-worked examples, identities (property tests), the workbook,
+the memo and bad input.
+
+Hand calculations are written out in each test; the alternative schedules are also checked
+against an independent implementation (models.fin.schedule per vintage, summed by hand).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from models import engine, fin
+from models.assumptions import resolve, set_value
+from models.cli import main
+
+M = "depreciation"
+COMPANIES = ("microsoft", "alphabet", "amazon", "meta")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def with_values(a, values: dict):
+    for key, value in values.items():
+        a = set_value(a, key, value, set_by="test", force=True)
+    return a
+
+
+def series(a, name, value_by_period):
+    """``{key.PERIOD: value}`` for a whole series, from a dict or a constant."""
+    periods = a.periods(M)
+    if not isinstance(value_by_period, dict):
+        value_by_period = {p: value_by_period for p in periods}
+    return {f"{M}.{name}.{p}": value_by_period.get(p, 0.0) for p in periods}
+
+
+def run(a) -> dict:
+    return engine.run(a).outputs
+
+
+def row(o, name, periods):
+    return np.array([o[f"{M}.{name}.{p}"] for p in periods])
+
+
+@pytest.fixture(scope="module")
+def base():
+    return resolve()
+
+
+@pytest.fixture(scope="module")
+def periods(base):
+    return base.periods(M)
+
+
+# =========================================================================== hand calculations
+def test_one_vintage_straight_line_by_hand(base, periods):
+    """USD 10bn of Microsoft servers placed in service in FY2020, four-year life, half-year.
+
+    Policy (straight line, 4 years): FY2020 10 x 0.5/4 = 1.25; FY2021-23 10/4 = 2.5; FY2024 the
+    last half year 1.25. Critics' life 3 years: 10 x 0.5/3 = 1.667, 3.333, 3.333, 1.667.
+    Double-declining at 3 years (rate 2/3), half-year windows on the life axis:
+      period 1 charges 6.667, period 2 2.222 (book 3.333 x 2/3 beats 3.333/2), period 3 switches
+      to straight line 1.111; so FY2020 = 6.667/2 = 3.333, FY2021 = 3.333 + 2.222/2 = 4.444,
+      FY2022 = 1.111 + 1.111/2 = 1.667, FY2023 = 0.556.
+    Sum-of-years' digits at 3 years: periods charge 5, 3.333, 1.667; FY2020 = 2.5,
+      FY2021 = 2.5 + 1.667 = 4.167, FY2022 = 1.667 + 0.833 = 2.5, FY2023 = 0.833.
+    """
+    a = with_values(base, {**series(base, "microsoft_capex", {"FY2020": 10.0}),
+                           **series(base, "microsoft_server_share", 1.0),
+                           **series(base, "microsoft_life", 4.0),
+                           f"{M}.convention": "half_year", f"{M}.salvage_fraction": 0,
+                           f"{M}.critic_life": 3, f"{M}.db_factor": 2})
+    o = run(a)
+    zeros2 = [0.0, 0.0]
+    assert row(o, "microsoft_depr_policy", periods) == pytest.approx(
+        zeros2 + [1.25, 2.5, 2.5, 2.5, 1.25, 0, 0, 0], abs=1e-12)
+    assert row(o, "microsoft_depr_sl_critic", periods) == pytest.approx(
+        zeros2 + [10 / 6, 10 / 3, 10 / 3, 10 / 6, 0, 0, 0, 0], abs=1e-12)
+    assert row(o, "microsoft_depr_db_critic", periods) == pytest.approx(
+        zeros2 + [10 / 3, 40 / 9, 5 / 3, 5 / 9, 0, 0, 0, 0], abs=1e-12)
+    assert row(o, "microsoft_depr_syd_critic", periods) == pytest.approx(
+        zeros2 + [2.5, 25 / 6, 2.5, 5 / 6, 0, 0, 0, 0], abs=1e-12)
+    # pre-tax income change = policy - alternative: 2.5 - 3.333 = -0.833 in FY2021;
+    # EPS after a 20% tax on 8bn shares: -0.833 x 0.8 / 8 = -0.0833; share of 50 pre-tax: -1.67%
+    a = with_values(a, {f"{M}.microsoft_tax_rate": 0.2, f"{M}.microsoft_diluted_shares": 8.0,
+                        f"{M}.microsoft_pretax_income.FY2021": 50.0})
+    o = run(a)
+    fy21 = 2.5 - 10 / 3
+    assert o[f"{M}.microsoft_pretax_change_sl_critic.FY2021"] == pytest.approx(fy21)
+    assert o[f"{M}.microsoft_eps_change_sl_critic.FY2021"] == pytest.approx(fy21 * 0.8 / 8)
+    assert o[f"{M}.microsoft_pretax_share_sl_critic.FY2021"] == pytest.approx(fy21 / 50)
+
+
+def test_meta_life_change_to_five_and_a_half_years_by_hand(base, periods):
+    """Meta: life 5 years until FY2024, 5.5 from FY2025; vintages FY2023 10, FY2024 20, FY2025 30.
+
+    Opening FY2025 book values: FY2023 vintage 10 - 1 - 2 = 7 (1.5 years used), FY2024 vintage
+    20 - 2 = 18 (0.5 years used).
+      at the old life 5:   7/3.5 = 2.0,  18/4.5 = 4.0,  new vintage 30 x 0.5/5   = 3.0
+      at the new life 5.5: 7/4.0 = 1.75, 18/5.0 = 3.6,  new vintage 30 x 0.5/5.5 = 2.7273
+    First-year effect = 0.25 + 0.4 + 0.2727 = 0.92273 (lower depreciation in FY2025).
+    """
+    a = with_values(base, {**series(base, "meta_capex",
+                                    {"FY2023": 10.0, "FY2024": 20.0, "FY2025": 30.0}),
+                           **series(base, "meta_server_share", 1.0)})
+    o = run(a)
+    effect = 0.25 + 0.4 + 30 * 0.5 / 5 - 30 * 0.5 / 5.5
+    assert o[f"{M}.meta_life_change_effect.FY2025"] == pytest.approx(effect, abs=1e-12)
+    assert o[f"{M}.meta_depr_policy.FY2025"] == pytest.approx(1.75 + 3.6 + 15 / 5.5, abs=1e-12)
+    assert o[f"{M}.meta_depr_lastlife.FY2025"] == pytest.approx(2.0 + 4.0 + 3.0, abs=1e-12)
+    # the calibration rows take that effect, times the share of the year reported
+    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(effect)
+    assert o[f"{M}.calib_meta_2025_9m_model"] == pytest.approx(0.75 * effect)
+    assert o[f"{M}.calib_meta_2025_gap"] == pytest.approx(effect - 2.9)
+    # the next year runs on at the new life: FY2023 vintage 5.25 left over 3 years
+    assert o[f"{M}.meta_policy_FY2023.FY2026"] == pytest.approx(1.75, abs=1e-12)
+    assert o[f"{M}.meta_life_change_effect.FY2026"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_shortening_a_life_writes_off_what_is_past_it(base, periods):
+    """USD 12bn in FY2020 at 6 years, life cut to 3 from FY2024: 1 + 2 + 2 + 2 = 7 charged by
+    FY2023; the asset is 3.5 years old, past the new life, so FY2024 writes off the 5 left
+    (the old life would have charged 2: effect -3)."""
+    lives = {p: (6.0 if p < "FY2024" else 3.0) for p in periods}
+    a = with_values(base, {**series(base, "microsoft_capex", {"FY2020": 12.0}),
+                           **series(base, "microsoft_server_share", 1.0),
+                           **series(base, "microsoft_life", lives)})
+    o = run(a)
+    assert row(o, "microsoft_depr_policy", periods) == pytest.approx(
+        [0, 0, 1, 2, 2, 2, 5, 0, 0, 0], abs=1e-12)
+    assert o[f"{M}.microsoft_life_change_effect.FY2024"] == pytest.approx(-3.0, abs=1e-12)
+    assert o[f"{M}.microsoft_net_book_value.FY2024"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_amazon_subset_pool_by_hand(base, periods):
+    """Amazon FY2024 vintage 10, life 6; a 20% subset moves to 5 years in FY2025.
+    Opening FY2025 book value 10 - 10 x 0.5/6 = 9.1667, 0.5 years used.
+    Main pool (80%): 0.8 x 9.1667/5.5 = 1.3333 at both lives (life unchanged).
+    Subset (20%): new 0.2 x 9.1667/4.5 = 0.40741 vs old 0.2 x 9.1667/5.5 = 0.33333.
+    Effect -0.07407 (more depreciation)."""
+    a = with_values(base, {**series(base, "amazon_capex", {"FY2024": 10.0}),
+                           **series(base, "amazon_server_share", 1.0),
+                           f"{M}.amazon_subset_share": 0.2})
+    o = run(a)
+    book = 10 - 10 * 0.5 / 6
+    assert o[f"{M}.amazon_depr_policy.FY2025"] == pytest.approx(
+        0.8 * book / 5.5 + 0.2 * book / 4.5, abs=1e-12)
+    assert o[f"{M}.amazon_life_change_effect.FY2025"] == pytest.approx(
+        0.2 * book / 5.5 - 0.2 * book / 4.5, abs=1e-12)
+
+
+def test_market_implied_life_closed_forms(base):
+    """1 - 3/L = 0.45 gives L = 3/0.55 = 5.4545; (1 - r)^3 = 0.45 gives r = 0.2337.
+    Rentals 10 -> 2.35 in 2.75 years: ratio 0.235, straight line over 2.75/0.765 = 3.59 years."""
+    o = run(with_values(base, {f"{M}.resale_fraction": 0.45, f"{M}.resale_age": 3,
+                               f"{M}.rental_peak": 10, f"{M}.rental_latest": 2.35,
+                               f"{M}.rental_years": 2.75, f"{M}.salvage_fraction": 0,
+                               **series(base, "meta_life", 5.5)}))
+    assert o[f"{M}.implied_sl_life"] == pytest.approx(3 / 0.55)
+    assert (1 - o[f"{M}.implied_db_rate"]) ** 3 == pytest.approx(0.45)
+    assert o[f"{M}.implied_ddb_life"] == pytest.approx(2 / (1 - 0.45 ** (1 / 3)))
+    ratio = 2.35 / 10
+    assert o[f"{M}.rental_sl_life"] == pytest.approx(2.75 / (1 - ratio))
+    assert (1 - o[f"{M}.rental_annual_decline"]) ** 2.75 == pytest.approx(ratio)
+    assert o[f"{M}.meta_book_value_at_resale_age.FY2025"] == pytest.approx(1 - 3 / 5.5)
+
+
+def test_wsj_cumulative_share_point(base):
+    """Six-year life, three calendar years, half-year convention: straight line 2.5/6 = 41.7%
+    (just under half); double-declining 1 - (2/3)^2 + (2/3)^2/3/2 = 63.0%; SYD (6+5+2)/21 =
+    61.9%; 150% declining balance 1 - 0.75^2 + 0.75^2/4/2 = 50.8% (slightly above half)."""
+    base = with_values(base, {f"{M}.alt_life_5": 6, f"{M}.alt_life_4": 5.5,
+                              f"{M}.cumulative_years": 3, f"{M}.convention": "half_year",
+                              f"{M}.db_factor": 2, f"{M}.salvage_fraction": 0})
+    o = run(base)
+    assert o[f"{M}.cum_share_sl_alt5"] == pytest.approx(2.5 / 6)
+    assert o[f"{M}.cum_share_db_alt5"] == pytest.approx(1 - 4 / 9 + 4 / 9 / 6)
+    assert o[f"{M}.cum_share_syd_alt5"] == pytest.approx((6 + 5 + 2) / 21)
+    o150 = run(with_values(base, {f"{M}.db_factor": 1.5}))
+    assert o150[f"{M}.cum_share_db_alt5"] == pytest.approx(1 - 0.5625 + 0.5625 / 8)
+    assert 0.5 < o150[f"{M}.cum_share_db_alt5"] < 0.52 and o[f"{M}.cum_share_sl_alt5"] < 0.5
+    assert f"{M}.cum_share_syd_alt4" not in o  # 5.5 years: SYD needs a whole life
+
+
+# =========================================================================== identities
+def _by_vintage(capex, unit_schedule):
+    """Depreciation per year from capex by vintage and one unit schedule (independent of the
+    model's SUMPRODUCT): year t gets capex[v] * schedule[t - v]."""
+    out = np.zeros(len(capex))
+    for v, c in enumerate(capex):
+        out[v:] += c * unit_schedule[:len(capex) - v]
+    return out
+
+
+@settings(max_examples=12, deadline=None)
+@given(convention=st.sampled_from(sorted(fin.CONVENTIONS)),
+       salvage=st.floats(min_value=0, max_value=0.3),
+       factor=st.floats(min_value=0.5, max_value=3),
+       critic=st.integers(min_value=2, max_value=6),
+       alt=st.floats(min_value=1, max_value=9))
+def test_alternatives_match_fin_schedule_per_vintage(base, periods, convention, salvage, factor,
+                                                     critic, alt):
+    a = with_values(base, {f"{M}.convention": convention, f"{M}.salvage_fraction": salvage,
+                           f"{M}.db_factor": factor, f"{M}.critic_life": critic,
+                           f"{M}.alt_life_1": alt})
+    o = run(a)
+    n = len(periods)
+    cases = {"sl_alt1": ("sl", alt, 2.0), "sl_critic": ("sl", critic, 2.0),
+             "db_critic": ("db", critic, factor), "syd_critic": ("syd", critic, 2.0)}
+    for co in COMPANIES:
+        capex = row(o, f"{co}_server_capex", periods)
+        for key, (method, life, k) in cases.items():
+            unit = fin.schedule(1.0, salvage, life, method, convention, k, n_periods=n)
+            expected = _by_vintage(capex, unit)
+            assert row(o, f"{co}_depr_{key}", periods) == pytest.approx(expected, rel=1e-10,
+                                                                       abs=1e-10)
+
+
+@settings(max_examples=10, deadline=None)
+@given(life=st.integers(min_value=2, max_value=7),
+       convention=st.sampled_from(sorted(fin.CONVENTIONS)),
+       salvage=st.floats(min_value=0, max_value=0.3))
+def test_constant_straight_line_policy_equals_the_alternative_at_that_life(
+        base, periods, life, convention, salvage):
+    values = {f"{M}.convention": convention, f"{M}.salvage_fraction": salvage,
+              f"{M}.alt_life_1": float(life)}
+    for co in COMPANIES:
+        values.update(series(base, f"{co}_life", float(life)))
+    values.update(series(base, "amazon_subset_life", float(life)))
+    o = run(with_values(base, values))
+    for co in COMPANIES:
+        assert row(o, f"{co}_depr_policy", periods) == pytest.approx(
+            row(o, f"{co}_depr_sl_alt1", periods), rel=1e-10, abs=1e-10)
+        assert row(o, f"{co}_life_change_effect", periods) == pytest.approx(0, abs=1e-10)
+
+
+@pytest.mark.parametrize("method", ["ddb", "syd"])
+def test_constant_accelerated_policy_equals_excel_schedule_full_year(base, periods, method):
+    """With a full-year convention and no life change, the policy's remaining-life DDB and SYD
+    are Excel's DDB (switching, as VDB) and SYD."""
+    values = {f"{M}.convention": "full_year", f"{M}.critic_life": 4,
+              f"{M}.meta_method": method}
+    values.update(series(base, "meta_life", 4.0))
+    o = run(with_values(base, values))
+    capex = row(o, "meta_server_capex", periods)
+    unit = fin.schedule(1.0, 0.0, 4, "ddb" if method == "ddb" else "syd", "full_year",
+                        n_periods=len(periods))
+    assert row(o, "meta_depr_policy", periods) == pytest.approx(_by_vintage(capex, unit),
+                                                                rel=1e-10)
+    key = "db_critic" if method == "ddb" else "syd_critic"
+    assert row(o, "meta_depr_policy", periods) == pytest.approx(
+        row(o, f"meta_depr_{key}", periods), rel=1e-10)
+
+
+@settings(max_examples=10, deadline=None)
+@given(lives=st.lists(st.sampled_from([2.0, 3.0, 4.0, 4.5, 5.0, 5.5, 6.0, 8.0]),
+                      min_size=10, max_size=10),
+       convention=st.sampled_from(sorted(fin.CONVENTIONS)),
+       salvage=st.floats(min_value=0, max_value=0.3))
+def test_policy_schedules_sum_to_cost_and_differences_add_up(base, periods, lives, convention,
+                                                              salvage):
+    life = dict(zip(periods, lives))
+    values = {f"{M}.convention": convention, f"{M}.salvage_fraction": salvage,
+              **series(base, "alphabet_life", life)}
+    a = with_values(base, values)
+    result = engine.run(a)
+    o = result.outputs
+    env = result.env
+    for v in periods:
+        charges = env.get(f"{M}.alphabet_policy_{v}")[0]
+        cost = o[f"{M}.alphabet_vintage_{v}"] * (1 - salvage)
+        assert np.all(charges >= -1e-12)
+        assert charges.sum() <= cost + 1e-9
+        # a vintage whose every later life ends inside the timeline is fully depreciated
+        years_left = len(periods) - periods.index(v) - 1
+        if all(life[p] <= years_left for p in periods[periods.index(v):]):
+            assert charges.sum() == pytest.approx(cost, rel=1e-12, abs=1e-12)
+    policy = row(o, "alphabet_depr_policy", periods)
+    alts = [k.split("alphabet_depr_")[1].rsplit(".", 1)[0] for k in o
+            if k.startswith(f"{M}.alphabet_depr_") and k.endswith(f".{periods[0]}")
+            and "policy" not in k and "lastlife" not in k]
+    assert len(alts) == 8
+    tax, shares = o[f"{M}.alphabet_tax_rate"], o[f"{M}.alphabet_diluted_shares"]
+    for key in alts:
+        alt = row(o, f"alphabet_depr_{key}", periods)
+        delta = row(o, f"alphabet_pretax_change_{key}", periods)
+        assert delta == pytest.approx(policy - alt, abs=1e-12)
+        assert row(o, f"alphabet_eps_change_{key}", periods) == pytest.approx(
+            delta * (1 - tax) / shares, abs=1e-12)
+    first, second = alts[0], alts[-1]
+    assert (row(o, f"alphabet_pretax_change_{first}", periods)
+            - row(o, f"alphabet_pretax_change_{second}", periods)) == pytest.approx(
+        row(o, f"alphabet_depr_{second}", periods) - row(o, f"alphabet_depr_{first}", periods),
+        abs=1e-9)
+    effect = row(o, "alphabet_life_change_effect", periods)
+    unchanged = [i for i in range(1, len(periods)) if lives[i] == lives[i - 1]]
+    assert effect[unchanged] == pytest.approx(0, abs=1e-10)
+
+
+def test_charts_plot_only_outputs(base):
+    """Every number a chart plots is named in its outputs list and exists in the run."""
+    from models.plots import charts_for
+    result = engine.run(base)
+    outputs = result.outputs
+    found = [c for c in charts_for(result, outputs) if c.model == M]
+    assert [c.name for c in found] == ["policy_vs_alternatives", "critic_effect"]
+    for chart in found:
+        assert chart.outputs and all(name in outputs for name in chart.outputs)
+        assert chart.sheet == M
+    lines = found[0].figure.axes[0].get_lines()
+    policy = next(line for line in lines if line.get_label() == "Policy")
+    shown = base.periods(M)[base.periods(M).index(base.value(f"{M}.memo_from_period")):]
+    assert list(policy.get_ydata()) == [outputs[f"{M}.microsoft_depr_policy.{p}"] for p in shown]
+
+
+def test_scenarios_in_one_vectorised_batch_equal_single_runs(base):
+    """N scenarios evaluated at once (arrays of N rows) give each single run's values."""
+    from models.lineitems import batch_inputs
+    inputs = batch_inputs(base, 3)
+    inputs[f"{M}.critic_life"][1, 0] = 4
+    inputs[f"{M}.salvage_fraction"][1, 0] = 0.05
+    inputs[f"{M}.meta_life"][2, 7:] = 4.0
+    inputs[f"{M}.convention"][2, 0] = "mid_quarter_q2"
+    batch = engine.evaluate(base, inputs=inputs, n=3)
+    periods = base.periods(M)
+    singles = [base, with_values(base, {f"{M}.critic_life": 4, f"{M}.salvage_fraction": 0.05}),
+               with_values(base, {**{f"{M}.meta_life.{p}": 4.0 for p in periods[7:]},
+                                  f"{M}.convention": "mid_quarter_q2"})]
+    for i, single in enumerate(singles):
+        env = engine.run(single).env
+        for key, values in env.values.items():
+            if key.startswith(f"{M}.") and values.dtype != object:
+                assert np.array_equal(batch.env.get(key)[i], values[0]), key
+
+
+def test_checks_pass_on_the_bundled_assumptions(base):
+    result = engine.run(base)
+    spec = result.specs[M]
+    assert len(spec.checks) >= 10
+    for check in spec.checks:
+        assert np.sum(np.abs(result.env.get(check.key))) <= check.tolerance, check.key
+
+
+# =========================================================================== workbook and memo
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dep") / "run"
+    assert main(["build", "--out", str(out)]) == 0
+    return out
+
+
+def relative_shape(formula: str, column: int) -> str:
+    """A formula with each relative column letter replaced by its offset from the cell's own
+    column: equal shapes mean the same formula copied across a row."""
+    def offset(m):
+        return f"[{openpyxl.utils.column_index_from_string(m.group(1)) - column}]"
+    return re.sub(r"(?<![$A-Z])([A-Z]{1,2})(?=\$?\d)", offset, formula)
+
+
+def _rows_by_key(ws):
+    return {ws.cell(r, 3).value: r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value}
+
+
+def test_workbook_waterfall_is_live_formulas(built):
+    wb = openpyxl.load_workbook(built / "model.xlsx")
+    ws = wb[M]
+    rows = _rows_by_key(ws)
+    r = rows[f"{M}.meta_policy_FY2023"]
+    formulas = [ws.cell(r, c).value for c in range(5, 15)]
+    assert len({relative_shape(f, c) for c, f in enumerate(formulas, start=5)}) == 1
+    assert formulas[0].startswith(f"=($D${rows[f'{M}.meta_vintage_FY2023']}*")
+    assert f"SUM($D{r}:D{r})" in formulas[0] and f"SUM($D{r}:E{r})" in formulas[1]
+    db = ws.cell(rows[f"{M}.unit_db_critic_FY2020"], 5).value
+    assert db.startswith("=VDB(1,$D$") and "MIN($D$" in db
+    assert ws.cell(rows[f"{M}.unit_sl_alt1_FY2020"], 5).value.startswith("=SLN(1,")
+    alt = ws.cell(rows[f"{M}.meta_depr_sl_critic"], 6).value
+    first_v, last_v = rows[f"{M}.meta_vintage_FY2018"], rows[f"{M}.meta_vintage_FY2027"]
+    assert alt.startswith(f"=SUMPRODUCT($D${first_v}:$D${last_v},F")
+    assert ws.cell(rows[f"{M}.fiscal_year"], 5).value == "=VALUE(RIGHT(E$4,4))"
+    link = ws.cell(rows[f"{M}.meta_capex"], 5).value
+    assert link.startswith("=Inputs!")
+
+
+def test_workbook_values_match_outputs_and_checks_pass(built):
+    cells = json.loads((built / "cells.json").read_text())
+    outputs = json.loads((built / "outputs.json").read_text())
+    wb = openpyxl.load_workbook(built / "model.xlsx", data_only=True)
+    for key in (f"{M}.meta_depr_policy.FY2025", f"{M}.calib_alphabet_2023_gap",
+                f"{M}.implied_sl_life", f"{M}.amazon_pretax_share_sl_critic.FY2026"):
+        sheet, coord = cells[key].split("!")
+        assert wb[sheet][coord].value == pytest.approx(outputs[key])
+    ws = wb["Checks"]
+    total = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "All checks pass")
+    assert ws.cell(total, 4).value == 1
+    names = openpyxl.load_workbook(built / "model.xlsx").defined_names
+    assert f"{M}.meta_depr_policy" in names and f"{M}.microsoft_life" in names
+
+
+def test_memo_section_traces_to_outputs(built):
+    md = (built / "memo.md").read_text()
+    html = (built / "memo.html").read_text()
+    outputs = json.loads((built / "outputs.json").read_text())
+    assert "Server depreciation: company policies against the critics' life" in md
+    assert 'id="depreciation"' in html
+    gap = outputs[f"{M}.calib_alphabet_2023_gap"]
+    assert f"${gap:,.1f}bn" in md  # usd_bn formatting of that output
+    assert "Alphabet 2023 (4 to 6 years), full year** — misses" in md
+    for chart in ("depreciation_policy_vs_alternatives", "depreciation_critic_effect"):
+        assert f"charts/{chart}.png" in md and f"charts/{chart}.svg" in html
+        assert (built / "charts" / f"{chart}.png").stat().st_size > 10_000
+    for p in ("FY2023", "FY2027"):
+        assert f"| {p} |" in md.split("Change in pre-tax income")[1].split("\n")[2]
+
+
+@pytest.mark.parametrize("name", ["depreciation.md.j2", "depreciation.html.j2"])
+def test_no_figure_is_typed_into_the_section_templates(name):
+    text = (ROOT / "templates" / "sections" / name).read_text()
+    outside = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "", text, flags=re.S)
+    outside = re.sub(r"<[^>]*>", "", outside)  # markup such as <h2> is not a figure
+    assert not re.search(r"\d", outside), re.findall(r".{20}\d.{20}", outside)[:5]
+
+
+def test_set_on_a_life_changes_workbook_outputs_and_memo_together(tmp_path, base):
+    out = tmp_path / "run"
+    assert main(["build", "--out", str(out), "--set", "depreciation.meta_life.FY2025=5",
+                 "--set", "depreciation.alphabet_method=ddb"]) == 0
+    outputs = json.loads((out / "outputs.json").read_text())
+    before = run(base)
+    assert outputs[f"{M}.alphabet_policy_db_factor"] == 2
+    assert outputs[f"{M}.alphabet_depr_policy.FY2024"] > before[f"{M}.alphabet_depr_policy.FY2024"]
+    assert outputs[f"{M}.microsoft_depr_policy.FY2024"] == before[
+        f"{M}.microsoft_depr_policy.FY2024"]
+    assert outputs[f"{M}.meta_life_change_effect.FY2025"] == pytest.approx(0, abs=1e-12)
+    assert outputs[f"{M}.calib_meta_2025_model"] == pytest.approx(0, abs=1e-12)
+    wb = openpyxl.load_workbook(out / "model.xlsx", data_only=True)
+    cells = json.loads((out / "cells.json").read_text())
+    sheet, coord = cells[f"{M}.meta_depr_policy.FY2025"].split("!")
+    assert wb[sheet][coord].value == pytest.approx(outputs[f"{M}.meta_depr_policy.FY2025"])
+    sheet, coord = cells[f"{M}.alphabet_depr_policy.FY2024"].split("!")
+    assert wb[sheet][coord].value == pytest.approx(outputs[f"{M}.alphabet_depr_policy.FY2024"])
+    md = (out / "memo.md").read_text()
+    alphabet = md.split("### Alphabet: depreciation under policy")[1].split("\n| Policy")[1]
+    assert f"${outputs[f'{M}.alphabet_depr_policy.FY2024']:,.1f}bn" in alphabet.split("\n")[0]
+    policy_row = next(line for line in md.splitlines()
+                      if line.startswith("| Policy (life: 5.0, 5.0, 5.0, 5.5"))
+    assert f"${outputs[f'{M}.meta_depr_policy.FY2025']:,.1f}bn" in policy_row
+
+
+# =========================================================================== bad input
+def build(capsys, tmp_path, *args, sheets=None):
+    reports = tmp_path / "reports"
+    argv = ["build", "--reports", str(reports), *args]
+    if sheets is not None:
+        argv += ["--assumptions", str(sheets)]
+    code = main(argv)
+    err = capsys.readouterr().err
+    written = list(reports.iterdir()) if reports.exists() else []
+    return code, err, written
+
+
+def assert_user_error(code, err, written, *fragments):
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.startswith("eqr: error: ")
+    for f in fragments:
+        assert f in err, err
+    assert written == []
+
+
+def test_life_of_zero_on_the_command_line(capsys, tmp_path):
+    res = build(capsys, tmp_path, "--set", "depreciation.meta_life.FY2025=0")
+    assert_user_error(*res, "depreciation.meta_life.FY2025",
+                      "a useful life must be more than zero years", "expected life > 0",
+                      "found 0.0")
+
+
+def test_life_of_zero_in_the_sheet_names_file_and_line(capsys, tmp_path, sheets):
+    f = sheets / "depreciation.yaml"
+    text = f.read_text()
+    old = "value: {FY2018: 4, FY2019: 4, FY2020: 4, FY2021: 4, FY2022: 4.5"
+    assert old in text
+    f.write_text(text.replace(old, old.replace("FY2020: 4,", "FY2020: 0,"), 1))
+    line = next(i for i, l in enumerate(f.read_text().splitlines(), start=1)
+                if l.strip() == "meta_life:")
+    res = build(capsys, tmp_path, sheets=sheets)
+    assert_user_error(*res, f"depreciation.yaml:{line}:", "depreciation.meta_life.FY2020",
+                      "more than zero")
+
+
+def test_salvage_above_cost(capsys, tmp_path):
+    res = build(capsys, tmp_path, "--set", "depreciation.salvage_fraction=1.5")
+    assert_user_error(*res, "depreciation.salvage_fraction",
+                      "salvage value must lie between zero and the cost",
+                      "expected salvage <= cost (1)", "found 1.5")
+
+
+def test_unknown_method_suggests_the_nearest(capsys, tmp_path):
+    res = build(capsys, tmp_path, "--set", "depreciation.meta_method=sdy")
+    assert_user_error(*res, "depreciation.meta_method", "expected one of ['sl', 'ddb', 'db', "
+                      "'syd']", "found 'sdy'", "did you mean 'syd'?")
+
+
+def test_unknown_method_in_the_sheet_names_file_and_line(capsys, tmp_path, sheets):
+    f = sheets / "depreciation.yaml"
+    text = f.read_text()
+    start = text.index("  meta_method:")
+    value_at = text.index("    value: sl", start)
+    f.write_text(text[:value_at] + "    value: straight_line" + text[value_at + 13:])
+    line = text[:value_at].count("\n") + 1
+    res = build(capsys, tmp_path, sheets=sheets)
+    assert_user_error(*res, f"depreciation.yaml:{line}:", "depreciation.meta_method",
+                      "found 'straight_line'")
+
+
+@pytest.mark.parametrize("factor, fragment", [
+    ("0", "the declining-balance factor must be above zero"),
+    ("-1", "below its lower bound 0")])
+def test_factor_not_above_zero(capsys, tmp_path, factor, fragment):
+    res = build(capsys, tmp_path, "--set", f"depreciation.db_factor={factor}")
+    assert_user_error(*res, "depreciation.db_factor", fragment)
+
+
+def test_factor_zero_refused_even_with_force(capsys, tmp_path):
+    res = build(capsys, tmp_path, "--force", "--set", "depreciation.db_factor=-1")
+    assert_user_error(*res, "depreciation.db_factor", "expected factor > 0", "found -1.0")
+
+
+def test_critics_life_must_be_whole_for_syd(capsys, tmp_path):
+    res = build(capsys, tmp_path, "--set", "depreciation.critic_life=3.5")
+    assert_user_error(*res, "depreciation.critic_life",
+                      "sum-of-years' digits needs a whole number of years", "found 3.5")
+
+
+def test_syd_policy_on_a_fractional_life(capsys, tmp_path):
+    res = build(capsys, tmp_path, "--set", "depreciation.meta_method=syd")
+    assert_user_error(*res, "depreciation.meta_life.FY2022",
+                      "sum-of-years' digits needs a whole number of years", "found 4.5",
+                      "depreciation.meta_method is 'syd'")
+
+
+def test_alternative_life_of_zero_in_an_overlay(capsys, tmp_path, sheets):
+    overlay = sheets / "scenarios" / "bad_life.yaml"
+    overlay.write_text("description: bad\nset:\n  depreciation.alt_life_2: 0\n")
+    res = build(capsys, tmp_path, "--scenario", "bad_life", sheets=sheets)
+    assert_user_error(*res, "depreciation.alt_life_2", "more than zero")
+
+
+def test_assumptions_command_refuses_the_same_input(capsys):
+    code = main(["assumptions", "--set", "depreciation.alt_life_1=0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "depreciation.alt_life_1" in err and "Traceback" not in err
+
+
+def test_validation_is_also_applied_when_assumptions_are_set_in_code(base):
+    """A notebook that edits assumptions directly still gets the clear error, not a NaN."""
+    from models.errors import EqrError
+    bad = with_values(base, {f"{M}.salvage_fraction": 2.0})
+    with pytest.raises(EqrError, match="salvage"):
+        engine.run(bad)
