@@ -42,6 +42,7 @@ import copy
 import hashlib
 import json
 import math
+import numbers
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -110,31 +111,170 @@ UNITS: dict[str, Unit] = {
 
 
 # --------------------------------------------------------------------------- YAML with lines
+# Hardening (issue 9). Sheets are typed by hand and come from other people, so the loader reads
+# a deliberately small, predictable YAML:
+# * YAML 1.2 core scalars instead of PyYAML's YAML 1.1 defaults: `true`/`false` are booleans but
+#   `yes`/`no`/`on`/`off` are text (the "Norway problem"); `1e6` and `1.0e300` are numbers (1.1
+#   reads them as text); `040000` is 40000, not octal 16384; `1:30` is text, not 90; dates are
+#   text. `.nan`/`.inf` still parse, and are then refused as "not a finite number".
+# * no explicit tags except `!!str` (`!!python/object`, `!!float abc`, `!!binary`, ... refused);
+# * mapping keys are the key's literal text (`1:` is "1", `yes:` is "yes"); keys that are lists
+#   or mappings are refused;
+# * limits: file size, nesting depth, size after expanding aliases (alias "billion laughs"
+#   bombs), digits in a number, length of a text; no control characters or lone surrogates.
+# Every violation is an EqrError naming the file and line.
+MAX_FILE_BYTES = 10_000_000
+MAX_DEPTH = 32              # nesting levels, counted through aliases
+MAX_NODES = 200_000         # values after expanding aliases
+MAX_NUMBER_CHARS = 40       # a plain number longer than this is a typo
+MAX_TEXT_CHARS = 32_767     # what one Excel cell holds
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_TAG = "tag:yaml.org,2002:"
+_ALLOWED_EXPLICIT_TAGS = {_TAG + "str"}
+
 class _LineDict(dict):
     """A mapping that remembers the line of each key (1-based)."""
 
     lines: dict
 
 
-class _LineLoader(yaml.SafeLoader):
-    pass
+try:  # libyaml scans and parses ~7x faster; composing and constructing stay in Python
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml: the pure-Python SafeLoader
+    _CParser = None
+
+if _CParser is not None:
+    class _SafeBase(yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor,
+                    yaml.resolver.Resolver):
+        """libyaml's events, Python's composer (so the limits below apply), SafeConstructor."""
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:
+    _SafeBase = yaml.SafeLoader
+
+
+class _LineLoader(_SafeBase):
+    """SafeLoader with YAML 1.2 core scalars, literal keys, and limits (see above)."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!") and tag not in _ALLOWED_EXPLICIT_TAGS:
+            shown = tag.replace(_TAG, "!!") if tag.startswith(_TAG) else tag
+            raise EqrError(f"YAML tag {shown} is not allowed", file=self.name,
+                           line=event.start_mark.line + 1,
+                           expected="plain values (quote a text that starts with '!')",
+                           found=shown)
+        if isinstance(event, yaml.AliasEvent):
+            self.saw_alias = True  # parse_yaml then checks the size with aliases expanded
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise EqrError("YAML nested too deeply", file=self.name,
+                               line=event.start_mark.line + 1,
+                               expected=f"at most {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_scalar_node(self, anchor):
+        node = super().compose_scalar_node(anchor)
+        _check_scalar_node(node, self.name, node.start_mark.line + 1)
+        return node
+
+
+_LineLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in [
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+        ("int", r"^[-+]?(?:0|[1-9][0-9_]*)$", list("-+0123456789")),
+        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+                  r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", list("-+.0123456789")),
+        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+        ("merge", r"^(?:<<)$", ["<"])]:
+    _LineLoader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), _first)
+
+
+def _check_nodes(root: yaml.Node, file: str) -> None:
+    """Refuse alias bombs, self-references and over-deep nesting through aliases.
+
+    Walks the composed node graph once per distinct node (memoised), counting the size and
+    depth the document would have with every alias expanded. Only needed when the document
+    uses aliases: without them, composing already bounds the depth (and the file size the
+    number of values).
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, expanded depth)
+    visiting: set[int] = set()
+
+    def walk(node: yaml.Node) -> tuple[int, int]:
+        known = sizes.get(id(node))
+        if known:
+            return known
+        line = node.start_mark.line + 1
+        if id(node) in visiting:
+            raise EqrError("a YAML alias refers to the value that contains it", file=file,
+                           line=line, expected="values that do not contain themselves")
+        if len(visiting) >= MAX_DEPTH:
+            raise EqrError("YAML nested too deeply (counting aliases)", file=file, line=line,
+                           expected=f"at most {MAX_DEPTH} levels")
+        visiting.add(id(node))
+        size, depth = 1, 1
+        if not isinstance(node, yaml.ScalarNode):
+            children = (node.value if isinstance(node, yaml.SequenceNode)
+                        else [n for pair in node.value for n in pair])
+            for child in children:
+                s, d = walk(child)
+                size, depth = size + s, max(depth, d + 1)
+                if size > MAX_NODES:
+                    raise EqrError("YAML too large once its aliases are expanded", file=file,
+                                   line=line, expected=f"at most {MAX_NODES:,} values",
+                                   hint="an alias 'bomb'? write the values out")
+        visiting.discard(id(node))
+        sizes[id(node)] = (size, depth)
+        return size, depth
+
+    walk(root)
+
+
+def _check_scalar_node(node: yaml.ScalarNode, file: str, line: int) -> None:
+    text = node.value
+    bad = _BAD_CHARS.search(text)
+    if bad:
+        raise EqrError("text holds a control character or an invalid unicode character",
+                       file=file, line=line, expected="printable text",
+                       found=f"{bad.group()!r} at position {bad.start()}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise EqrError("text too long", file=file, line=line,
+                       expected=f"at most {MAX_TEXT_CHARS:,} characters (one Excel cell)",
+                       found=f"{len(text):,} characters")
+    if node.tag in (_TAG + "int", _TAG + "float") and len(text) > MAX_NUMBER_CHARS:
+        raise EqrError("number has too many digits", file=file, line=line,
+                       expected=f"at most {MAX_NUMBER_CHARS} characters",
+                       found=f"{len(text)} characters")
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
+    # keys written in this mapping; keys merged in with `<<: *anchor` may be overridden by them
+    explicit = {id(k) for k, _ in node.value if k.tag != _TAG + "merge"}
     loader.flatten_mapping(node)
     out = _LineDict()
     out.lines = {}
+    written: set[str] = set()
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise EqrError("a mapping key must be a plain name", file=loader.name,
-                           line=key_node.start_mark.line + 1, found=key)
-        key = str(key)
-        if key in out:
-            raise EqrError(f"duplicate key {key!r}", file=loader.name,
-                           line=key_node.start_mark.line + 1)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise EqrError("a mapping key must be a plain name", file=loader.name, line=line,
+                           found="a list or mapping used as a key")
+        key = key_node.value  # the literal text: `1:` is "1", `yes:` is "yes", `~:` is "~"
+        if id(key_node) in explicit:
+            if key in written:
+                raise EqrError(f"duplicate key {key!r}", file=loader.name, line=line)
+            written.add(key)
         out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = key_node.start_mark.line + 1
+        out.lines[key] = line
     return out
 
 
@@ -144,31 +284,81 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError):
         return str(path)
+
+
+def _read_bytes(path: Path, shown: str) -> bytes:
+    """The file's bytes; a missing, unreadable or oversized file is an EqrError."""
+    try:
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise EqrError("file too large for an assumption sheet", file=shown,
+                           expected=f"at most {MAX_FILE_BYTES:,} bytes")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise EqrError("file not found", file=shown) from None
+    except IsADirectoryError:
+        raise EqrError("is a folder, not a file", file=shown) from None
+    except (OSError, ValueError) as exc:
+        raise EqrError(f"cannot read file ({exc.__class__.__name__}: "
+                       f"{getattr(exc, 'strerror', None) or exc})", file=shown) from None
+
+
+def parse_yaml(text: str, shown: str) -> Any:
+    """Parse YAML text with :class:`_LineLoader`; any problem becomes an EqrError."""
+    loader = None
+    try:
+        loader = _LineLoader(text)  # checks every character already
+        loader.name = shown
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if getattr(loader, "saw_alias", False):
+            _check_nodes(node, shown)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = ", ".join(p for p in (exc.context, exc.problem) if p) or "cannot be read"
+        raise EqrError(f"broken YAML: {problem}", file=shown, line=line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        # position: characters (pure Python) or UTF-8 bytes (libyaml)
+        before = (text.encode("utf-8", "surrogatepass")[:exc.position].decode("utf-8", "replace")
+                  if _CParser is not None else text[:exc.position])
+        line = before.count("\n") + 1
+        raise EqrError("broken YAML: a character YAML does not allow", file=shown, line=line,
+                       found=chr(exc.character) if isinstance(exc.character, int)
+                       else exc.character) from None
+    except yaml.YAMLError as exc:
+        raise EqrError(f"broken YAML: {str(exc).splitlines()[0]}", file=shown) from None
+    except RecursionError:  # safety net; compose_node's depth limit should come first
+        raise EqrError("YAML nested too deeply", file=shown) from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        # safety net for a scalar a constructor cannot read (the checks above should stop it)
+        raise EqrError(f"broken YAML: a value cannot be read ({exc.__class__.__name__})",
+                       file=shown) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file, keeping key line numbers; broken YAML becomes an EqrError."""
+    return _read_yaml(path)[0]
+
+
+def _read_yaml(path: Path) -> tuple[Any, bytes]:
+    """The parsed document and the bytes it was parsed from (for the manifest's sha256)."""
     shown = _display(path)
+    raw = _read_bytes(path, shown)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EqrError("file not found", file=shown) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EqrError(f"cannot read file ({exc.__class__.__name__})", file=shown) from None
-    loader = _LineLoader(text)
-    loader.name = shown
-    try:
-        return loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise EqrError(f"broken YAML: {exc.problem or exc.context}", file=shown, line=line) from None
-    except yaml.YAMLError as exc:
-        raise EqrError(f"broken YAML: {exc}", file=shown) from None
-    finally:
-        loader.dispose()
+        text = raw.decode("utf-8-sig")  # a BOM from Windows editors is fine
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise EqrError("not UTF-8 text", file=shown, line=line,
+                       expected="a YAML text file saved as UTF-8",
+                       found=f"byte {raw[exc.start]:#04x}") from None
+    return parse_yaml(text, shown), raw
 
 
 def _line(mapping: Any, key: str) -> int | None:
@@ -280,12 +470,32 @@ class Assumptions:
 _ITEM_FIELDS = {"label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
                 "choices", "unknown"}
 _SHEET_FIELDS = {"model", "title", "periods", "assumptions"}
+#: numbers beyond this magnitude are refused outright (no figure in these models comes near it;
+#: it leaves room for products of inputs not to overflow; non-finite outputs are refused too)
+LARGEST_NUMBER = 1e100
+MAX_NAME_CHARS = 64
+MAX_CHOICE_LIST_CHARS = 255  # Excel's limit for a drop-down's list of choices
+
+
+def _kind(obj: Any) -> str:
+    """What a wrong value is, in words, for 'found ...'."""
+    if obj is None:
+        return "nothing (an empty value)"
+    if isinstance(obj, dict):
+        return "a mapping"
+    if isinstance(obj, (list, tuple)):
+        return "a list"
+    if isinstance(obj, bool):
+        return f"the boolean {obj}"
+    if isinstance(obj, str):
+        return f"the text {obj[:40]!r}"
+    return f"the {type(obj).__name__} {obj!r}"[:80]
 
 
 def _require_mapping(obj: Any, file: str, line: int | None, what: str) -> Mapping:
     if not isinstance(obj, dict):
         raise EqrError(f"{what} must be a mapping", file=file, line=line,
-                       expected="key: value pairs", found=type(obj).__name__)
+                       expected="key: value pairs", found=_kind(obj))
     return obj
 
 
@@ -300,83 +510,165 @@ def _check_fields(data: Mapping, allowed: set[str], required: set[str], file: st
         raise EqrError(f"missing field {key!r} in {where}", file=file, line=line)
 
 
-def load_sheet(path: Path) -> tuple[Sheet, list[Assumption]]:
-    """Read one assumption sheet and validate its structure and every value."""
+def _is_name(x: Any) -> bool:
+    return isinstance(x, str) and len(x) <= MAX_NAME_CHARS and KEY_PART.fullmatch(x) is not None
+
+
+def _text_field(data: Mapping, name: str, default: str, file: str, line: int | None,
+                key: str | None = None) -> str:
+    """An optional text field (label, note, title): text or a plain number; blank → default."""
+    raw = data.get(name)
+    if raw is None:
+        return default
+    return _as_text(raw, name, file, _line(data, name) or line, key)
+
+
+def _as_text(raw: Any, what: str, file: str | None, line: int | None, key: str | None) -> str:
+    if isinstance(raw, str):
+        text = raw
+    elif isinstance(raw, (int, float)) and _number_problem(raw) is None:  # not bool
+        text = str(raw)  # `label: 2026` means the text "2026"
+    else:
+        raise EqrError(f"{what} must be text", file=file, line=line, key=key,
+                       expected="text (quote it if it looks like something else)",
+                       found=_kind(raw))
+    _check_text(text, what, file, line, key)
+    return text
+
+
+def _check_text(text: str, what: str, file: str | None, line: int | None,
+                key: str | None) -> None:
+    """Text that reaches Excel, JSON and HTML: no control characters, no lone surrogates."""
+    bad = _BAD_CHARS.search(text)
+    if bad:
+        raise EqrError(f"{what} holds a control character or an invalid unicode character",
+                       file=file, line=line, key=key, expected="printable text",
+                       found=f"{bad.group()!r} at position {bad.start()}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise EqrError(f"{what} too long", file=file, line=line, key=key,
+                       expected=f"at most {MAX_TEXT_CHARS:,} characters (one Excel cell)",
+                       found=f"{len(text):,} characters")
+
+
+def _duplicate_ignoring_case(names: Iterable[str]) -> tuple[str, str] | None:
+    """Excel's defined names and MATCH ignore case: `CY2025` and `cy2025` would collide."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(name.casefold(), name)
+        if other != name:
+            return other, name
+    return None
+
+
+def load_sheet(path: Path, force: bool = False) -> tuple[Sheet, list[Assumption]]:
+    """Read one assumption sheet and validate its structure and every value.
+
+    ``force`` accepts values outside the sheet's (and units') bounds, as ``--force`` does.
+    """
     file = _display(path)
-    data = read_yaml(path)
+    data, raw_bytes = _read_yaml(path)
     _require_mapping(data, file, 1, "an assumption sheet")
     _check_fields(data, _SHEET_FIELDS, {"model", "periods", "assumptions"}, file, 1, "the sheet")
     model = data["model"]
-    if not isinstance(model, str) or not KEY_PART.match(model):
+    if not _is_name(model):
         raise EqrError("bad model name", file=file, line=_line(data, "model"),
-                       expected="a name of letters, digits and _", found=model)
+                       expected=f"a name of letters, digits and _ (at most {MAX_NAME_CHARS})",
+                       found=model)
     periods = data["periods"]
     if (not isinstance(periods, list) or not periods
-            or not all(isinstance(p, str) and KEY_PART.match(p) for p in periods)
+            or not all(_is_name(p) for p in periods)
             or len(set(periods)) != len(periods)):
         raise EqrError("bad periods", file=file, line=_line(data, "periods"),
                        expected="a list of distinct period names such as [CY2025, CY2026]",
                        found=periods)
+    clash = _duplicate_ignoring_case(periods)
+    if clash:
+        raise EqrError("periods differ only in upper/lower case", file=file,
+                       line=_line(data, "periods"), expected="distinct period names",
+                       found=f"{clash[0]} and {clash[1]}")
+    title = _text_field(data, "title", model, file, 1)
     items_raw = _require_mapping(data["assumptions"], file, _line(data, "assumptions"),
                                  "'assumptions'")
+    clash = _duplicate_ignoring_case(items_raw)
+    if clash:
+        raise EqrError("assumption names differ only in upper/lower case", file=file,
+                       line=_line(items_raw, clash[1]),
+                       expected="distinct names (Excel names ignore case)",
+                       found=f"{clash[0]} and {clash[1]}")
     items: list[Assumption] = []
     for name, raw in items_raw.items():
         line = _line(items_raw, name)
         key = f"{model}.{name}"
-        if not KEY_PART.match(name):
+        if not _is_name(name):
             raise EqrError("bad assumption name", file=file, line=line,
-                           expected="letters, digits and _", found=name)
+                           expected=f"letters, digits and _ (at most {MAX_NAME_CHARS})",
+                           found=name)
         raw = _require_mapping(raw, file, line, f"assumption {key}")
         _check_fields(raw, _ITEM_FIELDS, {"unit", "source"}, file, line,
                       f"assumption {key}")
         if "value" not in raw and "unknown" not in raw:
             raise EqrError(f"missing field 'value' in assumption {key}", file=file, line=line,
                            hint="a figure no source gives is written 'unknown: true' with a note")
-        item = _build_item(key, raw, file, line, tuple(periods))
+        item = _build_item(key, raw, file, line, tuple(periods), force)
         items.append(item)
-    sheet = Sheet(model=model, title=str(data.get("title", model)), periods=tuple(periods),
-                  file=file, sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    sheet = Sheet(model=model, title=title, periods=tuple(periods),
+                  file=file, sha256=hashlib.sha256(raw_bytes).hexdigest(),
                   assumptions=tuple(i.key for i in items))
     return sheet, items
 
 
 def _build_item(key: str, raw: Mapping, file: str, line: int | None,
-                periods: tuple[str, ...]) -> Assumption:
+                periods: tuple[str, ...], force: bool = False) -> Assumption:
     unit_name = raw["unit"]
-    if unit_name not in UNITS:
+    if not isinstance(unit_name, str) or unit_name not in UNITS:
         raise EqrError("unknown unit", file=file, line=_line(raw, "unit") or line, key=key,
                        expected="a unit from models.assumptions.UNITS", found=unit_name,
-                       hint=did_you_mean(str(unit_name), UNITS))
+                       hint=did_you_mean(unit_name, UNITS) if isinstance(unit_name, str)
+                       else None)
+    unit = UNITS[unit_name]
     source = raw["source"]
     if not isinstance(source, str) or not source.strip():
         raise EqrError("every assumption needs a source", file=file,
                        line=_line(raw, "source") or line, key=key,
                        expected="the publication or filing (or 'unknown: <why>')", found=source)
+    _check_text(source, "source", file, _line(raw, "source") or line, key)
     bounds = raw.get("bounds", [None, None])
     if (not isinstance(bounds, list) or len(bounds) != 2
-            or not all(b is None or _is_number(b) for b in bounds)):
+            or not all(b is None or _number_problem(b) is None for b in bounds)):
         raise EqrError("bad bounds", file=file, line=_line(raw, "bounds") or line, key=key,
                        expected="[lower, upper] (null for open)", found=bounds)
-    choices = raw.get("choices", [])
-    if UNITS[unit_name].kind == "choice" and (not isinstance(choices, list) or not choices):
-        raise EqrError("a choice needs its list of choices", file=file, line=line, key=key,
-                       expected="choices: [a, b]", found=choices)
-    if UNITS[unit_name].kind == "period":
-        choices = list(periods)  # a period assumption must name one of the sheet's periods
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+        raise EqrError("bounds the wrong way round", file=file,
+                       line=_line(raw, "bounds") or line, key=key,
+                       expected="[lower, upper] with lower <= upper", found=bounds)
+    choices = _choices(raw, unit_name, periods, file, line, key)
     dist = raw.get("dist", "triangular")
-    if dist not in ("triangular", "uniform"):
+    if not isinstance(dist, str) or dist not in ("triangular", "uniform"):
         raise EqrError("unknown distribution", file=file, line=_line(raw, "dist") or line,
                        key=key, expected="triangular or uniform", found=dist)
     item = Assumption(
-        key=key, label=str(raw.get("label", key.split(".", 1)[1].replace("_", " "))),
-        unit=unit_name, value=None, source=source.strip(), note=str(raw.get("note", "") or ""),
-        bounds=(bounds[0], bounds[1]), dist=dist, choices=tuple(str(c) for c in choices),
+        key=key, label=_text_field(raw, "label", key.split(".", 1)[1].replace("_", " "),
+                                   file, line, key),
+        unit=unit_name, value=None, source=source.strip(),
+        note=_text_field(raw, "note", "", file, line, key),
+        bounds=(bounds[0], bounds[1]), dist=dist, choices=choices,
         file=file, line=line, set_by=file)
     if "unknown" in raw:
         return _unknown_item(item, raw, file, line)
-    value = _coerce_value(item, raw["value"], periods, file, _line(raw, "value") or line)
-    low = _coerce_range(item, raw.get("low"), periods, file, _line(raw, "low") or line)
-    high = _coerce_range(item, raw.get("high"), periods, file, _line(raw, "high") or line)
+    value = _coerce_value(item, raw["value"], periods, file, _line(raw, "value") or line,
+                          force=force)
+    low = _coerce_range(item, raw.get("low"), periods, file, _line(raw, "low") or line, force)
+    high = _coerce_range(item, raw.get("high"), periods, file, _line(raw, "high") or line, force)
+    if unit.kind == "number" and low is not None and high is not None:
+        lows = low if isinstance(low, dict) else dict.fromkeys(periods, low)
+        highs = high if isinstance(high, dict) else dict.fromkeys(periods, high)
+        wrong = [p for p in periods if lows[p] > highs[p]]
+        if wrong:
+            raise EqrError("range the wrong way round: low above high", file=file,
+                           line=_line(raw, "low") or line, key=key, expected="low <= high",
+                           found=f"low {lows[wrong[0]]:g} > high {highs[wrong[0]]:g}"
+                                 + (f" in {wrong[0]}" if isinstance(low, dict)
+                                    or isinstance(high, dict) else ""))
     return replace(item, value=value, low=low, high=high)
 
 
@@ -410,18 +702,68 @@ def _unknown_item(item: Assumption, raw: Mapping, file: str, line: int | None) -
     return replace(item, unknown=True)
 
 
-def _coerce_range(item: Assumption, raw: Any, periods, file, line):
+def _choices(raw: Mapping, unit_name: str, periods: tuple[str, ...], file: str,
+             line: int | None, key: str) -> tuple[str, ...]:
+    """The list a ``choice`` must be one of (the sheet's periods for unit ``period``).
+
+    Choices become an Excel drop-down, so they are plain texts without commas or quotes and
+    fit Excel's 255-character list.
+    """
+    kind = UNITS[unit_name].kind
+    where = _line(raw, "choices") or line
+    if kind == "period":
+        return tuple(periods)  # a period assumption must name one of the sheet's periods
+    if "choices" in raw and kind != "choice":
+        raise EqrError("only a 'choice' assumption has choices", file=file, line=where, key=key,
+                       expected="unit: choice, or no 'choices' field", found=unit_name)
+    if kind != "choice":
+        return ()
+    choices = raw.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise EqrError("a choice needs its list of choices", file=file, line=where, key=key,
+                       expected="choices: [a, b]", found=choices)
+    out = []
+    for c in choices:
+        if isinstance(c, int) and not isinstance(c, bool):
+            c = str(c)
+        if not isinstance(c, str) or not c.strip() or any(ch in c for ch in ',"') \
+                or len(c) > MAX_NAME_CHARS or _BAD_CHARS.search(c):
+            raise EqrError("bad choice", file=file, line=where, key=key,
+                           expected=f"plain texts without commas or quotes (at most "
+                                    f"{MAX_NAME_CHARS} characters)", found=c)
+        out.append(c)
+    if len(set(out)) != len(out):
+        raise EqrError("choices repeat", file=file, line=where, key=key,
+                       expected="distinct choices", found=out)
+    if len(",".join(out)) > MAX_CHOICE_LIST_CHARS:
+        raise EqrError("too many choices for an Excel drop-down", file=file, line=where,
+                       key=key, expected=f"at most {MAX_CHOICE_LIST_CHARS} characters in all")
+    return tuple(out)
+
+
+def _coerce_range(item: Assumption, raw: Any, periods, file, line, force: bool = False):
     if raw is None:
         return None
-    return _coerce_value(item, raw, periods, file, line, what="range value")
+    return _coerce_value(item, raw, periods, file, line, what="range value", force=force)
+
+
+def _number_problem(x: Any) -> str | None:
+    """Why ``x`` is not a usable number (None when it is one)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return "not a number"
+    if isinstance(x, numbers.Integral):
+        return "too large" if abs(x) > LARGEST_NUMBER else None  # no float overflow
+    if not math.isfinite(x):
+        return "not a finite number"
+    return "too large" if abs(x) > LARGEST_NUMBER else None
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    return _number_problem(x) is None
 
 
 def _coerce_value(item: Assumption, raw: Any, periods: tuple[str, ...], file: str,
-                  line: int | None, what: str = "value") -> Any:
+                  line: int | None, what: str = "value", force: bool = False) -> Any:
     """Check a whole value (scalar or series) against the item's unit, bounds and periods."""
     if isinstance(raw, dict):
         if UNITS[item.unit].kind != "number":
@@ -439,8 +781,41 @@ def _coerce_value(item: Assumption, raw: Any, periods: tuple[str, ...], file: st
                            key=item.key, expected=f"a value for each of {list(periods)}",
                            found=f"no value for {', '.join(missing)}")
         return {p: check_scalar(item, raw[p], f"{item.key}.{p}", file,
-                                _line(raw, p) or line, what) for p in periods}
-    return check_scalar(item, raw, item.key, file, line, what)
+                                _line(raw, p) or line, what, force=force) for p in periods}
+    return check_scalar(item, raw, item.key, file, line, what, force=force)
+
+
+def _number_hint(raw: Any, item: Assumption) -> str | None:
+    """A hint for a value that is almost a number: '25%', '1,000,000', '"0.25"', yes/no."""
+    if isinstance(raw, bool):
+        return "true/false are not numbers"
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip().replace("_", "")
+    try:
+        if text.endswith("%"):
+            v = float(text[:-1])
+            return (f"write fractions as decimals: {v / 100:g}" if _fraction_like(item)[0]
+                    else "drop the % sign")
+        if "," in text:
+            return f"write it without thousands separators: {float(text.replace(',', '')):g}"
+        float(text)
+        return "it is quoted text: remove the quotes"
+    except ValueError:
+        return None
+
+
+def _fraction_like(item: Assumption) -> tuple[bool, bool]:
+    """(by its unit, by its sheet bounds): does this assumption hold a fraction (0.25 = 25%)?
+
+    Any number unit whose bounds stop at 1 is fraction-like (``fraction``, ``fraction (signed)``
+    and units other models add), and so is an assumption whose own ``bounds`` stop at 1.
+    """
+    unit = UNITS[item.unit]
+    by_unit = unit.kind == "number" and (
+        (unit.upper is not None and unit.upper <= 1) or "fraction" in item.unit.lower())
+    by_bounds = item.bounds[1] is not None and item.bounds[1] <= 1
+    return by_unit, by_bounds
 
 
 def check_scalar(item: Assumption, raw: Any, key: str, file: str | None, line: int | None,
@@ -448,80 +823,123 @@ def check_scalar(item: Assumption, raw: Any, key: str, file: str | None, line: i
     """Validate one number or text against the item's unit, choices and bounds."""
     unit = UNITS[item.unit]
     if unit.kind in ("choice", "period"):
-        if raw not in item.choices:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)  # `2026` for choices ["2025", "2026"]
+        if not isinstance(raw, str) or raw not in item.choices:
             raise EqrError(f"unknown {what}", file=file, line=line, key=key,
                            expected=f"one of {list(item.choices)}", found=raw,
-                           hint=did_you_mean(str(raw), item.choices))
+                           hint=did_you_mean(raw, item.choices) if isinstance(raw, str)
+                           else None)
         return raw
     if unit.kind == "text":
         if not isinstance(raw, str) or not raw.strip():
             raise EqrError(f"bad {what}", file=file, line=line, key=key,
                            expected="a non-empty text", found=raw)
+        _check_text(raw, what, file, line, key)
         return raw
     if raw is None:
         raise EqrError(f"missing {what}", file=file, line=line, key=key,
                        expected=f"a number in {item.unit}", found=raw,
                        hint="a figure no source gives is written 'unknown: true' with a note, "
                             "not left blank")
-    if not _is_number(raw):
+    problem = _number_problem(raw)
+    if problem == "not a number":
         raise EqrError(f"wrong type of {what}", file=file, line=line, key=key,
-                       expected=f"a number in {item.unit}", found=raw)
+                       expected=f"a number in {item.unit}", found=raw,
+                       hint=_number_hint(raw, item))
+    if problem:
+        raise EqrError(f"{what} is {problem}", file=file, line=line, key=key,
+                       expected=f"a finite number in {item.unit} of magnitude at most "
+                                f"{LARGEST_NUMBER:g}", found=raw)
     value = float(raw)
-    if item.unit == "fraction" and 1.0 < value <= 100.0:
-        raise EqrError(f"{what} looks like a percentage given as a whole number", file=file,
-                       line=line, key=key, expected="a fraction between 0 and 1", found=raw,
-                       hint=f"did you mean {value / 100:g}?")
     lower = item.bounds[0] if item.bounds[0] is not None else unit.lower
     upper = item.bounds[1] if item.bounds[1] is not None else unit.upper
+    by_unit, by_bounds = _fraction_like(item)
+    if by_unit or (by_bounds and not force):
+        # 25 for 25%: refused even with --force when the unit itself is a fraction
+        low = -1.0 if lower is None else max(lower, -1.0)
+        high = 1.0 if upper is None else min(upper, 1.0)
+        if 1.0 < abs(value) <= 100.0 and low <= value / 100 <= high:
+            raise EqrError(f"{what} looks like a percentage given as a whole number", file=file,
+                           line=line, key=key,
+                           expected=f"a fraction between {low:g} and {high:g}", found=raw,
+                           hint=f"did you mean {value / 100:g}?")
     if not force:
+        # the hint names where the bound comes from: the sheet's `bounds:` or the unit
         if lower is not None and value < lower:
             raise EqrError(f"{what} below its lower bound {lower:g}", file=file, line=line,
                            key=key, expected=f">= {lower:g} {item.unit}", found=raw,
-                           hint="use --force to run outside the sheet's bounds"
-                           if item.bounds[0] is not None else None)
+                           hint=("the sheet's bounds; use --force to run outside them"
+                                 if item.bounds[0] is not None
+                                 else f"unit {item.unit!r} does not go below {lower:g}"))
         if upper is not None and value > upper:
             raise EqrError(f"{what} above its upper bound {upper:g}", file=file, line=line,
                            key=key, expected=f"<= {upper:g} {item.unit}", found=raw,
-                           hint="use --force to run outside the sheet's bounds"
-                           if item.bounds[1] is not None else None)
+                           hint=("the sheet's bounds; use --force to run outside them"
+                                 if item.bounds[1] is not None
+                                 else f"unit {item.unit!r} does not go above {upper:g}"))
     return value
 
 
 # --------------------------------------------------------------------------- the resolved set
-def load_base(directory: Path = ASSUMPTIONS_DIR) -> Assumptions:
-    """Load every base sheet (``*.yaml`` directly in ``directory``)."""
-    files = sorted(p for p in Path(directory).glob("*.yaml"))
+def _sheet_files(directory: Path) -> list[Path]:
+    """The ``*.yaml`` files directly in ``directory``; a missing folder is an EqrError."""
+    shown = _display(Path(directory))
+    try:
+        if not Path(directory).exists():
+            raise EqrError("assumptions folder not found", file=shown, key="--assumptions",
+                           expected="a folder of assumption sheets (*.yaml)")
+        if not Path(directory).is_dir():
+            raise EqrError("not a folder", file=shown, key="--assumptions",
+                           expected="a folder of assumption sheets (*.yaml)")
+        files = sorted(p for p in Path(directory).glob("*.yaml") if not p.name.startswith("."))
+    except (OSError, ValueError) as exc:
+        raise EqrError(f"cannot read the assumptions folder ({exc.__class__.__name__})",
+                       file=shown, key="--assumptions") from None
     if not files:
-        raise EqrError("no assumption sheets (*.yaml) found", file=_display(Path(directory)))
+        raise EqrError("no assumption sheets (*.yaml) found", file=shown)
+    return files
+
+
+def load_base(directory: Path = ASSUMPTIONS_DIR, force: bool = False) -> Assumptions:
+    """Load every base sheet (``*.yaml`` directly in ``directory``)."""
     sheets: dict[str, Sheet] = {}
     items: dict[str, Assumption] = {}
-    for path in files:
-        sheet, sheet_items = load_sheet(path)
-        if sheet.model in sheets:
+    for path in _sheet_files(directory):
+        sheet, sheet_items = load_sheet(path, force=force)
+        clash = next((s for s in sheets.values()
+                      if s.model.casefold() == sheet.model.casefold()), None)
+        if clash:
             raise EqrError(f"model {sheet.model!r} is defined twice", file=sheet.file,
-                           found=f"also in {sheets[sheet.model].file}")
+                           found=f"also in {clash.file}")
         sheets[sheet.model] = sheet
         for item in sheet_items:
             items[item.key] = item
-    return Assumptions(sheets=sheets, items=items)
+    return Assumptions(sheets=sheets, items=items, forced=force)
 
 
 def scenario_path(name: str, directory: Path = ASSUMPTIONS_DIR) -> Path:
     """The overlay file of a scenario; names cannot leave ``assumptions/scenarios``."""
-    if not isinstance(name, str) or not SCENARIO_NAME.match(name):
+    if not isinstance(name, str) or not SCENARIO_NAME.fullmatch(name):
         raise EqrError("bad scenario name", key="--scenario",
-                       expected="letters, digits, '-' and '_' (no paths)", found=name)
+                       expected="letters, digits, '-' and '_', at most 64 (no paths)",
+                       found=name)
     return Path(directory) / "scenarios" / f"{name}.yaml"
 
 
 def available_scenarios(directory: Path = ASSUMPTIONS_DIR) -> list[str]:
-    return sorted(p.stem for p in (Path(directory) / "scenarios").glob("*.yaml"))
+    """Scenario names that can be used (files whose name is a valid scenario name)."""
+    try:
+        found = (Path(directory) / "scenarios").glob("*.yaml")
+        return sorted(p.stem for p in found if SCENARIO_NAME.fullmatch(p.stem))
+    except (OSError, ValueError):
+        return []
 
 
 def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
                    force: bool = False) -> Assumptions:
     path = scenario_path(name, directory)
-    if not path.exists():
+    if not path.is_file():
         raise EqrError("unknown scenario", key="--scenario",
                        expected=f"one of {available_scenarios(directory)}", found=name,
                        hint=did_you_mean(name, available_scenarios(directory)))
@@ -529,6 +947,7 @@ def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
     data = read_yaml(path)
     _require_mapping(data, file, 1, "a scenario overlay")
     _check_fields(data, {"description", "set"}, {"set"}, file, 1, "the overlay")
+    _text_field(data, "description", "", file, 1)
     changes = _require_mapping(data["set"], file, _line(data, "set"), "'set'")
     out = a.copy()
     for key, raw in changes.items():
@@ -536,16 +955,33 @@ def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
         source = note = None
         if isinstance(raw, dict):
             _check_fields(raw, {"value", "source", "note"}, {"value"}, file, line, key)
-            source, note, raw = raw.get("source"), raw.get("note"), raw["value"]
+            source = _text_field(raw, "source", "", file, line, key) or None
+            note = _text_field(raw, "note", "", file, line, key) or None
+            raw = raw["value"]
         out = set_value(out, key, raw, set_by=f"scenario {name}", file=file, line=line,
                         source=source, note=note, force=force)
     out.scenarios.append(name)
     return out
 
 
+def parse_scalar(text: str) -> Any:
+    """A value typed on the command line (or in a workbook cell), read like a YAML scalar.
+
+    ``0.15`` and ``1e6`` are numbers, ``cogs`` is text; anything that is not one plain scalar
+    (a list, a mapping, nothing, broken YAML) stays the text it was.
+    """
+    try:
+        value = parse_yaml(text, "--set")
+    except EqrError:
+        return text
+    if isinstance(value, (dict, list)) or value is None:
+        return text
+    return value
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """``KEY=VALUE`` → (key, value); the value is read as a YAML scalar (0.15, cogs, 1e6)."""
-    if "=" not in text:
+    if not isinstance(text, str) or "=" not in text:
         raise EqrError("bad --set", key="--set", expected="KEY=VALUE, e.g. china.levy_rate=0.15",
                        found=text)
     key, _, raw = text.partition("=")
@@ -553,13 +989,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not key or not raw:
         raise EqrError("bad --set", key="--set", expected="KEY=VALUE with both sides",
                        found=text)
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        value = raw
-    if isinstance(value, (dict, list)) or value is None:
-        value = raw
-    return key, value
+    return key, parse_scalar(raw)
 
 
 def apply_override(a: Assumptions, text: str, force: bool = False) -> Assumptions:
@@ -604,11 +1034,13 @@ def set_value(a: Assumptions, key: str, raw: Any, *, set_by: str, file: str | No
             raise EqrError(f"{base_key} is not a time series", file=file, line=line, key=key,
                            expected=base_key, found=key)
         new_value = check_scalar(item, raw, key, where if file else None, line, force=force)
+    source = _as_text(source, "source", file, line, key) if source else None
+    note = _as_text(note, "note", file, line, key) if note else None
     out = a.copy()
     out.items[base_key] = replace(
         item, value=new_value, set_by=set_by, unknown=False,
-        source=str(source) if source else item.source,
-        note=str(note) if note else item.note)
+        source=source.strip() if source else item.source,
+        note=note if note else item.note)
     out.forced = a.forced or force
     return out
 
@@ -616,7 +1048,7 @@ def set_value(a: Assumptions, key: str, raw: Any, *, set_by: str, file: str | No
 def resolve(scenarios: Iterable[str] = (), overrides: Iterable[str] = (),
             directory: Path = ASSUMPTIONS_DIR, force: bool = False) -> Assumptions:
     """Base sheets, then each scenario overlay in order, then each ``--set``."""
-    a = load_base(directory)
+    a = load_base(directory, force=force)
     for name in scenarios:
         a = apply_scenario(a, name, directory, force=force)
     for text in overrides:

@@ -27,19 +27,19 @@ HEADLINES = ("reported_revenue", "gross_profit", "gross_margin", "eps_contributi
 
 def define(m: ModelBuilder) -> None:
     m.section("Inputs (linked from the Inputs sheet and the china_market sheet)")
-    source = m.input("units_source")
+    source = m.input("units_source", unit="choice", series=False)
     market_units = m.link("china_market.h200_units", name="h200_units_market",
                           label="H200 units shipped to China (china_market path)")
-    typed_units = m.input("h200_units", row_name="h200_units_typed")
+    typed_units = m.input("h200_units", row_name="h200_units_typed", unit="units", series=True)
     units = m.row("h200_units", "H200 units shipped to China (selected path)", "units",
                   IF(source.eq("market"), market_units, typed_units))
-    asp = m.input("asp_usd")
-    levy_rate = m.input("levy_rate")
-    treatment = m.input("levy_treatment")
-    margin = m.input("gross_margin_pre_levy")
-    opex_ratio = m.input("opex_ratio")
-    tax_rate = m.input("tax_rate")
-    shares = m.input("diluted_shares_bn")
+    asp = m.input("asp_usd", unit="USD per unit")
+    levy_rate = m.input("levy_rate", unit="fraction")
+    treatment = m.input("levy_treatment", unit="choice", series=False)
+    margin = m.input("gross_margin_pre_levy", unit="fraction")
+    opex_ratio = m.input("opex_ratio", unit="fraction")
+    tax_rate = m.input("tax_rate", unit="fraction")
+    shares = m.input("diluted_shares_bn", unit="bn shares")
 
     m.section("H200 China P&L under the selected treatment")
     in_cogs = m.row("levy_in_cogs_flag", "Levy booked in COGS (1) or contra-revenue (0)",

@@ -1,11 +1,17 @@
 """Command line: ``eqr`` / ``python -m models``.
 
 Every command prints a short error and exits with code 2 on bad input (no traceback).
+An unexpected exception is a bug in eqr, not bad input: one line, exit 1, and the traceback
+only with ``--debug`` or ``EQR_DEBUG=1``. Run folders are atomic (models/runs.py), so neither
+leaves partial output.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -13,12 +19,12 @@ from models import __version__
 from models.errors import EqrError
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own errors: same shape, exit 2
-        self.print_usage(sys.stderr)
-        _usage_exit(message)
+    def error(self, message: str):  # argparse's own errors: same one-line shape, exit 2
+        _usage_exit(f"{message} (see '{self.prog} --help')")
 
 
 def _usage_exit(message: str):
@@ -107,7 +113,42 @@ def cmd_build(args) -> int:
     folder = write_run(a, out=args.out, reports_dir=args.reports,
                        templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                        scenarios=compared_scenarios(args, a))
-    print(folder)
+    print_path(folder)
+    return 0
+
+
+def print_path(path: Path) -> None:
+    """Print a path on stdout even if it is not valid UTF-8 (bytes from the command line)."""
+    try:
+        print(path, flush=True)
+    except UnicodeEncodeError:
+        print(os.fsencode(path).decode("utf-8", "backslashreplace"), flush=True)
+
+
+# --------------------------------------------------------------------------- check
+def add_check(sub) -> None:
+    p = sub.add_parser("check", help="validate the assumptions and run the models; write nothing",
+                       description="Everything `build` does except writing files: load and "
+                                   "validate the sheets, scenarios and --set, run every model, "
+                                   "refuse non-finite results, render the memo in memory. "
+                                   "Exit 0 if a build would succeed, 2 with the error "
+                                   "otherwise.")
+    add_assumption_options(p)
+    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
+                   help="memo templates folder (default: the bundled templates/)")
+    p.set_defaults(func=cmd_check)
+
+
+def cmd_check(args) -> int:
+    from models.runs import dry_run
+    from models.workbook import check_passes
+    a = resolve_from_args(args)
+    result = dry_run(a, templates_dir=args.templates)
+    checks = [row for spec in result.specs.values() for row in spec.checks]
+    failed = [row.key for row in checks if not check_passes(result, row)]
+    print(f"ok: {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "
+          f"{len(result.outputs)} outputs, {len(checks) - len(failed)}/{len(checks)} checks "
+          f"pass{' (failing: ' + ', '.join(failed) + ')' if failed else ''}; nothing written")
     return 0
 
 
@@ -206,7 +247,8 @@ def add_rerun(sub) -> None:
     add(sub)
 
 
-COMMANDS: list[Callable] = [add_build, add_assumptions, add_sweep, add_verify, add_diff, add_rerun]
+COMMANDS: list[Callable] = [add_build, add_check, add_assumptions, add_sweep, add_verify,
+                            add_diff, add_rerun]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -214,23 +256,103 @@ def parser() -> argparse.ArgumentParser:
                                         "chain: assumption sheets → live-formula Excel "
                                         "workbook → memo.")
     p.add_argument("--version", action="version", version=f"eqr {__version__}")
+    p.add_argument("--debug", action="store_true", default=False,
+                   help="show the traceback of an internal error (also: EQR_DEBUG=1)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for add in COMMANDS:
         add(sub)
+    for command in sub.choices.values():  # `eqr build --debug` works as well as `eqr --debug`
+        try:
+            command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                                 help=argparse.SUPPRESS)
+        except argparse.ArgumentError:
+            pass
     return p
+
+
+class _Terminated(BaseException):
+    """SIGTERM/SIGHUP during a command: unwinds like Ctrl-C so temporary output is removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated(signum)
+
+
+def _catch_termination() -> dict:
+    """Turn SIGTERM/SIGHUP into an exception (main thread only); returns the old handlers."""
+    old = {}
+    if hasattr(signal, "pthread_kill"):
+        import threading
+        if threading.current_thread() is not threading.main_thread():
+            return old
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            try:
+                old[signum] = signal.signal(signum, _raise_terminated)
+            except (ValueError, OSError):
+                pass
+    return old
+
+
+def _check_path_arguments(args) -> None:
+    """Every path option: refuse a NUL byte before any file call trips over it."""
+    from models.runs import check_path
+    for name, value in vars(args).items():
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, Path):
+                check_path(v, "--" + name.replace("_", "-"))
+
+
+def _quiet_broken_pipe() -> None:
+    """stdout was closed (``eqr assumptions | head``): stop writing, without a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    debug = bool(getattr(args, "debug", False) or os.environ.get("EQR_DEBUG"))
+    old_handlers = _catch_termination()
     try:
+        _check_path_arguments(args)
         return args.func(args)
     except EqrError as err:
         print(f"eqr: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("eqr: interrupted; nothing was written", file=sys.stderr)
+        print("eqr: interrupted; no run folder was written", file=sys.stderr)
         return 130
+    except _Terminated as term:
+        print("eqr: terminated; no run folder was written", file=sys.stderr)
+        return 128 + term.signum
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return 0
+    except Exception as exc:  # a bug in eqr, not bad input
+        if debug:
+            traceback.print_exc()
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        print(f"eqr: internal error: {exc.__class__.__name__}: {detail}\n"
+              f"  This is a bug in eqr, not a problem with your input; no run folder was "
+              f"written. Please report it with the command you ran"
+              f"{'' if debug else ' and the traceback (run again with --debug or EQR_DEBUG=1)'}.",
+              file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+    finally:
+        for signum, handler in old_handlers.items():
+            try:
+                signal.signal(signum, handler)
+            except (ValueError, OSError, TypeError):
+                pass
 
 
 if __name__ == "__main__":

@@ -64,8 +64,8 @@ def build_specs(a: Assumptions) -> dict[str, ModelSpec]:
     specs: dict[str, ModelSpec] = {}
     for name in MODEL_MODULES:
         if name not in a.sheets:
-            raise EqrError(f"no assumption sheet for model {name!r}",
-                           expected=f"assumptions/{name}.yaml")
+            raise EqrError(f"no assumption sheet for model {name!r}", key=name,
+                           expected=f"assumptions/{name}.yaml (a sheet with 'model: {name}')")
         module = model_module(name)
         builder = ModelBuilder(name, module.TITLE, a.periods(name), a, specs,
                                description=module.DESCRIPTION)

@@ -29,15 +29,54 @@ class EqrError(Exception):
         if self.expected is not None:
             parts.append(f"expected {self.expected}")
         if self.found is not None:
-            parts.append(f"found {self.found!r}")
+            parts.append(f"found {short_repr(self.found)}")
         text = "; ".join(parts)
         if self.hint:
             text += f" ({self.hint})"
         return text
 
 
+#: how much of a wrong value an error message shows (a whole 10 MB string or an alias bomb
+#: must not end up on the terminal)
+_REPR_CHARS, _REPR_ITEMS, _REPR_DEPTH = 120, 6, 3
+
+
+def short_repr(value: object, depth: int = 0) -> str:
+    """``repr`` bounded in length, items and depth, whatever ``value`` is.
+
+    Walks lists and mappings itself (``repr`` of a nested structure built from YAML aliases can
+    be exponentially long) and escapes control characters and lone surrogates.
+    """
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        if depth >= _REPR_DEPTH:
+            return "[...]" if not isinstance(value, dict) else "{...}"
+        items = list(value.items()) if isinstance(value, dict) else list(value)
+        shown = items[:_REPR_ITEMS]
+        if isinstance(value, dict):
+            body = [f"{short_repr(k, depth + 1)}: {short_repr(v, depth + 1)}" for k, v in shown]
+            open_, close = "{", "}"
+        else:
+            body = [short_repr(v, depth + 1) for v in shown]
+            open_, close = ("(", ")") if isinstance(value, tuple) else ("[", "]")
+        if len(items) > len(shown):
+            body.append(f"... {len(items)} items")
+        text = open_ + ", ".join(body) + close
+    elif isinstance(value, (str, bytes)):
+        text = repr(value[:_REPR_CHARS]) + ("..." if len(value) > _REPR_CHARS else "")
+    elif isinstance(value, (int, float, bool)) or value is None:
+        try:
+            text = repr(value)
+        except ValueError:  # an int with more digits than Python will print
+            text = "a number with too many digits"
+    else:
+        text = object.__repr__(value) if type(value).__repr__ is object.__repr__ else repr(value)
+    return text if len(text) <= 2 * _REPR_CHARS else text[:2 * _REPR_CHARS] + "..."
+
+
 def nearest(word: str, candidates: Iterable[str]) -> str | None:
     """The closest valid name to a misspelt one, for 'did you mean' hints."""
+    if not isinstance(word, str) or len(word) > 200:  # no name is that long; skip the search
+        return None
     found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.5)
     return found[0] if found else None
 

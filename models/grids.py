@@ -20,6 +20,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from models.errors import EqrError
+
 from models.lineitems import (At, CellContext, Env, Expr, InputValue, Prev, Row, RowRef,
                               SumRows, Total, batch_inputs, col_letter, evaluate_spec)
 
@@ -60,22 +62,32 @@ def _axis(assumptions, text: str, steps: int) -> Axis:
         key, _, period = text.rpartition(".")
     item = assumptions[key]
     if item.is_series != (period is not None):
-        raise ValueError(f"grid axis {text}: give a period for a time series, none otherwise")
+        raise _axis_error(item, text, "give a period for a time series, none otherwise")
     if item.choices and item.unit == "choice":
         return Axis(key, period, item.label, item.unit, tuple(item.choices))
-    low, high = item.low, item.high
-    if period is not None and isinstance(low, dict):
-        low, high = low[period], high[period]
-    if low is None or high is None or low == high:
-        raise ValueError(f"grid axis {text}: the assumption needs a low/high range")
+    # low/high each a number or a {period: number} series (the sheet may mix them)
+    low, high = (v[period] if isinstance(v, dict) and period is not None else v
+                 for v in (item.low, item.high))
+    if not all(isinstance(v, (int, float)) for v in (low, high)) or low == high:
+        raise _axis_error(item, text, "the assumption needs a low/high range",
+                          found=f"low {low!r}, high {high!r}")
     # 12 significant digits: evenly spaced points without float noise (0.1 not 0.09999…)
     return Axis(key, period, item.label, item.unit,
                 tuple(float(f"{v:.12g}") for v in np.linspace(low, high, steps)))
 
 
+def _axis_error(item, text: str, problem: str, found=None) -> EqrError:
+    """A sheet that no longer gives what a sensitivity grid needs is bad input (issue 9)."""
+    return EqrError(f"sensitivity grid axis {text}: {problem}", file=item.file or None,
+                    line=item.line, key=item.key, expected="low: and high: (different values)"
+                    if "range" in problem else None, found=found)
+
+
 def make_grid(builder, name, label, output: Row, rows: str, cols: str, period, steps) -> Grid:
     if output.series and period not in builder.periods:
-        raise ValueError(f"grid {name}: a series output needs a period of {builder.periods}")
+        raise EqrError(f"sensitivity grid {name}: a series output needs a period",
+                       key=f"{builder.name}.{name}", expected=f"one of {list(builder.periods)}",
+                       found=period)
     a = builder.assumptions
     return Grid(builder.name, name, label, output, period if output.series else None,
                 _axis(a, rows, steps), _axis(a, cols, steps))
@@ -125,7 +137,8 @@ def grid_outputs(grid: Grid, values: np.ndarray) -> dict[str, float]:
                 out[f"{grid.key}.{label}.{i}"] = float(v)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
-            out[f"{grid.key}.{i}.{j}"] = float(values[i, j])
+            v = float(values[i, j])  # NaN where an unknown figure feeds it: null, as in outputs
+            out[f"{grid.key}.{i}.{j}"] = v if np.isfinite(v) else None
     return out
 
 

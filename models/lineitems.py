@@ -444,10 +444,25 @@ class ModelBuilder:
         return self._by_name[name].ref()
 
     # -- rows ----------------------------------------------------------------
-    def input(self, name: str, label: str | None = None, row_name: str | None = None) -> RowRef:
+    def input(self, name: str, label: str | None = None, row_name: str | None = None, *,
+              unit: str | tuple[str, ...] | None = None, series: bool | None = None) -> RowRef:
         """Bring assumption ``<model>.<name>`` onto this sheet as a green link row (named
-        ``row_name`` if given, e.g. ``tflops.H20`` for assumption ``tflops_H20``)."""
-        item = self.assumptions[f"{self.name}.{name}"]
+        ``row_name`` if given, e.g. ``tflops.H20`` for assumption ``tflops_H20``).
+
+        ``unit`` and ``series`` (optional) state what the model's formulas assume: a sheet that
+        gives another unit (``USD m`` for a fraction: the 25-for-25% check would not apply) or a
+        single number for a time series is refused with the sheet's file and line.
+        """
+        key = f"{self.name}.{name}"
+        if key not in self.assumptions.items:  # a sheet without an assumption its model uses
+            from models.errors import did_you_mean
+            sheet = self.assumptions.sheets.get(self.name)
+            raise EqrError(f"model {self.name!r} needs assumption {name!r}, which its sheet "
+                           f"does not define", file=getattr(sheet, "file", None), key=key,
+                           expected=f"an entry '{name}:' under 'assumptions:'",
+                           hint=did_you_mean(key, self.assumptions.items))
+        item = self.assumptions[key]
+        _check_input_shape(item, unit, series)
         if item.is_series and tuple(item.value) != self.periods:
             raise ValueError(f"{item.key}: periods differ from the model's timeline")
         return self._add(Row(self.name, row_name or name, label or item.label, item.unit,
@@ -484,6 +499,22 @@ class ModelBuilder:
         expr = wrap(difference)
         return self._add(Row(self.name, name, label, "difference", expr, expr.is_series(),
                              kind="check", tolerance=tolerance))
+
+
+def _check_input_shape(item, unit, series) -> None:
+    """The assumption is what the model's formulas were written for (unit, series or not)."""
+    units = (unit,) if isinstance(unit, str) else tuple(unit or ())
+    if units and item.unit not in units:
+        raise EqrError(f"the {item.model} model reads this assumption in another unit",
+                       file=item.file or None, line=item.line, key=item.key,
+                       expected=f"unit {' or '.join(repr(u) for u in units)}",
+                       found=item.unit)
+    if series is not None and item.is_series != series:
+        raise EqrError("the model needs a value for each period (a time series)" if series
+                       else "the model needs a single value, not a time series",
+                       file=item.file or None, line=item.line, key=item.key,
+                       expected="{PERIOD: number, ...} for every period" if series
+                       else "one number", found=item.value)
 
 
 # =========================================================================== evaluation

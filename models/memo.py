@@ -464,20 +464,66 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
            log: list | None = None) -> str:
     """Render one memo file; figures formatted on the way are appended to ``log``."""
     html = name.endswith(".html")
-    env = environment(templates_dir, html=html)
+    env = _cached_environment(templates_dir, html)
+    template_name = MEMO_TEMPLATES[name]
     token = _FIGURE_LOG.set(log if log is not None else [])
     try:
-        return env.get_template(MEMO_TEMPLATES[name]).render(**ctx)
+        return env.get_template(template_name).render(**ctx)
     except jinja2.UndefinedError as exc:
-        raise EqrError(f"memo template {MEMO_TEMPLATES[name]} uses a name the run does not "
-                       f"have: {exc.message}") from None
+        file, line = _template_position(exc)
+        raise EqrError(f"memo template {template_name} uses a name the run does not "
+                       f"have: {exc.message}", file=file, line=line) from None
     except jinja2.TemplateNotFound as exc:
         raise EqrError("memo template not found", key="--templates", found=str(exc)) from None
     except jinja2.TemplateSyntaxError as exc:
         raise EqrError(f"template syntax error: {exc.message}", file=exc.filename,
                        line=exc.lineno) from None
+    except EqrError as exc:  # a filter refused a value (a memo figure that is not a number)
+        file, line = _template_position(exc)
+        raise EqrError(f"memo template {template_name}: {exc.message}", file=file, line=line,
+                       key=exc.key, expected=exc.expected, found=exc.found,
+                       hint=exc.hint) from None
+    except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError,
+            ValueError) as exc:
+        # a template (bundled or from --templates) doing something impossible at run time
+        file, line = _template_position(exc)
+        raise EqrError(f"memo template {template_name} failed: "
+                       f"{exc.__class__.__name__}: {exc}", file=file, line=line) from None
     finally:
         _FIGURE_LOG.reset(token)
+
+
+_ENVIRONMENTS: dict[tuple[str, bool], jinja2.Environment] = {}
+
+
+def _cached_environment(templates_dir: Path | None, html: bool) -> jinja2.Environment:
+    """One environment per templates folder: Jinja then compiles each template once per process
+    (it still reloads a template whose file changed)."""
+    folder = Path(templates_dir or TEMPLATES_DIR)
+    env = environment(folder, html=html)  # also checks the folder exists
+    try:
+        key = (str(folder.resolve()), html)
+    except OSError:
+        return env
+    return _ENVIRONMENTS.setdefault(key, env)
+
+
+def _template_position(exc: BaseException) -> tuple[str | None, int | None]:
+    """The template file and line an exception was raised at (Jinja rewrites tracebacks so
+    that template frames carry the template's file name and line)."""
+    file = line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2"):
+            file, line = name, tb.tb_lineno
+        tb = tb.tb_next
+    if file:
+        try:
+            file = str(Path(file).resolve().relative_to(Path.cwd().resolve()))
+        except (ValueError, OSError):
+            pass
+    return file, line
 
 
 def render_all(result, outputs, cells, run_info, templates_dir: Path | None = None,

@@ -7,13 +7,17 @@ move ``reports/latest``.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import hashlib
 import json
+import math
 import os
 import platform
 import re
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,12 +53,46 @@ def _unique(path: Path) -> Path:
     raise EqrError("too many runs with the same name", found=str(path))
 
 
+def check_path(path: Path | None, option: str) -> None:
+    """A path from the command line the OS can use (a NUL byte makes every call fail)."""
+    if path is not None and "\x00" in str(path):
+        raise EqrError("a path cannot contain a NUL byte", key=option, found=str(path))
+
+
 def check_out_dir(out: Path) -> None:
     """``--out`` must be a new or empty folder (earlier runs are never overwritten)."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise EqrError("output folder is not empty", key="--out",
-                       expected="a new or empty folder", found=str(out),
-                       hint="earlier runs are never overwritten; choose another folder")
+    check_path(out, "--out")
+    try:
+        if out.is_symlink():
+            raise EqrError("output folder is a symbolic link", key="--out",
+                           expected="a new or empty folder (give the link's target)",
+                           found=str(out))
+        if out.exists() and not out.is_dir():
+            raise EqrError("output folder is a file", key="--out",
+                           expected="a new or empty folder", found=str(out))
+        if out.exists() and any(out.iterdir()):
+            raise EqrError("output folder is not empty", key="--out",
+                           expected="a new or empty folder", found=str(out),
+                           hint="earlier runs are never overwritten; choose another folder")
+    except OSError as exc:
+        raise _os_error(exc, "cannot use the output folder", out) from None
+
+
+def _os_error(exc: OSError, what: str, path: Path | None = None) -> EqrError:
+    """An OSError (disk full, permission denied, a file where a folder should be) in words."""
+    hints = {errno.ENOSPC: "the disk is full: free some space and build again",
+             errno.EDQUOT: "the disk quota is used up: free some space and build again",
+             errno.EFBIG: "a file grew beyond the size the system allows",
+             errno.EACCES: "check the folder's permissions or choose another folder",
+             errno.EPERM: "check the folder's permissions or choose another folder",
+             errno.EROFS: "the folder is on a read-only disk; choose another folder",
+             errno.ENOTDIR: "part of the path is a file, not a folder",
+             errno.EEXIST: "part of the path is a file, not a folder",
+             errno.ENAMETOOLONG: "use a shorter path"}
+    where = exc.filename if exc.filename is not None else path
+    return EqrError(f"{what}: {exc.strerror or exc.__class__.__name__}",
+                    file=str(where) if where is not None else None,
+                    hint=hints.get(exc.errno, "nothing was written"))
 
 
 def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +115,97 @@ def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> d
     }
 
 
+def prepare_run(a: Assumptions) -> Result:
+    """Evaluate the models and refuse results that cannot be written truthfully.
+
+    Everything a build checks before it writes a byte; ``eqr check`` runs this too.
+    """
+    result = run_models(a)
+    check_finite(result)
+    return result
+
+
+def check_finite(result: Result) -> None:
+    """Refuse a NaN or infinity that does not come from an unknown figure.
+
+    A row that rests on an ``unknown: true`` assumption is NaN by design (``null`` in
+    outputs.json, ``#N/A`` on the workbook). Anything else non-finite — an infinity, or a NaN in
+    a row no unknown figure feeds — is an overflow or a division by zero from an extreme input,
+    and would otherwise turn silently into ``null``.
+    """
+    import numpy as np
+
+    unknown = {k for k, it in result.assumptions.items.items() if getattr(it, "unknown", False)}
+    depends: dict[int, bool] = {}
+    bad: list[str] = []
+    for spec in result.specs.values():
+        for row in spec.rows:
+            values = np.asarray(result.env.get(row.key)[0])
+            if values.dtype.kind not in "fc":
+                continue
+            if np.isinf(values).any() or (
+                    np.isnan(values).any() and not _rests_on(row, unknown, depends)):
+                bad.append(row.key)
+    grids = getattr(result, "grid_values", None) or {}
+    for key, values in grids.items():
+        arr = np.asarray(values, dtype=float)
+        if np.isinf(arr).any() or (np.isnan(arr).any() and not unknown):
+            bad.append(key)
+    if bad:
+        raise EqrError("the models produced a value that is not a finite number", key=bad[0],
+                       expected="finite numbers (or null where an unknown figure is used)",
+                       found=f"{len(bad)} row(s) infinite or NaN: {', '.join(bad[:3])}"
+                             + (", ..." if len(bad) > 3 else ""),
+                       hint="an input far outside its usual range (--force?) made a row "
+                            "overflow or divide by zero; check the inputs of that row")
+
+
+def _rests_on(node: Any, keys: set[str], memo: dict[int, bool]) -> bool:
+    """Does a row or expression use (directly or through other rows) an input in ``keys``?
+
+    Walks whatever a node holds (expressions, rows, lists of them), so expression types added
+    later are covered without listing them here.
+    """
+    from models.lineitems import Expr, InputValue, Row
+    if not keys:
+        return False
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = False  # cycles cannot happen (rows only refer back), but stay safe
+    if isinstance(node, InputValue):
+        found = node.key in keys
+    elif isinstance(node, Row):
+        found = _rests_on(node.expr, keys, memo)
+    elif isinstance(node, Expr):
+        parts = list(vars(node).values()) if hasattr(node, "__dict__") else []
+        found = any(_rests_on(p, keys, memo) for p in parts
+                    if isinstance(p, (Expr, Row, list, tuple)))
+    elif isinstance(node, (list, tuple)):
+        found = any(_rests_on(p, keys, memo) for p in node if isinstance(p, (Expr, Row)))
+    else:
+        found = False
+    memo[id(node)] = found
+    return found
+
+
+def dry_run(a: Assumptions, templates_dir: Path | None = None) -> Result:
+    """Everything a build does except writing files: evaluate, refuse non-finite results, lay
+    out the workbook's cells, draw the charts and render the memo in memory (the workbook and
+    the image files are not written). ``eqr check`` runs this."""
+    from models import memo, plots, workbook
+    result = prepare_run(a)
+    outputs = result.outputs
+    info = _run_info(result, run_id(a), "", templates_dir)
+    figures = plots.charts_for(result, outputs)  # drawn, not saved
+    try:
+        charts = {chart.key: plots.chart_entry(chart) for chart in figures}
+    finally:
+        for chart in figures:
+            plots.plt.close(chart.figure)
+    memo.render_all(result, outputs, workbook.cell_map(result), info, templates_dir, charts)
+    return result
+
+
 def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | None = None,
               templates_dir: Path | None = None, pdf: bool = False, paper: str = "a4",
               extra_manifest: dict[str, Any] | None = None,
@@ -85,8 +214,14 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     """Evaluate the models and write a complete run folder; return its path.
 
     ``scenarios`` (name → resolved assumptions) are compared side by side on a Scenarios sheet
-    and as outputs ``scenarios.<name>.<output>`` (see :mod:`models.compare`)."""
-    result = run_models(a)
+    and as outputs ``scenarios.<name>.<output>`` (see :mod:`models.compare`).
+
+    Atomic: files go to a hidden ``.incomplete-<host>-<pid>-<start>-...`` folder beside the
+    destination, renamed into place only when complete. Any failure (bad input, disk full,
+    Ctrl-C, SIGTERM) removes it; a SIGKILL leaves it, and the next build removes it once its
+    owning process is gone. ``reports/latest`` moves only after the rename.
+    """
+    result = prepare_run(a)
     comparison = None
     if scenarios:
         from models.compare import compare
@@ -94,29 +229,89 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
     reports = Path(reports_dir or REPORTS_DIR)
+    check_path(reports, "--reports")
+    check_path(templates_dir, "--templates")
     if out is not None:
         out = Path(out)
         check_out_dir(out)
         final = out
     else:
-        final = _unique(reports / rid)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + final.name + "-", dir=final.parent))
-    os.chmod(tmp, 0o755)
+        final = reports / rid
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        clean_incomplete(final.parent)
+        tmp = _make_tmp(final)
+    except OSError as exc:
+        raise _os_error(exc, "cannot create the run folder", final.parent) from None
     try:
         _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {},
                      comparison, paper)
         if after_write:
             after_write(tmp)
-        if final.exists():  # an empty --out folder
-            final.rmdir()
-        os.replace(tmp, final)
-    except BaseException:
+        _test_pause(tmp)
+        final = _move_into_place(tmp, final, replace_empty=out is not None)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        os_exc = _underlying_os_error(exc)
+        if os_exc is not None:  # name the destination, not the hidden folder just removed
+            if isinstance(os_exc.filename, str) and os_exc.filename.startswith(str(tmp)):
+                os_exc.filename = str(final) + os_exc.filename[len(str(tmp)):]
+            raise _os_error(os_exc, "cannot write the run", final) from None
         raise
     if out is None:
         point_latest(reports, final)
     return final
+
+
+def _underlying_os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc``: itself, or the one XlsxWriter wraps in FileCreateError."""
+    if isinstance(exc, OSError):
+        return exc
+    from xlsxwriter.exceptions import FileCreateError
+    if isinstance(exc, FileCreateError) and exc.args and isinstance(exc.args[0], OSError):
+        return exc.args[0]
+    return None
+
+
+def _make_tmp(final: Path) -> Path:
+    """A fresh hidden folder beside ``final`` whose name says which process owns it."""
+    owner = f"{_HOST}-{os.getpid()}-{_start_token(os.getpid())}"
+    label = SCENARIO_SLUG.sub("-", final.name)[:40]
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{owner}-{label}-", dir=final.parent))
+    os.chmod(tmp, 0o755)
+    return tmp
+
+
+def _move_into_place(tmp: Path, final: Path, replace_empty: bool) -> Path:
+    """Rename the complete folder to ``final`` (or ``final-2``, ... if another build took it)."""
+    if replace_empty:  # --out: a new or empty folder, checked before writing
+        if final.is_dir() and not final.is_symlink():
+            final.rmdir()  # fails (ENOTEMPTY) if something appeared there meanwhile
+        os.rename(tmp, final)
+        return final
+    candidate = _unique(final)
+    for _ in range(100):
+        try:
+            os.rename(tmp, candidate)  # never replaces a non-empty folder (a finished run)
+            return candidate
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            candidate = _unique(final)  # a concurrent build took the name first
+    raise EqrError("too many concurrent runs with the same name", found=str(final))
+
+
+def _test_pause(tmp: Path) -> None:
+    """Test hook: with EQR_TEST_PAUSE_BEFORE_RENAME=<seconds>, announce the complete temporary
+    folder on stderr and wait before renaming it, so a test can kill the build mid-write; the
+    wait ends early once the file named by EQR_TEST_RESUME_FILE exists."""
+    seconds = os.environ.get("EQR_TEST_PAUSE_BEFORE_RENAME")
+    if seconds:
+        print(f"eqr-test: paused before rename: {tmp}", file=sys.stderr, flush=True)
+        resume = os.environ.get("EQR_TEST_RESUME_FILE")
+        deadline = time.monotonic() + float(seconds)
+        while time.monotonic() < deadline and not (resume and os.path.exists(resume)):
+            time.sleep(0.05)
 
 
 def _write_files(folder: Path, result: Result, rid: str, created: str,
@@ -126,16 +321,7 @@ def _write_files(folder: Path, result: Result, rid: str, created: str,
 
     a = result.assumptions
     outputs = result.outputs
-    info = {"run_id": rid, "created": created, "scenarios": ", ".join(a.scenarios),
-            "overrides": ", ".join(a.overrides), "version": __version__,
-            "paper": paper, "sections": memo.sections(result.specs, templates_dir),
-            "compare": comparison.names if comparison else [],
-            "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
-            "compare_weighted": list(comparison.probabilities) if comparison else [],
-            "compare_headlines": [
-                {"key": k, "label": label,
-                 "unit": result.specs[k.split(".")[0]].row(k.split(".")[1]).unit}
-                for k, label in comparison.headlines] if comparison else []}
+    info = _run_info(result, rid, created, templates_dir, paper, comparison)
     extra_sheets = []
     if comparison:
         from models.compare_sheet import sheet_writer
@@ -158,15 +344,36 @@ def _write_files(folder: Path, result: Result, rid: str, created: str,
         "paper": paper, **extra}))
 
 
+def _run_info(result: Result, rid: str, created: str, templates_dir: Path | None,
+              paper: str = "a4", comparison=None) -> dict[str, Any]:
+    """What the memo templates know about the run (``run``)."""
+    from models import memo
+    a = result.assumptions
+    return {"run_id": rid, "created": created, "scenarios": ", ".join(a.scenarios),
+            "overrides": ", ".join(a.overrides), "version": __version__,
+            "paper": paper, "sections": memo.sections(result.specs, templates_dir),
+            "compare": comparison.names if comparison else [],
+            "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
+            "compare_weighted": list(comparison.probabilities) if comparison else [],
+            "compare_headlines": [
+                {"key": k, "label": label,
+                 "unit": result.specs[k.split(".")[0]].row(k.split(".")[1]).unit}
+                for k, label in comparison.headlines] if comparison else []}
+
+
 def _dump(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n",
                     encoding="utf-8")
 
 
 def point_latest(reports: Path, final: Path) -> None:
-    """Make ``reports/latest`` point at ``final`` (replaced atomically)."""
+    """Make ``reports/latest`` point at ``final`` (replaced atomically).
+
+    Called only after ``final`` is complete. Where symlinks are not possible, ``LATEST`` holds
+    the folder's name; if even that fails the run stands and a warning says so.
+    """
     link = reports / "latest"
-    tmp = reports / f".latest-{os.getpid()}"
+    tmp = reports / f"{LATEST_TMP_PREFIX}{_HOST}-{os.getpid()}-{_start_token(os.getpid())}"
     try:
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
@@ -174,14 +381,98 @@ def point_latest(reports: Path, final: Path) -> None:
                        target_is_directory=True)
         os.replace(tmp, link)
     except OSError:
-        (reports / "LATEST").write_text(final.name + "\n", encoding="utf-8")
+        try:
+            if tmp.is_symlink():
+                tmp.unlink()
+            (reports / "LATEST").write_text(final.name + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"eqr: warning: the run is complete but {link} was not updated "
+                  f"({exc.strerror})", file=sys.stderr)
 
 
-def clean_incomplete(reports: Path) -> list[Path]:
-    """Remove temporary folders left by builds that were killed mid-write."""
+# --------------------------------------------------------------------------- stale folders
+# A build killed with SIGKILL (or a power cut) leaves its hidden temporary folder. The folder's
+# name carries the owner's host, pid and process start time; the next build in the same folder
+# removes it once that process is gone. Never a live (concurrent) build's folder; never a run.
+_HOST = hashlib.sha256(platform.node().encode()).hexdigest()[:8]
+LATEST_TMP_PREFIX = ".latest-"
+_OWNED = re.compile(r"^(?:\.incomplete-|\.latest-)"
+                    r"(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)")
+LEGACY_STALE_AFTER_S = 24 * 3600  # folders from builds before owners were recorded
+
+
+def _start_token(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux /proc), "0" if unknown.
+
+    With the pid it identifies a process even after the pid is reused.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError, ValueError):
+        return "0"
+
+
+def _owner_alive(pid: int, start: str) -> bool:
+    if pid == os.getpid():  # this process, unless an earlier one had the same pid
+        return start == "0" or _start_token(pid) in ("0", start)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's live process
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):  # killed, not yet reaped: it writes nothing more
+            return False
+    except (OSError, IndexError):
+        pass
+    return start == "0" or _start_token(pid) in ("0", start)
+
+
+def is_stale(path: Path, now: float | None = None) -> bool:
+    """Is ``path`` a temporary folder (or latest link) left by a build that no longer runs?"""
+    name = path.name
+    if not (name.startswith(TMP_PREFIX) or name.startswith(LATEST_TMP_PREFIX)):
+        return False
+    m = _OWNED.match(name)
+    if m:
+        return m["host"] == _HOST and not _owner_alive(int(m["pid"]), m["start"])
+    try:  # an older name without an owner: only when nobody has touched it for a day
+        age = (now or time.time()) - path.lstat().st_mtime
+    except OSError:
+        return False
+    return name.startswith(TMP_PREFIX) and age > LEGACY_STALE_AFTER_S
+
+
+def clean_incomplete(folder: Path) -> list[Path]:
+    """Remove temporary folders left in ``folder`` by builds that were killed mid-write."""
     removed = []
-    if reports.is_dir():
-        for p in reports.glob(TMP_PREFIX + "*"):
-            shutil.rmtree(p, ignore_errors=True)
+    try:
+        entries = list(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return removed
+    for p in entries:
+        if is_stale(p):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                try:
+                    p.unlink()
+                except OSError:
+                    continue
             removed.append(p)
     return removed
+
+
+def list_runs(reports: Path | None = None) -> list[Path]:
+    """Complete run folders in ``reports`` (oldest first by name): never a hidden temporary
+    folder, never the ``latest`` link."""
+    reports = Path(reports or REPORTS_DIR)
+    try:
+        return sorted(p for p in reports.iterdir()
+                      if not p.name.startswith(".") and not p.is_symlink() and p.is_dir()
+                      and (p / "manifest.json").is_file())
+    except OSError:
+        return []

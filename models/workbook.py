@@ -183,6 +183,28 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     return cells
 
 
+def cell_map(result: Result) -> dict[str, str]:
+    """``output name → cell`` exactly as :func:`write_workbook` returns it, without writing a
+    file (``eqr check`` renders the memo with it; a test compares it with cells.json)."""
+    layout = Layout(result.specs, result.assumptions)
+    cells: dict[str, str] = {}
+    for spec in result.specs.values():
+        for _, item in layout.sheet_items[spec.name]:
+            if isinstance(item, Section):
+                continue
+            if item.series:
+                for period in spec.periods:
+                    cells[f"{item.key}.{period}"] = layout.cell_of(item, period)
+            else:
+                cells[item.key] = layout.cell_of(item)
+    from models.grids import all_grids
+    for grid, _, head in _grid_placement(list(all_grids(result.specs))):
+        for i in range(len(grid.rows.values)):
+            for j in range(len(grid.cols.values)):
+                cells[f"{grid.key}.{i}.{j}"] = _grid_cell(head, i, j)
+    return cells
+
+
 def _print_setup(ws, header_rows: int | None = None) -> None:
     """Landscape, one page wide, header rows repeated: the sheet prints as it reads."""
     ws.set_landscape()
@@ -348,8 +370,7 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
                     "every other input as on the Inputs sheet; formulas are live.",
           fmts.get(italic=True, font_color=GREY))
     cells: dict[str, str] = {}
-    r = 3
-    for grid in grids:
+    for grid, r, head in _grid_placement(grids):
         values = result.grid_values[grid.key]
         dependent = dependent_rows(result.specs, {grid.rows.key, grid.cols.key})
         out_fmt = fmts.number(grid.output.unit, "calc", grid.output.fmt)
@@ -360,7 +381,6 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
               fmts.get(italic=True, font_color=GREY))
         _text(ws, r + 2, 0, f"Rows: {grid.rows.label} ({grid.rows.name}, {grid.rows.unit})")
         _text(ws, r + 3, 0, f"Columns: {grid.cols.label} ({grid.cols.name}, {grid.cols.unit})")
-        head = r + 4
         _text(ws, head, 1, "rows \\ columns", fmts.get(bold=True, align="right"))
         for j, v in enumerate(grid.cols.values):
             _axis_cell(ws, head, 2 + j, v, fmts.number(grid.cols.unit, "input"))
@@ -376,11 +396,24 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
                 formula = cell_formula(grid, layout, SENSITIVITY, f"$B{rr + 1}",
                                        f"{col_letter(col)}${head + 1}", dependent)
                 ws.write_formula(rr, col, formula, out_fmt, _cached(values[i, j]))
-                cells[f"{grid.key}.{i}.{j}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(rr, col)}"
-        r = head + len(grid.rows.values) + 3
+                cells[f"{grid.key}.{i}.{j}"] = _grid_cell(head, i, j)
     ws.freeze_panes(3, 0)
     _print_setup(ws)
     return cells
+
+
+def _grid_placement(grids):
+    """(grid, first row, axis-header row) of each grid on the Sensitivity sheet (0-based)."""
+    r = 3
+    for grid in grids:
+        head = r + 4
+        yield grid, r, head
+        r = head + len(grid.rows.values) + 3
+
+
+def _grid_cell(head: int, i: int, j: int) -> str:
+    """The cell of a grid's value in row ``i``, column ``j`` (axis header on row ``head``)."""
+    return f"{SENSITIVITY}!{xl_rowcol_to_cell(head + 1 + i, 2 + j)}"
 
 
 def _axis_cell(ws, r: int, c: int, value: Any, fmt) -> None:

@@ -29,3 +29,13 @@ def require_tool(name: str, found: bool):
         if IN_CI:
             pytest.fail(f"{name} is required in CI but is not installed (.ci/run installs it)")
         pytest.skip(f"{name} not installed")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """After the run: how many generated bad inputs the fuzz tests (tests/test_fuzz_*.py) fed
+    the CLI, and what came of them (tests/fuzz_support.py counts)."""
+    import sys
+    support = sys.modules.get("fuzz_support")
+    if support is not None and support.STATS:
+        terminalreporter.write_sep("-", "fuzz summary (issue 9)")
+        terminalreporter.write_line(support.summary())

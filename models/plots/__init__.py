@@ -81,7 +81,12 @@ def write_charts(charts: list[Chart], folder: Path) -> dict[str, dict[str, Any]]
                                  metadata={"Date": None})
             chart.figure.savefig(target / f"{stem}.png", format="png", dpi=150)
         plt.close(chart.figure)
-        out[chart.key] = {"svg": f"charts/{stem}.svg", "png": f"charts/{stem}.png",
-                          "title": chart.title, "sheet": chart.sheet,
-                          "outputs": chart.outputs}
+        out[chart.key] = chart_entry(chart)
     return out
+
+
+def chart_entry(chart: Chart) -> dict[str, Any]:
+    """What templates get for one chart (the files are ``charts/<model>_<name>.svg|png``)."""
+    stem = chart.key.replace(".", "_")
+    return {"svg": f"charts/{stem}.svg", "png": f"charts/{stem}.png", "title": chart.title,
+            "sheet": chart.sheet, "outputs": chart.outputs}
