@@ -259,8 +259,14 @@ def rerun(ref: str | Path, *, out: Path | None = None, reports_dir: Path | None 
                           "from_record": rebuilt.from_record}}
     if original.manifest.get("workbook"):
         extra["workbook"] = original.manifest["workbook"]
+    scenarios = None
+    if original.manifest.get("compared_scenarios"):  # the run's Scenarios sheet, rebuilt
+        from models.compare import resolve_scenarios
+        scenarios = resolve_scenarios(original.manifest["compared_scenarios"],
+                                      rebuilt.assumptions.overrides, directory)
     folder = write_run(rebuilt.assumptions, out=out, reports_dir=reports_dir,
-                       templates_dir=templates_dir, pdf=pdf, extra_manifest=extra)
+                       templates_dir=templates_dir, pdf=pdf, extra_manifest=extra,
+                       paper=original.manifest.get("paper", "a4"), scenarios=scenarios)
     new_outputs = json.loads((folder / "outputs.json").read_text(encoding="utf-8"))
     return Rerun(original, folder, notes, compare_outputs(original.outputs, new_outputs))
 
