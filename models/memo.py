@@ -423,7 +423,9 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
         raise EqrError("unknown paper size", key="--paper", expected=f"one of {list(PAPERS)}",
                        found=paper)
     shown = run_info.get("sections") or sections(result.specs, templates_dir)
-    run = {**run_info, "date": long_date(run_info["created"]), "paper": paper,
+    no_comparison = {"compare": [], "compare_live": [], "compare_weighted": [],
+                     "compare_headlines": []}  # a run built without --compare
+    run = {**no_comparison, **run_info, "date": long_date(run_info["created"]), "paper": paper,
            "page_size": PAPERS[paper], "source_dates": dates, "sections": shown,
            "key_points": sorted(shown, key=lambda s: (s not in KEY_POINTS_FIRST,
                                                       shown.index(s)))}
