@@ -38,7 +38,8 @@ from models.reproduce import Run, assumptions_from_manifest, load_run
 EXACT_LIMIT = 12        # players up to which Shapley values are exact (2^12 = 4,096 mixes)
 SAMPLES = 2000          # random orderings beyond it
 SEED = 20251208         # fixed: the same diff twice gives the same estimate
-CHUNK_ROWS = 8192       # rows evaluated at once (memory bound for wide models)
+CHUNK_ROWS = 8192       # at most this many mixes evaluated at once
+CHUNK_CELLS = 4_000_000  # and at most this many numbers per line-item array set (memory)
 TOL = 1e-9              # relative; below it a gap is rounding, not a difference
 ROUNDING = 1e-12        # relative; contributions this small are floating-point noise
 UNIT_FORMATS = {"USD m": '#,##0.0;-#,##0.0;"–"', "USD bn": '#,##0.00;-#,##0.00;"–"',
@@ -144,7 +145,14 @@ class _Batch:
 
     def __init__(self, frame: Assumptions, specs, players: list[str], a: Assumptions,
                  b: Assumptions, outputs: list[Headline]):
+        # models link only to earlier ones: evaluate up to the last model with an output asked
+        needed = {h.row.split(".", 1)[0] for h in outputs}
+        names = list(specs)
+        last = max((names.index(m) for m in needed), default=-1)
+        specs = {m: specs[m] for m in names[:last + 1]}
         self.frame, self.specs, self.players = frame, specs, players
+        cells = sum(len(s.rows) * len(s.periods) for s in specs.values()) or 1
+        self.chunk = max(64, min(CHUNK_ROWS, CHUNK_CELLS // cells))
         self.values = [(self._array(a.items[k].value), self._array(b.items[k].value))
                        for k in players]
         self.pick = []
@@ -162,8 +170,8 @@ class _Batch:
         return np.array([[np.nan if value is None else float(value)]])  # None: unknown figure
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
-        parts = [self._evaluate(masks[i:i + CHUNK_ROWS])
-                 for i in range(0, len(masks), CHUNK_ROWS)]
+        parts = [self._evaluate(masks[i:i + self.chunk])
+                 for i in range(0, len(masks), self.chunk)]
         return np.concatenate(parts) if parts else np.zeros((0, len(self.pick)))
 
     def _evaluate(self, masks: np.ndarray) -> np.ndarray:

@@ -42,8 +42,8 @@ from typing import Any
 
 import yaml
 
-from models.assumptions import Assumptions, apply_override, available_scenarios, resolve, \
-    scenario_path, set_value
+from models.assumptions import Assumptions, apply_override, available_scenarios, \
+    check_scalar, resolve, scenario_path, set_value
 from models.errors import EqrError, did_you_mean
 from models.newfile import write_new
 from models.workbook import CHECKS, COL_FIRST_PERIOD, COL_KEY, COL_VALUE, COVER, INPUTS
@@ -435,12 +435,11 @@ def _validate(baseline: Assumptions, book: WorkbookInputs, force: bool) -> list[
                            file=_where(book, cell.coord), expected=f"a value in {item.unit}",
                            found=GAP, hint="a figure no source gives is marked 'unknown: true' "
                                            "in its assumption sheet, not in the workbook")
-        try:
-            checked = set_value(baseline, key, cell.value, set_by="workbook",
-                                file=_where(book, cell.coord), force=force)
+        try:  # the check set_value applies to a --set value (key and period known here)
+            new = check_scalar(item, cell.value, key, _where(book, cell.coord), None,
+                               force=force)
         except EqrError as err:
             raise _with_text_hint(err, cell.value) from None
-        new = checked.flat_values()[key]
         if not same_value(new, flat[key]):
             edits.append(Edit(key, f"{INPUTS}!{cell.coord}", flat[key], new, cell.formula))
     return edits
