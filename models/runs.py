@@ -195,7 +195,8 @@ def dry_run(a: Assumptions, templates_dir: Path | None = None) -> Result:
     from models import memo, plots, workbook
     result = prepare_run(a)
     outputs = result.outputs
-    info = _run_info(result, run_id(a), "", templates_dir)
+    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    info = _run_info(result, run_id(a), created, templates_dir)
     figures = plots.charts_for(result, outputs)  # drawn, not saved
     try:
         charts = {chart.key: plots.chart_entry(chart) for chart in figures}
