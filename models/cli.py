@@ -176,6 +176,10 @@ def cmd_assumptions(args) -> int:
                       directory=args.assumptions, force=args.force).assumptions
     else:
         a = resolve_from_args(args)
+    if args.model is not None and args.model not in a.sheets:
+        from models.errors import did_you_mean
+        raise EqrError("unknown model", key="--model", expected=f"one of {sorted(a.sheets)}",
+                       found=args.model, hint=did_you_mean(args.model, a.sheets))
     print(render(table(a, model=args.model, changed=args.changed,
                        directory=args.assumptions or ASSUMPTIONS_DIR)), end="")
     return 0
