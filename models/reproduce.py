@@ -260,15 +260,26 @@ def rerun(ref: str | Path, *, out: Path | None = None, reports_dir: Path | None 
     if original.manifest.get("workbook"):
         extra["workbook"] = original.manifest["workbook"]
     scenarios = None
-    if original.manifest.get("compared_scenarios"):  # the run's Scenarios sheet, rebuilt
+    names = original.manifest.get("compared_scenarios")
+    recorded = original.manifest.get("compared_values")
+    if names and isinstance(recorded, dict) and set(names) <= set(recorded):
+        # the run's Scenarios sheet, rebuilt from the values it recorded
+        scenarios = {name: _with_values(rebuilt.assumptions, recorded[name]) for name in names}
+    elif names:  # an older run: its overlays, applied to the current sheets
         from models.compare import resolve_scenarios
-        scenarios = resolve_scenarios(original.manifest["compared_scenarios"],
-                                      rebuilt.assumptions.overrides, directory)
+        scenarios = resolve_scenarios(names, rebuilt.assumptions.overrides, directory)
     folder = write_run(rebuilt.assumptions, out=out, reports_dir=reports_dir,
                        templates_dir=templates_dir, pdf=pdf, extra_manifest=extra,
                        paper=original.manifest.get("paper", "a4"), scenarios=scenarios)
     new_outputs = json.loads((folder / "outputs.json").read_text(encoding="utf-8"))
     return Rerun(original, folder, notes, compare_outputs(original.outputs, new_outputs))
+
+
+def _with_values(a: Assumptions, values: dict[str, Any]) -> Assumptions:
+    """``a`` with recorded values set (a compared scenario's differences from the run)."""
+    for key, value in values.items():
+        a = set_value(a, key, value, set_by="run record", force=True)
+    return a
 
 
 # --------------------------------------------------------------------------- command

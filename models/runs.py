@@ -207,6 +207,18 @@ def dry_run(a: Assumptions, templates_dir: Path | None = None) -> Result:
     return result
 
 
+def compared_values(a: Assumptions, scenarios: dict[str, Assumptions]) -> dict[str, dict]:
+    """Per compared scenario, the assumption values that differ from the run's own (recorded
+    in the manifest so that ``eqr rerun`` rebuilds the Scenarios sheet even after the sheets or
+    overlays changed)."""
+    own = a.flat_values()
+    return {name: {k: v for k, v in s.flat_values().items() if own.get(k, _MISSING) != v}
+            for name, s in scenarios.items()}
+
+
+_MISSING = object()
+
+
 def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | None = None,
               templates_dir: Path | None = None, pdf: bool = False, paper: str = "a4",
               extra_manifest: dict[str, Any] | None = None,
@@ -227,6 +239,8 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     if scenarios:
         from models.compare import compare
         comparison = compare(result, scenarios)
+        extra_manifest = {**(extra_manifest or {}),
+                          "compared_values": compared_values(a, scenarios)}
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
     reports = Path(reports_dir or REPORTS_DIR)
