@@ -9,7 +9,7 @@ from models.cli import main
 
 def build(capsys, tmp_path, *args, sheets=None):
     reports = tmp_path / "reports"
-    argv = ["build", "--reports", str(reports), *args]
+    argv = ["build", "--no-pdf", "--reports", str(reports), *args]
     if sheets is not None:
         argv += ["--assumptions", str(sheets)]
     code = main(argv)
@@ -140,7 +140,7 @@ def test_out_folder_not_empty_is_refused(capsys, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("earlier work")
-    code = main(["build", "--out", str(out)])
+    code = main(["build", "--no-pdf", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and "not empty" in err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
@@ -149,6 +149,6 @@ def test_out_folder_not_empty_is_refused(capsys, tmp_path):
 def test_force_accepts_out_of_bounds_values(capsys, tmp_path):
     code, err, written = build(capsys, tmp_path, "--set", "china.asp_usd=500")
     assert code == 2 and "below its lower bound 1000" in err and "--force" in err
-    code = main(["build", "--reports", str(tmp_path / "r2"), "--set", "china.asp_usd=500",
+    code = main(["build", "--no-pdf", "--reports", str(tmp_path / "r2"), "--set", "china.asp_usd=500",
                  "--force"])
     assert code == 0

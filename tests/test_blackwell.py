@@ -220,7 +220,7 @@ def test_bridge_closes_for_any_inputs(base, dc, net_share, bw_share, window, non
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("bw") / "run"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     return out
 
 
@@ -255,7 +255,7 @@ def test_bridge_check_is_on_the_checks_sheet(run_dir):
 ])
 def test_bad_input_is_a_clear_error(capsys, tmp_path, override, fragments):
     reports = tmp_path / "reports"
-    code = main(["build", "--reports", str(reports), "--set", override])
+    code = main(["build", "--no-pdf", "--reports", str(reports), "--set", override])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     for f in fragments:

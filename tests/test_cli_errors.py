@@ -48,7 +48,7 @@ def test_subprocess_user_errors_have_no_traceback(tmp_path, sheets, setup, args,
         sheet.write_text(sheet.read_text().replace("value: 40000",
                                                    "value: !!python/object/apply:os.system [id]"))
     reports = tmp_path / "reports"
-    argv = ["build", "--reports", str(reports), *args]
+    argv = ["build", "--no-pdf", "--reports", str(reports), *args]
     if "--assumptions" not in args:
         argv += ["--assumptions", str(sheets)]
     proc = python_m(*[os.fsencode(a) for a in argv])
@@ -73,7 +73,7 @@ def test_subprocess_internal_error_is_one_line_unless_debug(tmp_path):
         env.pop("EQR_DEBUG", None)
         if env_debug:
             env["EQR_DEBUG"] = env_debug
-        proc = subprocess.run([sys.executable, "-c", code, "build", "--reports", str(reports),
+        proc = subprocess.run([sys.executable, "-c", code, "build", "--no-pdf", "--reports", str(reports),
                                *extra], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=180)
         assert proc.returncode == 1
@@ -103,7 +103,7 @@ def test_internal_error_in_process(capsys, tmp_path, monkeypatch):
     from models import workbook
     monkeypatch.setattr(workbook, "write_workbook", lambda *a, **k: {}["missing"])
     reports = tmp_path / "reports"
-    assert main(["build", "--reports", str(reports)]) == 1
+    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("eqr: internal error: KeyError") and "Traceback" not in err
     assert list(reports.iterdir()) == []
@@ -127,7 +127,7 @@ def nan_model(monkeypatch, sheets):
 
 def test_a_model_producing_nan_or_inf_is_a_clear_error(capsys, tmp_path, nan_model):
     reports = tmp_path / "reports"
-    for command in (["check"], ["build", "--reports", str(reports)]):
+    for command in (["check"], ["build", "--no-pdf", "--reports", str(reports)]):
         assert main([*command, "--assumptions", str(nan_model)]) == 2
         err = capsys.readouterr().err
         assert "nanmodel.ratio: the models produced a value that is not a finite number" in err
@@ -153,7 +153,7 @@ def test_template_errors_name_file_and_line(capsys, tmp_path):
         line = md.read_text().count("\n")
         reports = tmp_path / f"r-{name}"
         # `check` renders the memo as a build does; one real build proves nothing is left
-        command = ["build", "--reports", str(reports)] if name == "runtime" else ["check"]
+        command = ["build", "--no-pdf", "--reports", str(reports)] if name == "runtime" else ["check"]
         assert main([*command, "--templates", str(folder)]) == 2
         err = capsys.readouterr().err
         assert fragment in err and "Traceback" not in err, err
@@ -198,7 +198,7 @@ def test_check_renders_what_build_renders(capsys, tmp_path):
     from models.runs import prepare_run
     from models.workbook import cell_map
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     assert cell_map(prepare_run(resolve())) == json.loads((out / "cells.json").read_text())
     capsys.readouterr()
     assert main(["check"]) == 0

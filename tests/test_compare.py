@@ -12,7 +12,7 @@ from models.cli import main
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp") / "run"
-    assert main(["build", "--out", str(out),
+    assert main(["build", "--no-pdf", "--out", str(out),
                  "--compare", "base,china_ban,h20_terms,bofa,china_open"]) == 0
     return out
 
@@ -55,7 +55,7 @@ def test_sheet_labels_live_and_value_columns(run_dir):
 
 def test_renormalises_over_the_compared_scenarios(tmp_path):
     out = tmp_path / "r"
-    assert main(["build", "--out", str(out), "--compare", "base,china_ban"]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out), "--compare", "base,china_ban"]) == 0
     o = json.loads((out / "outputs.json").read_text())
     assert o["scenarios.base.weight"] == pytest.approx(0.5 / 0.8)
     assert o["scenarios.probability_weighted.valuation.price_target"] == pytest.approx(
@@ -65,7 +65,7 @@ def test_renormalises_over_the_compared_scenarios(tmp_path):
 
 def test_set_applies_to_every_compared_scenario(tmp_path):
     out = tmp_path / "r"
-    assert main(["build", "--out", str(out), "--set", "valuation.multiple=20",
+    assert main(["build", "--no-pdf", "--out", str(out), "--set", "valuation.multiple=20",
                  "--compare", "base,bofa"]) == 0
     o = json.loads((out / "outputs.json").read_text())
     assert o["scenarios.bofa.valuation.price_target"] == pytest.approx(20 * 9.745 + 52.141 / 24.483)
@@ -73,7 +73,7 @@ def test_set_applies_to_every_compared_scenario(tmp_path):
 
 def test_no_compare_has_no_scenarios_sheet(tmp_path):
     out = tmp_path / "r"
-    assert main(["build", "--out", str(out), "--no-compare"]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out), "--no-compare"]) == 0
     assert "Scenarios" not in openpyxl.load_workbook(out / "model.xlsx").sheetnames
     assert not any(k.startswith("scenarios.") for k in json.loads(
         (out / "outputs.json").read_text()))
@@ -85,7 +85,7 @@ def test_no_compare_has_no_scenarios_sheet(tmp_path):
                                             ("../x", "bad scenario name")])
 def test_bad_compare_names_are_user_errors(tmp_path, capsys, names, message):
     out = tmp_path / "r"
-    assert main(["build", "--out", str(out), "--compare", names]) == 2
+    assert main(["build", "--no-pdf", "--out", str(out), "--compare", names]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()

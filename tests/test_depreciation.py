@@ -349,7 +349,7 @@ def test_checks_pass_on_the_bundled_assumptions(base):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("dep") / "run"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     return out
 
 
@@ -426,7 +426,7 @@ def test_no_figure_is_typed_into_the_section_templates(name):
 
 def test_set_on_a_life_changes_workbook_outputs_and_memo_together(tmp_path, base):
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out), "--set", "depreciation.meta_life.FY2025=5",
+    assert main(["build", "--no-pdf", "--out", str(out), "--set", "depreciation.meta_life.FY2025=5",
                  "--set", "depreciation.alphabet_method=ddb"]) == 0
     outputs = json.loads((out / "outputs.json").read_text())
     before = run(base)
@@ -453,7 +453,7 @@ def test_set_on_a_life_changes_workbook_outputs_and_memo_together(tmp_path, base
 # =========================================================================== bad input
 def build(capsys, tmp_path, *args, sheets=None):
     reports = tmp_path / "reports"
-    argv = ["build", "--reports", str(reports), *args]
+    argv = ["build", "--no-pdf", "--reports", str(reports), *args]
     if sheets is not None:
         argv += ["--assumptions", str(sheets)]
     code = main(argv)

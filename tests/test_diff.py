@@ -229,8 +229,8 @@ def test_old_manifest_without_full_records(base):
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
-    assert main(["build", "--reports", str(reports)]) == 0
-    assert main(["build", "--reports", str(reports), "--scenario", "h20_terms",
+    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 0
+    assert main(["build", "--no-pdf", "--reports", str(reports), "--scenario", "h20_terms",
                  "--set", "china.levy_treatment=contra_revenue"]) == 0
     a, b = sorted(p for p in reports.iterdir() if p.name != "latest")
     return reports, a, b

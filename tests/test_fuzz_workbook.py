@@ -44,7 +44,7 @@ pytestmark = pytest.mark.skipif(COMMAND is None,
 @pytest.fixture(scope="module")
 def base_workbook(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz_workbook")
-    code, out, err = run_cli(["build", "--out", str(root / "run")])
+    code, out, err = run_cli(["build", "--no-pdf", "--out", str(root / "run")])
     assert code == 0, err
     return root, (root / "run" / "model.xlsx").read_bytes()
 

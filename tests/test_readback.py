@@ -25,14 +25,14 @@ BLUE = "FF0000FF"
 @pytest.fixture(scope="module")
 def base_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("base") / "run"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     return out
 
 
 @pytest.fixture(scope="module")
 def h20_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("h20") / "run"
-    assert main(["build", "--out", str(out), "--scenario", "h20_terms"]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out), "--scenario", "h20_terms"]) == 0
     return out
 
 
@@ -166,9 +166,9 @@ def test_cli_round_trip_equals_set_byte_for_byte(base_run, tmp_path, capsys, edi
     src = base_run / "model.xlsx"
     cells = {coord_of(src, k): v for k, v in edits.items()}
     edited = write_edit(src, tmp_path / "edited.xlsx", **cells)
-    assert main(["build", "--from-workbook", str(edited), "--out", str(tmp_path / "wb")]) == 0
+    assert main(["build", "--no-pdf", "--from-workbook", str(edited), "--out", str(tmp_path / "wb")]) == 0
     sets = [x for k, v in edits.items() for x in ("--set", f"{k}={v}")]
-    assert main(["build", *sets, "--out", str(tmp_path / "set")]) == 0
+    assert main(["build", "--no-pdf", *sets, "--out", str(tmp_path / "set")]) == 0
     err = capsys.readouterr().err
     assert f"{len(edits)} input(s) edited" in err
     a = (tmp_path / "wb" / "outputs.json").read_bytes()
@@ -223,7 +223,7 @@ def test_a_17_digit_value_written_with_16_digits_is_not_an_edit(tmp_path, sheets
     (sheets / "scenarios" / "exact.yaml").write_text(
         f"description: t\nset:\n  china.tax_rate: {0.1 + 0.2!r}\n")
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out), "--scenario", "exact",
+    assert main(["build", "--no-pdf", "--out", str(out), "--scenario", "exact",
                  "--assumptions", str(sheets)]) == 0
     stored = openpyxl.load_workbook(out / "model.xlsx")["Inputs"][
         coord_of(out / "model.xlsx", "china.tax_rate")].value
@@ -236,7 +236,7 @@ def test_a_17_digit_value_written_with_16_digits_is_not_an_edit(tmp_path, sheets
 # --------------------------------------------------------------------------- errors
 def run_cli(capsys, tmp_path, *args):
     reports = tmp_path / "reports"
-    code = main(["build", "--reports", str(reports), *args])
+    code = main(["build", "--no-pdf", "--reports", str(reports), *args])
     err = capsys.readouterr().err
     written = list(reports.iterdir()) if reports.exists() else []
     return code, err, written
@@ -473,7 +473,7 @@ def test_save_scenario_writes_only_the_edits_and_reproduces_the_run(
     edited = write_edit(src, tmp_path / "desk.xlsx",
                         **{coord_of(src, "china.levy_rate"): 0.2,
                            coord_of(src, "china.h200_units.CY2027"): 750000})
-    code = main(["build", "--from-workbook", str(edited), "--save-scenario", "desk_view",
+    code = main(["build", "--no-pdf", "--from-workbook", str(edited), "--save-scenario", "desk_view",
                  "--assumptions", str(sheets), "--out", str(tmp_path / "wb")])
     assert code == 0, capsys.readouterr().err
     overlay = sheets / "scenarios" / "desk_view.yaml"
@@ -490,13 +490,13 @@ def test_save_scenario_writes_only_the_edits_and_reproduces_the_run(
     again = resolve(["h20_terms", "desk_view"], directory=sheets)
     manifest = json.loads((tmp_path / "wb" / "manifest.json").read_text())
     assert again.digest() == manifest["assumptions_sha256"]
-    assert main(["build", "--scenario", "h20_terms", "--scenario", "desk_view",
+    assert main(["build", "--no-pdf", "--scenario", "h20_terms", "--scenario", "desk_view",
                  "--assumptions", str(sheets), "--out", str(tmp_path / "sc")]) == 0
     assert (tmp_path / "sc" / "outputs.json").read_bytes() == \
         (tmp_path / "wb" / "outputs.json").read_bytes()
     # never overwritten: a second save under the same name is refused, nothing written
     before = overlay.read_bytes()
-    code = main(["build", "--from-workbook", str(edited), "--save-scenario", "desk_view",
+    code = main(["build", "--no-pdf", "--from-workbook", str(edited), "--save-scenario", "desk_view",
                  "--assumptions", str(sheets), "--out", str(tmp_path / "wb2")])
     assert code == 2 and "scenario exists already" in capsys.readouterr().err
     assert overlay.read_bytes() == before and not (tmp_path / "wb2").exists()

@@ -52,16 +52,16 @@ def test_run_folder_name_carries_date_scenario_and_hash():
 
 def test_nothing_overwrites_an_earlier_run_and_latest_moves(tmp_path, capsys):
     reports = tmp_path / "reports"
-    assert main(["build", "--reports", str(reports)]) == 0
+    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 0
     first = runs_in(reports)[0]
     before = snapshot(first)
     assert os.readlink(reports / "latest") == first.name
-    assert main(["build", "--reports", str(reports)]) == 0  # same inputs, same day
+    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 0  # same inputs, same day
     folders = runs_in(reports)
     assert [p.name for p in folders] == [first.name, first.name + "-2"]
     assert snapshot(first) == before
     assert os.readlink(reports / "latest") == first.name + "-2"
-    assert main(["build", "--reports", str(reports), "--scenario", "levy_contra"]) == 0
+    assert main(["build", "--no-pdf", "--reports", str(reports), "--scenario", "levy_contra"]) == 0
     newest = [p for p in runs_in(reports) if "levy_contra" in p.name][0]
     assert (reports / "latest").resolve() == newest.resolve()
 
@@ -69,7 +69,7 @@ def test_nothing_overwrites_an_earlier_run_and_latest_moves(tmp_path, capsys):
 # --------------------------------------------------------------------------- manifest
 def test_manifest_records_everything_a_rerun_needs(tmp_path):
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out), "--scenario", "h20_terms",
+    assert main(["build", "--no-pdf", "--out", str(out), "--scenario", "h20_terms",
                  "--set", "china.tax_rate=0.2"]) == 0
     m = json.loads((out / "manifest.json").read_text())
     assert m["scenarios"] == ["h20_terms"] and m["overrides"] == ["china.tax_rate=0.2"]
@@ -90,7 +90,7 @@ def test_manifest_records_everything_a_rerun_needs(tmp_path):
                          ids=["base", "scenario+set", "17-digit value"])
 def test_rerun_reproduces_outputs_byte_for_byte(tmp_path, capsys, args):
     reports = tmp_path / "reports"
-    assert main(["build", "--reports", str(reports), *args]) == 0
+    assert main(["build", "--no-pdf", "--reports", str(reports), *args]) == 0
     original = runs_in(reports)[0]
     capsys.readouterr()
     assert main(["rerun", str(original), "--out", str(tmp_path / "again")]) == 0
@@ -111,7 +111,7 @@ def test_rerun_reproduces_outputs_byte_for_byte(tmp_path, capsys, args):
 
 def test_rerun_after_the_sheets_changed_uses_the_recorded_values(tmp_path, sheets, capsys):
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out), "--assumptions", str(sheets)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out), "--assumptions", str(sheets)]) == 0
     f = sheets / "china.yaml"
     f.write_text(f.read_text().replace("value: 40000", "value: 35000"))
     capsys.readouterr()
@@ -122,7 +122,7 @@ def test_rerun_after_the_sheets_changed_uses_the_recorded_values(tmp_path, sheet
     assert (tmp_path / "again" / "outputs.json").read_bytes() == \
         (out / "outputs.json").read_bytes()
     # whereas a fresh build from the changed sheets differs
-    assert main(["build", "--out", str(tmp_path / "fresh"), "--assumptions", str(sheets)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(tmp_path / "fresh"), "--assumptions", str(sheets)]) == 0
     assert (tmp_path / "fresh" / "outputs.json").read_bytes() != \
         (out / "outputs.json").read_bytes()
 
@@ -130,13 +130,13 @@ def test_rerun_after_the_sheets_changed_uses_the_recorded_values(tmp_path, sheet
 def test_rerun_of_a_workbook_run(tmp_path, capsys):
     import openpyxl
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     wb = openpyxl.load_workbook(out / "model.xlsx")
     ws = wb["Inputs"]
     r = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value == "china.levy_rate")
     ws.cell(r, 4).value = 0.2
     wb.save(tmp_path / "edited.xlsx")
-    assert main(["build", "--from-workbook", str(tmp_path / "edited.xlsx"),
+    assert main(["build", "--no-pdf", "--from-workbook", str(tmp_path / "edited.xlsx"),
                  "--out", str(tmp_path / "wb")]) == 0
     assert main(["rerun", str(tmp_path / "wb"), "--out", str(tmp_path / "again")]) == 0
     assert (tmp_path / "again" / "outputs.json").read_bytes() == \
@@ -147,7 +147,7 @@ def test_rerun_of_a_workbook_run(tmp_path, capsys):
 
 def test_rerun_of_an_old_manifest_uses_the_current_sheets(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out), "--set", "china.asp_usd=33000"]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out), "--set", "china.asp_usd=33000"]) == 0
     path = out / "manifest.json"
     m = json.loads(path.read_text())
     for k in ("assumption_items", "assumption_sheets", "code_sha256"):
@@ -161,7 +161,7 @@ def test_rerun_of_an_old_manifest_uses_the_current_sheets(tmp_path, capsys):
 def test_rerun_says_when_outputs_differ(tmp_path, capsys):
     """The comparison can fail: a tampered outputs.json is reported, exit code 1."""
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     path = out / "outputs.json"
     outputs = json.loads(path.read_text())
     outputs["china.levy.CY2026"] += 1

@@ -119,7 +119,7 @@ def test_far_outside_bounds_on_every_path(capsys, sheets, item, tmp_path):
 
 def test_a_forced_run_says_so_in_its_manifest(capsys, tmp_path):
     out = tmp_path / "forced"
-    assert main(["build", "--set", "china.asp_usd=500", "--force", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--set", "china.asp_usd=500", "--force", "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["forced"] is True and manifest["resolved_assumptions"]["china.asp_usd"] == 500
 

@@ -69,7 +69,7 @@ def test_blank_value_points_to_unknown(capsys, tmp_path, sheets):
 
 def test_gap_is_null_in_outputs_na_in_memo_and_set_fills_it(tmp_path):
     out = tmp_path / "gap"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     outputs = json.loads((out / "outputs.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
     assert outputs["export_control.tdp.MTT_S4000"] is None
@@ -78,7 +78,7 @@ def test_gap_is_null_in_outputs_na_in_memo_and_set_fills_it(tmp_path):
     assert "| Moore Threads MTT S4000 | 100.0 | 1,600 | n/a | n/a | unknown |" in memo
 
     filled = tmp_path / "filled"
-    assert main(["build", "--out", str(filled), "--set",
+    assert main(["build", "--no-pdf", "--out", str(filled), "--set",
                  "export_control.die_area_MTT_S4000=500"]) == 0
     outputs = json.loads((filled / "outputs.json").read_text())
     assert outputs["export_control.performance_density.MTT_S4000"] == 3.2

@@ -8,7 +8,7 @@ from models.cli import main
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "run"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     return out
 
 
