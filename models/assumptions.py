@@ -455,8 +455,15 @@ class Assumptions:
         return out
 
     def digest(self) -> str:
-        """A hash of the resolved values: same inputs → same hash."""
-        blob = json.dumps(self.flat_values(), sort_keys=True, default=str)
+        """A hash of the resolved values and ranges: same inputs → same hash.
+
+        The ranges (low, high, dist) count because outputs depend on them (the sensitivity
+        grids' axes are drawn from them); labels, sources and notes do not.
+        """
+        ranges = {k: [it.low, it.high, it.dist] for k, it in self.items.items()
+                  if it.low is not None or it.high is not None}
+        blob = json.dumps({"values": self.flat_values(), "ranges": ranges}, sort_keys=True,
+                          default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def copy(self) -> "Assumptions":

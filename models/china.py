@@ -21,6 +21,9 @@ USD_PER_USD_M = 1e6  # universal unit conversion
 M_SHARES_PER_BN = 1e3
 PCT_POINTS = 100
 
+#: rows a run-to-run diff explains first (models.headlines), one output per period
+HEADLINES = ("reported_revenue", "gross_profit", "gross_margin", "eps_contribution")
+
 
 def define(m: ModelBuilder) -> None:
     m.section("Inputs (linked from the Inputs sheet and the china_market sheet)")

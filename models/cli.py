@@ -63,17 +63,56 @@ def add_build(sub) -> None:
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
                    help="folder that holds run folders and 'latest' (default: reports/)")
     p.add_argument("--templates", type=Path, default=None, metavar="DIR",
-                   help="memo templates folder (default: the bundled templates/)")
-    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=False,
-                   help="also write memo.pdf (WeasyPrint)")
+                   help="folder of memo templates; a file there replaces the bundled "
+                        "template of the same name (e.g. memo.md.j2, sections/china.md.j2)")
+    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
+                   help="write memo.pdf (WeasyPrint; the default); --no-pdf skips it")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4",
+                   help="page size of memo.html's print CSS and memo.pdf (default: a4)")
+    p.add_argument("--from-workbook", type=Path, default=None, metavar="XLSX",
+                   help="take the inputs from the Inputs sheet of a model.xlsx edited in Excel "
+                        "(edits are measured against --scenario, else the workbook's own "
+                        "scenarios; --set applies after)")
+    p.add_argument("--save-scenario", default=None, metavar="NAME",
+                   help="with --from-workbook: also save the edits as "
+                        "assumptions/scenarios/NAME.yaml (never overwrites)")
+    p.add_argument("--compare", default=None, metavar="NAMES",
+                   help="scenarios to show side by side on the Scenarios sheet and in the memo, "
+                        "comma-separated, e.g. base,china_ban,bofa ('base' = no overlay, 'a+b' "
+                        "stacks overlays; each also gets this run's --set). Default: base and "
+                        "every overlay in assumptions/scenarios/ that changes an input of the "
+                        "headline outputs (china, valuation)")
+    p.add_argument("--no-compare", action="store_true",
+                   help="no Scenarios sheet or scenario comparison")
     p.set_defaults(func=cmd_build)
+
+
+def compared_scenarios(args, a, overrides=None) -> dict:
+    """The ``--compare`` scenarios resolved (name → assumptions), or {} with --no-compare.
+    Each gets this run's overrides (``--set``, or the edits read back from a workbook)."""
+    from models.assumptions import ASSUMPTIONS_DIR
+    from models.compare import default_names, parse_names, resolve_scenarios
+    if args.no_compare:
+        if args.compare is not None:
+            raise EqrError("--compare and --no-compare together", key="--compare",
+                           expected="one of them", found=args.compare)
+        return {}
+    directory = args.assumptions or ASSUMPTIONS_DIR
+    names = (parse_names(args.compare) if args.compare is not None
+             else default_names(a, directory))
+    return resolve_scenarios(names, args.overrides if overrides is None else overrides,
+                             directory, force=args.force)
 
 
 def cmd_build(args) -> int:
     from models.runs import write_run
+    if args.from_workbook is not None or args.save_scenario is not None:
+        from models.readback import cmd_build_from_workbook
+        return cmd_build_from_workbook(args)
     a = resolve_from_args(args)
     folder = write_run(a, out=args.out, reports_dir=args.reports,
-                       templates_dir=args.templates, pdf=args.pdf)
+                       templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
+                       scenarios=compared_scenarios(args, a))
     print_path(folder)
     return 0
 
@@ -117,27 +156,59 @@ def cmd_check(args) -> int:
 def add_assumptions(sub) -> None:
     p = sub.add_parser("assumptions", help="list resolved assumptions with sources",
                        description="Show every assumption's key, value, unit, source and which "
-                                   "file, scenario or --set gave it its value.")
+                                   "file, scenario overlay, --set or workbook edit gave it its "
+                                   "value.")
     add_assumption_options(p)
     p.add_argument("--model", default=None, help="only this model's assumptions")
+    p.add_argument("--changed", action="store_true",
+                   help="only what scenarios, --set or a workbook changed (with the base value)")
+    p.add_argument("--from-workbook", type=Path, default=None, metavar="XLSX",
+                   help="the inputs of a model.xlsx edited in Excel (see eqr build --help)")
     p.set_defaults(func=cmd_assumptions)
 
 
 def cmd_assumptions(args) -> int:
-    from models.memo import format_by_unit
-    a = resolve_from_args(args)
-    if args.model is not None and args.model not in a.sheets:
-        from models.errors import did_you_mean
-        raise EqrError("unknown model", key="--model", expected=f"one of {sorted(a.sheets)}",
-                       found=args.model, hint=did_you_mean(args.model, a.sheets))
-    rows = [(k, format_by_unit(it.value, it.unit), it.unit, it.set_by, it.source)
-            for k, it in a.items.items() if args.model in (None, it.model)]
-    if not rows:
-        return 0
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4])
+    from models.assumptions import ASSUMPTIONS_DIR
+    from models.listing import render, table
+    if args.from_workbook is not None:
+        from models.readback import read_back
+        a = read_back(args.from_workbook, scenarios=args.scenario, overrides=args.overrides,
+                      directory=args.assumptions, force=args.force).assumptions
+    else:
+        a = resolve_from_args(args)
+    print(render(table(a, model=args.model, changed=args.changed,
+                       directory=args.assumptions or ASSUMPTIONS_DIR)), end="")
     return 0
+
+
+# --------------------------------------------------------------------------- sweep
+def add_sweep(sub) -> None:
+    p = sub.add_parser("sweep", help="draw N scenarios from the assumption ranges, vectorised",
+                       description="Draw N scenarios from the low/base/high ranges of the "
+                                   "assumption sheets (triangular or uniform, per the sheet's "
+                                   "dist), evaluate china -> valuation for all of them at once "
+                                   "with numpy, and report percentiles and histograms.")
+    add_assumption_options(p)
+    p.add_argument("--n", type=int, required=True, metavar="N", help="number of scenarios")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="random seed (same seed and N, same numbers); default: a fresh seed, "
+                        "printed so the sweep can be repeated")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="write sweep.json, histograms.txt and histograms.png here (a new or "
+                        "empty folder); default: reports/sweeps/<date>_n<N>_seed<S>")
+    p.add_argument("--output", action="append", default=[], metavar="KEY",
+                   help="an output to report (model.row or model.row.PERIOD; repeatable); "
+                        "default: the valuation headlines")
+    p.add_argument("--threads", type=int, default=None, metavar="T",
+                   help="worker threads (default: 2, or 1 on a single core)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    from models.sweep import run_sweep_command
+    return run_sweep_command(args, resolve_from_args(args))
 
 
 # --------------------------------------------------------------------------- verify
@@ -166,7 +237,18 @@ def cmd_verify(args) -> int:
 
 
 # --------------------------------------------------------------------------- main
-COMMANDS: list[Callable] = [add_build, add_check, add_assumptions, add_verify]
+def add_diff(sub) -> None:
+    from models.diff import add_diff as add
+    add(sub)
+
+
+def add_rerun(sub) -> None:
+    from models.reproduce import add_rerun as add
+    add(sub)
+
+
+COMMANDS: list[Callable] = [add_build, add_check, add_assumptions, add_sweep, add_verify,
+                            add_diff, add_rerun]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluat
 
 #: model modules in dependency order
 MODEL_MODULES: tuple[str, ...] = ("export_control", "china_market", "china", "blackwell",
-                                  "depreciation")
+                                   "depreciation", "valuation")
 
 
 @dataclass

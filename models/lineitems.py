@@ -297,10 +297,16 @@ class At(Expr):
     def evaluate(self, env):
         values = env.get(self.row.key)
         periods = env.periods(self.row.model)
-        chosen = np.broadcast_to(np.asarray(self.period.evaluate(env), dtype=object),
-                                 values.shape[:-1] + (1,))
+        chosen = np.asarray(self.period.evaluate(env), dtype=object)
+        chosen = chosen.reshape(chosen.shape[:-1] + (1,)) if chosen.ndim else chosen.reshape(1, 1)
+        # look each period up once (the sweep passes one (1, 1) period for N scenarios)
         index = np.vectorize(lambda p: _period_index(periods, p), otypes=[int])(chosen)
-        return np.take_along_axis(values, index, axis=-1)
+        if index.size == 1:  # one period for every scenario: a view of that column
+            i = int(index.reshape(-1)[0])
+            return values[..., i:i + 1]
+        lead = np.broadcast_shapes(values.shape[:-1], index.shape[:-1])
+        return np.take_along_axis(np.broadcast_to(values, lead + values.shape[-1:]),
+                                  np.broadcast_to(index, lead + (1,)), axis=-1)
 
     def excel(self, ctx):
         return ctx.at(self.row, self.period)

@@ -1,14 +1,26 @@
-"""Renders the memo (Markdown and HTML) from a run's outputs with Jinja2.
+"""Renders the research note (Markdown, HTML and PDF) from a run's outputs with Jinja2.
 
-Templates get figures only by output name (``o["china.levy.CY2026"]``) through formatting
-filters; ``StrictUndefined`` makes a missing name fail the build instead of printing a blank,
-and HTML autoescaping keeps text from assumption sheets from becoming markup.
+Templates get figures only by name (``o["china.levy.CY2026"]``) through formatting filters;
+``StrictUndefined`` makes a missing name fail the build instead of printing a blank, and HTML
+autoescaping keeps text from assumption sheets from becoming markup. Every figure a filter
+formats is logged with the output it came from (``memo_figures.json`` in the run folder), and
+:func:`typed_figures` refuses templates whose literal text holds a digit: no figure is typed by
+hand. Nothing here knows about any model; the note's structure lives in ``templates/``.
+
+The note's order: page one (``memo.*.j2``: title, date, ticker, rating and price-target box,
+key points from ``keypoints/<section>.*.j2``), then ``sections/<section>.*.j2`` in
+:data:`SECTION_ORDER`, then sources and disclosures.
 """
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
+import functools
 import math
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
+from urllib.parse import unquote, urlparse
 
 import jinja2
 
@@ -17,6 +29,76 @@ from models.paths import default_dir
 
 TEMPLATES_DIR = default_dir("templates")
 MEMO_TEMPLATES = {"memo.md": "memo.md.j2", "memo.html": "memo.html.j2"}
+FIGURES_FILE = "memo_figures.json"
+
+#: the note's sections in reading order (the one place the order is set). A model's section is
+#: shown when the model ran and ``sections/<model>.md.j2`` exists; a section that is not a
+#: model (``risks``) when its template exists. A model with a section that is not listed here
+#: comes before ``risks``.
+SECTION_ORDER: tuple[str, ...] = ("china", "china_market", "export_control", "blackwell",
+                                  "depreciation", "valuation", "risks")
+NOTE_SECTIONS = frozenset({"risks"})  # sections of the note itself, not of a model
+SECTION_BEFORE_UNLISTED = "risks"
+#: page one's key points lead with these sections' (the price target), then section order
+KEY_POINTS_FIRST: tuple[str, ...] = ("valuation",)
+
+#: ``--paper`` → CSS page size
+PAPERS = {"a4": "A4", "letter": "letter"}
+DEFAULT_PAPER = "a4"
+
+
+# --------------------------------------------------------------------------- figures
+class Figure(float):
+    """A number from the run that remembers its name (an output, or an assumption's value)."""
+
+    name: str
+    kind: str
+    transform: str  # "" (as is), "neg" or "abs": how prose turned the figure around
+
+    def __new__(cls, value: float, name: str, kind: str = "output",
+                transform: str = "") -> "Figure":
+        obj = super().__new__(cls, value)
+        obj.name, obj.kind, obj.transform = name, kind, transform
+        return obj
+
+    def __neg__(self) -> "Figure":  # −x and abs(x) are the same figure, signed for prose
+        return Figure(-float(self), self.name, self.kind,
+                      {"": "neg", "neg": "", "abs": "neg abs"}.get(self.transform, "neg"))
+
+    def __abs__(self) -> "Figure":
+        return Figure(abs(float(self)), self.name, self.kind, "abs")
+
+    def __str__(self) -> str:
+        """A figure reaches the page only through a formatting filter."""
+        raise EqrError(f"a memo template prints {self.kind} {self.name} without a formatting "
+                       f"filter", expected=f"{{{{ ... | {' | '.join(sorted(FILTERS))} }}}}")
+
+
+_FIGURE_LOG: contextvars.ContextVar[list | None] = contextvars.ContextVar("eqr_memo_figures",
+                                                                         default=None)
+
+
+GAP_TEXT = "n/a"  # an output that rests on an unknown figure (None in outputs.json)
+
+
+def _logged(fn: Callable[..., str]) -> Callable[..., str]:
+    """The filter ``fn``, also logging (text, name) when it formats a named figure; an unknown
+    output (None) prints as ``n/a`` instead of failing."""
+
+    @functools.wraps(fn)
+    def wrapper(v: Any, *args: Any, **kwargs: Any) -> str:
+        if v is None:
+            return GAP_TEXT
+        text = fn(v, *args, **kwargs)
+        log = _FIGURE_LOG.get()
+        if log is not None and isinstance(v, Figure):
+            entry = {"text": text, v.kind: v.name, "filter": fn.__name__, "args": list(args)}
+            if v.transform:
+                entry["transform"] = v.transform
+            log.append(entry)
+        return text
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- filters
@@ -33,7 +115,7 @@ def _signed(text: str, v: float) -> str:
 
 
 def usd_m(v: Any, digits: int = 1) -> str:
-    """USD m → '$40.0bn' or '$850m'."""
+    """USD m → '$40.0bn' (from 1,000 up) or '$850m'."""
     x = _num(v)
     if math.isnan(x):
         return "n/a"
@@ -43,34 +125,48 @@ def usd_m(v: Any, digits: int = 1) -> str:
 
 
 def usd_bn(v: Any, digits: int = 1) -> str:
+    """USD bn → as :func:`usd_m` of the same amount."""
     return usd_m(_num(v) * 1000, digits)
 
 
 def usd(v: Any, digits: int = 0) -> str:
+    """USD → '$40,000'."""
     x = _num(v)
+    if math.isnan(x):
+        return "n/a"
     return _signed(f"${abs(x):,.{digits}f}", x)
 
 
 def eps(v: Any) -> str:
+    """USD per share → '$0.62'."""
     return usd(v, 2)
 
 
 def pct(v: Any, digits: int = 1) -> str:
-    return f"{_num(v) * 100:.{digits}f}%"
+    """Fraction → '45.0%'."""
+    x = _num(v)
+    return "n/a" if math.isnan(x) else f"{x * 100:.{digits}f}%"
 
 
 def pp(v: Any, digits: int = 1) -> str:
+    """Percentage points → '+15.0 pp'."""
     x = _num(v)
+    if math.isnan(x):
+        return "n/a"
     return f"{'+' if x > 0 else '−' if x < 0 else ''}{abs(x):.{digits}f} pp"
 
 
 def mult(v: Any, digits: int = 1) -> str:
-    return f"{_num(v):.{digits}f}x"
+    """Multiple → '28.0x'."""
+    x = _num(v)
+    return "n/a" if math.isnan(x) else f"{x:.{digits}f}x"
 
 
 def units(v: Any) -> str:
     """1,000,000 → '1.00M'; 300,000 → '300k'; 950 → '950'."""
     x = _num(v)
+    if math.isnan(x):
+        return "n/a"
     if abs(x) >= 1e6:
         return f"{x / 1e6:.2f}M"
     if abs(x) >= 1e4:
@@ -79,23 +175,20 @@ def units(v: Any) -> str:
 
 
 def number(v: Any, digits: int = 2) -> str:
-    return f"{_num(v):,.{digits}f}"
+    """Plain number → '1,234.57'."""
+    x = _num(v)
+    return "n/a" if math.isnan(x) else f"{x:,.{digits}f}"
 
 
-GAP_TEXT = "n/a"  # an output that rests on an unknown figure (None in outputs.json)
-
-
-def _gap_aware(fmt):
-    """A filter that prints ``n/a`` for an output that is unknown instead of failing."""
-    def wrapped(v: Any, *args, **kwargs) -> str:
-        return GAP_TEXT if v is None else fmt(v, *args, **kwargs)
-    wrapped.__name__, wrapped.__doc__ = fmt.__name__, fmt.__doc__
-    return wrapped
-
-
-FILTERS = {name: _gap_aware(f) for name, f in {
+FILTERS: dict[str, Callable[..., str]] = {
     "usd_m": usd_m, "usd_bn": usd_bn, "usd": usd, "eps": eps, "pct": pct, "pp": pp,
-    "mult": mult, "units": units, "number": number}.items()}
+    "mult": mult, "units": units, "number": number}
+
+#: an assumption's unit → the filter that shows it
+UNIT_FILTERS: dict[str, Callable[..., str]] = {
+    "fraction": pct, "fraction (signed)": pct, "USD m": usd_m, "USD bn": usd_bn,
+    "USD per unit": usd, "USD": usd, "USD per share": eps, "units": units, "x": mult,
+    "pp": pp}
 
 
 def format_by_unit(value: Any, unit: str) -> str:
@@ -106,49 +199,276 @@ def format_by_unit(value: Any, unit: str) -> str:
         return " / ".join(format_by_unit(v, unit) for v in value.values())
     if isinstance(value, str):
         return value
-    table = {"fraction": pct, "USD m": usd_m, "USD bn": usd_bn, "USD per unit": usd,
-             "USD": usd, "USD per share": eps, "units": units, "x": mult}
-    return table.get(unit, lambda v: f"{_num(v):,.6g}")(value)
+    return UNIT_FILTERS.get(unit, lambda v: f"{_num(v):,.6g}")(value)
+
+
+def by_unit(value: Any, unit: str) -> str:
+    """The ``by_unit`` filter: a series shows each period (``CY2026 1.00M; CY2027 …``)."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, dict):
+        return "; ".join(f"{p} {by_unit(v, unit)}" for p, v in value.items())
+    if isinstance(value, str):
+        return value
+    return _logged(UNIT_FILTERS.get(unit, lambda v: f"{_num(v):,.6g}"))(value)
+
+
+def fig(v: Any, filter_name: str, *args: Any) -> str:
+    """The ``fig`` filter: format with the filter named (for tables driven by a list)."""
+    if filter_name not in FILTERS:
+        raise EqrError("unknown memo filter", expected=f"one of {sorted(FILTERS)}",
+                       found=filter_name)
+    return _logged(FILTERS[filter_name])(v, *args)
+
+
+def range_by_unit(low: Any, high: Any, unit: str) -> str:
+    """The ``range_by_unit`` filter: 'low–high' ('CY2026 300k–1.50M; …' for a series)."""
+    if low is None or high is None:
+        return ""
+    if isinstance(low, dict):
+        return "; ".join(f"{p} {range_by_unit(low[p], high[p], unit)}" for p in low)
+    return f"{by_unit(low, unit)}–{by_unit(high, unit)}"
+
+
+# --------------------------------------------------------------------------- dates
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH = "(?:" + "|".join(_MONTHS) + ")[a-z]*\\.?"
+#: dates as sources write them, most precise first: ISO, calendar, fiscal quarter, fiscal year
+_DATES = (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
+          re.compile(rf"\b(?:\d{{1,2}} )?{_MONTH} \d{{4}}\b"),
+          re.compile(r"\bQ[1-4] ?FY ?\d{2,4}\b"),
+          re.compile(r"\bFY ?\d{4}\b"))
+
+
+def source_date(source: str) -> str:
+    """The date a source gives ('26 Oct 2025', 'Dec 2025', 'Q3 FY2026'), or '' if none.
+
+    A calendar date is preferred to a fiscal period; among dates of one kind, the first."""
+    for pattern in _DATES:
+        found = pattern.search(source or "")
+        if found:
+            return found.group(0)
+    return ""
+
+
+def _date_order(text: str) -> tuple[int, int, int]:
+    """A sort key for what :func:`source_date` returns: (year, month, day), 0 if not given."""
+    iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if iso:
+        return int(iso[1]), int(iso[2]), int(iso[3])
+    years = re.findall(r"\d{4}", text)
+    month = next((i for i, m in enumerate(_MONTHS, start=1) if m in text), 0)
+    day = re.match(r"(\d{1,2}) ", text)
+    return int(years[-1]) if years else 0, month, int(day[1]) if day else 0
+
+
+def long_date(iso: str) -> str:
+    """'2025-12-08T…' → '8 December 2025'."""
+    day = dt.date.fromisoformat(iso[:10])
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+# --------------------------------------------------------------------------- typed figures
+#: words of literal text allowed to hold digits: product, number-format and regulation names
+ALLOWED_WORDS = frozenset({"H20", "H100", "H200", "B200", "B300", "GB200", "GB300", "FP4",
+                           "FP8", "FP16", "BF16", "INT8", "3A090"})
+_ALLOWED_PHRASES = re.compile(r"utf-8", re.IGNORECASE)  # <meta charset="utf-8">
+_HEADING_TAG = re.compile(r"</?h[1-6]\b")
+_DIGIT_WORD = re.compile(r"[\w.]*\d[\w.]*")
+_KEY_STRING = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.?$"  # an output/assumption name
+                         r"|^[a-z0-9_./]*\.j2$")                   # a template's file name
+_SMALL_INTEGERS = frozenset({"0", "1", "2", "3"})  # filter digits, comparisons with zero
+_CSS_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+
+
+def _digit_words(text: str, first_line: int = 1) -> list[tuple[int, str]]:
+    """``(line, word)`` for each word of ``text`` holding a digit that is not allowed."""
+    blank = lambda m: " " * len(m.group(0))  # noqa: E731 (keeps offsets for line numbers)
+    text = _HEADING_TAG.sub(lambda m: "<h" + blank(m)[2:], _ALLOWED_PHRASES.sub(blank, text))
+    found = []
+    for m in _DIGIT_WORD.finditer(text):
+        word = m.group(0).strip(".")
+        if word not in ALLOWED_WORDS:
+            found.append((first_line + text.count("\n", 0, m.start()), word))
+    return found
+
+
+def typed_figures(source: str, name: str = "<template>") -> list[tuple[int, str]]:
+    """Figures typed into a template: ``(line, text)`` for each digit outside a figure's source.
+
+    Literal text (outside ``{{ }}``, ``{% %}``, ``{# #}``) may hold no digit except the names in
+    :data:`ALLOWED_WORDS`, heading tags (``<h2>``) and ``utf-8``. Inside an expression a number
+    may only be a filter's digits or a comparison with zero (0–3), or the bound of a ``range()``
+    loop, and a string may hold digits only when
+    it is a lower-case output or assumption name (``"china.h200_units."``) or a template's
+    file name (``".html.j2"``). A ``.css`` file may
+    hold any CSS but no digit inside a quoted string (running headers are text).
+    """
+    found: list[tuple[int, str]] = []
+    if name.endswith(".css"):
+        for lineno, line in enumerate(source.splitlines(), start=1):
+            for s in _CSS_STRING.findall(line):
+                found += _digit_words(s, lineno)
+        return found
+    env = jinja2.Environment()
+    try:
+        tokens = list(env.lex(source, name))
+    except jinja2.TemplateSyntaxError as exc:
+        raise EqrError(f"template syntax error: {exc.message}", file=name,
+                       line=exc.lineno) from None
+    code = [(k, v) for _, k, v in tokens if k != "whitespace"]
+    for n, (lineno, kind, value) in enumerate(t for t in tokens if t[1] != "whitespace"):
+        after_range = n >= 2 and code[n - 2] == ("name", "range") and code[n - 1][1] == "("
+        if kind == "data":
+            found += _digit_words(value, lineno)
+        elif kind == "string":
+            text = value[1:-1]
+            if not _KEY_STRING.match(text):
+                found += _digit_words(text, lineno)
+        elif kind == "float" or (kind == "integer" and value not in _SMALL_INTEGERS
+                                 and not after_range):
+            found.append((lineno, value))
+    return found
+
+
+def check_templates(folders: Iterable[Path]) -> None:
+    """Refuse the build if any template file that would be used has a typed figure."""
+    seen: dict[str, Path] = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            rel = path.relative_to(folder).as_posix()
+            if path.is_file() and path.suffix in (".j2", ".css") and rel not in seen:
+                seen[rel] = path
+    for rel, path in seen.items():
+        problems = typed_figures(path.read_text(encoding="utf-8"), rel)
+        if problems:
+            line, word = problems[0]
+            raise EqrError("a figure is typed into the template", file=str(path), line=line,
+                           expected="every figure from an output, e.g. "
+                                    "{{ o[\"china.levy.\" ~ p] | usd_m }}",
+                           found=word)
 
 
 # --------------------------------------------------------------------------- environment
+def template_folders(templates_dir: Path | None = None) -> list[Path]:
+    """Where templates are looked up: ``--templates DIR`` first, then the bundled ones."""
+    folders = []
+    if templates_dir is not None:
+        folder = Path(templates_dir)
+        if not folder.is_dir():
+            raise EqrError("templates folder not found", key="--templates",
+                           found=str(folder))
+        folders.append(folder)
+    folders.append(Path(TEMPLATES_DIR))
+    return folders
+
+
 def environment(templates_dir: Path | None = None, html: bool = False) -> jinja2.Environment:
-    folder = Path(templates_dir or TEMPLATES_DIR)
-    if not folder.is_dir():
-        raise EqrError("templates folder not found", key="--templates", found=str(folder))
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f))
+                                    for f in template_folders(templates_dir)]),
         undefined=jinja2.StrictUndefined,
         autoescape=html,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(FILTERS)
-    env.filters["by_unit"] = format_by_unit
+    env.filters.update({k: _logged(f) for k, f in FILTERS.items()})
+    env.filters.update(by_unit=by_unit, fig=fig, range_by_unit=range_by_unit)
+    env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     return env
 
 
+def has_template(path: str, templates_dir: Path | None = None) -> bool:
+    return any((f / path).is_file() for f in template_folders(templates_dir))
+
+
+def sections(models: Iterable[str], templates_dir: Path | None = None) -> list[str]:
+    """The sections this run's note shows, in :data:`SECTION_ORDER`."""
+    models = list(models)
+    order = list(SECTION_ORDER)
+    unlisted = [m for m in models if m not in order]
+    at = order.index(SECTION_BEFORE_UNLISTED)
+    order[at:at] = unlisted
+    return [s for s in order if (s in models or s in NOTE_SECTIONS)
+            and has_template(f"sections/{s}.md.j2", templates_dir)]
+
+
+def _figures(value: Any, name: str) -> Any:
+    """An assumption's number(s) as named figures; text stays text."""
+    if isinstance(value, dict):
+        return {p: _figures(v, f"{name}.{p}") for p, v in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Figure(value, name, "assumption")
+    return value
+
+
 def context(result, outputs: dict[str, float], cells: dict[str, str],
-            run_info: dict[str, Any], charts: dict[str, dict] | None = None) -> dict[str, Any]:
+            run_info: dict[str, Any], charts: dict[str, dict] | None = None,
+            templates_dir: Path | None = None) -> dict[str, Any]:
     """Everything a template may use: outputs by name, their cells, assumptions, run info."""
     a = result.assumptions
     assumptions = {
-        key: {"key": key, "label": it.label, "value": it.value, "unit": it.unit,
-              "source": it.source, "note": it.note, "set_by": it.set_by,
-              "shown": format_by_unit(it.value, it.unit)}
+        key: {"key": key, "model": it.model, "label": it.label,
+              "value": _figures(it.value, key), "unit": it.unit, "source": it.source,
+              "note": it.note, "set_by": it.set_by, "shown": format_by_unit(it.value, it.unit),
+              "low": _figures(it.low, f"{key}.low"), "high": _figures(it.high, f"{key}.high"),
+              "date": source_date(it.source)}
         for key, it in a.items.items()
     }
-    return {"o": outputs, "cell": cells, "a": assumptions, "charts": charts or {},
+    dates = sorted({d for d in (source_date(it.source) for it in a.items.values()) if d},
+                   key=_date_order)
+    paper = run_info.get("paper") or DEFAULT_PAPER
+    if paper not in PAPERS:
+        raise EqrError("unknown paper size", key="--paper", expected=f"one of {list(PAPERS)}",
+                       found=paper)
+    shown = run_info.get("sections") or sections(result.specs, templates_dir)
+    no_comparison = {"compare": [], "compare_live": [], "compare_weighted": [],
+                     "compare_headlines": []}  # a run built without --compare
+    run = {**no_comparison, **run_info, "date": long_date(run_info["created"]), "paper": paper,
+           "page_size": PAPERS[paper], "source_dates": dates, "sections": shown,
+           "key_points": sorted(shown, key=lambda s: (s not in KEY_POINTS_FIRST,
+                                                      shown.index(s)))}
+    ran = list(result.specs)
+    grids = {g["key"]: g for g in grid_info(result)}
+    groups = sorted(a.sheets.values(), key=lambda s: (s.model not in ran,
+                                                      ran.index(s.model) if s.model in ran
+                                                      else 0, s.model))
+    sources = [{"model": s.model, "title": s.title, "in_workbook": s.model in ran,
+                "items": [assumptions[k] for k in s.assumptions]} for s in groups]
+    return {"o": {k: None if v is None else Figure(v, k) for k, v in outputs.items()},
+            "cell": cells,
+            "a": assumptions, "sources": sources, "charts": charts or {}, "grids": grids,
             "periods": {m: list(s.periods) for m, s in result.specs.items()},
             "sheets": {m: s.title for m, s in result.specs.items()},
-            "run": run_info}
+            "models": list(result.specs), "run": run}
 
 
-def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None) -> str:
+def grid_info(result) -> list[dict[str, Any]]:
+    """What a template needs to lay out each sensitivity grid; the numbers stay outputs
+    (``<grid>.row.<i>``, ``<grid>.col.<j>``, ``<grid>.<i>.<j>``)."""
+    from models.grids import all_grids
+    from models.workbook import SENSITIVITY
+
+    def axis(a, side: str, key: str) -> dict[str, Any]:
+        return {"label": a.label, "unit": a.unit, "name": a.name, "period": a.period,
+                "outputs": [None if isinstance(v, str) else f"{key}.{side}.{i}"
+                            for i, v in enumerate(a.values)],
+                "text": [v if isinstance(v, str) else "" for v in a.values]}
+
+    return [{"key": g.key, "model": g.model, "label": g.label, "period": g.period,
+             "sheet": SENSITIVITY, "output": g.output.key, "unit": g.output.unit,
+             "rows": axis(g.rows, "row", g.key), "cols": axis(g.cols, "col", g.key)}
+            for g in all_grids(result.specs)]
+
+
+def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
+           log: list | None = None) -> str:
+    """Render one memo file; figures formatted on the way are appended to ``log``."""
     html = name.endswith(".html")
     env = _cached_environment(templates_dir, html)
     template_name = MEMO_TEMPLATES[name]
+    token = _FIGURE_LOG.set(log if log is not None else [])
     try:
         return env.get_template(template_name).render(**ctx)
     except jinja2.UndefinedError as exc:
@@ -180,6 +500,8 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None) ->
                            hint="give the figure a value (in the sheet or with --set)") from None
         raise EqrError(f"memo template {template_name} failed: "
                        f"{exc.__class__.__name__}: {exc}", file=file, line=line) from None
+    finally:
+        _FIGURE_LOG.reset(token)
 
 
 _ENVIRONMENTS: dict[tuple[str, bool], jinja2.Environment] = {}
@@ -216,6 +538,71 @@ def _template_position(exc: BaseException) -> tuple[str | None, int | None]:
 
 
 def render_all(result, outputs, cells, run_info, templates_dir: Path | None = None,
-               charts: dict[str, dict] | None = None) -> dict[str, str]:
-    ctx = context(result, outputs, cells, run_info, charts)
-    return {name: render(name, ctx, templates_dir) for name in MEMO_TEMPLATES}
+               charts: dict[str, dict] | None = None,
+               figures: list | None = None) -> dict[str, str]:
+    """memo.md and memo.html; ``figures`` collects every figure shown (see :func:`figure_index`)."""
+    check_templates(template_folders(templates_dir))
+    ctx = context(result, outputs, cells, run_info, charts, templates_dir)
+    out = {}
+    for name in MEMO_TEMPLATES:
+        log: list = []
+        out[name] = render(name, ctx, templates_dir, log)
+        for entry in log:
+            entry["file"] = name
+        if figures is not None:
+            figures.extend(log)
+    return out
+
+
+def figure_index(figures: list[dict], cells: dict[str, str]) -> list[dict]:
+    """One entry per figure shown: its text, the output (and cell) or assumption, the filter
+    that formatted it, and how many times each memo file shows it."""
+    index: dict[tuple, dict] = {}
+    for f in figures:
+        name = f.get("output") or f.get("assumption")
+        key = (f["text"], "output" in f, name, f["filter"], tuple(f["args"]),
+               f.get("transform", ""))
+        entry = index.setdefault(key, {"text": f["text"], **(
+            {"output": name, "cell": cells.get(name, "")} if "output" in f
+            else {"assumption": name}), "filter": f["filter"], "args": f["args"],
+            **({"transform": f["transform"]} if f.get("transform") else {}), "files": {}})
+        entry["files"][f["file"]] = entry["files"].get(f["file"], 0) + 1
+    return list(index.values())
+
+
+# --------------------------------------------------------------------------- PDF
+def write_pdf(html_path: Path, pdf_path: Path) -> None:
+    """Print ``memo.html`` to ``memo.pdf`` with WeasyPrint (page size, running header and
+    footer come from the HTML's print CSS). Only files inside the run folder are read; a
+    missing chart or any other resource fails the build instead of leaving an empty box."""
+    try:
+        from weasyprint import HTML
+        from weasyprint.urls import FatalURLFetchingError, URLFetcher
+    except (ImportError, OSError) as exc:  # OSError: Pango or HarfBuzz missing
+        raise EqrError(f"cannot write the PDF: WeasyPrint is not usable ({exc})",
+                       hint="install the package's dependencies (pip install -e .) and "
+                            "Pango (apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
+                            "or build with --no-pdf") from None
+    folder = Path(html_path).resolve().parent
+
+    class RunFolderFetcher(URLFetcher):
+        """Reads files inside the run folder (and data: URLs); refuses everything else."""
+
+        def fetch(self, url, headers=None):
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                return super().fetch(url, headers)
+            path = Path(unquote(parsed.path)).resolve() if parsed.scheme == "file" else None
+            if path is None or folder not in path.parents:
+                raise FatalURLFetchingError(f"the memo refers to {url}, outside its run folder")
+            if not path.is_file():
+                raise FatalURLFetchingError(f"the memo refers to a missing file "
+                                            f"{path.relative_to(folder)}")
+            return super().fetch(url, headers)
+
+    try:
+        HTML(filename=str(html_path), base_url=str(folder) + "/",
+             url_fetcher=RunFolderFetcher(allowed_protocols=("file", "data"))
+             ).write_pdf(str(pdf_path))
+    except FatalURLFetchingError as exc:
+        raise EqrError(f"cannot write the PDF: {exc}", file=str(html_path)) from None

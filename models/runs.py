@@ -26,6 +26,7 @@ from models.assumptions import Assumptions
 from models.engine import Result, run as run_models
 from models.errors import EqrError
 from models.paths import default_dir
+from models.reproduce import manifest_fields
 
 REPORTS_DIR = default_dir("reports")
 TMP_PREFIX = ".incomplete-"
@@ -109,6 +110,7 @@ def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> d
         "forced": a.forced,
         "assumptions_sha256": a.digest(),
         "resolved_assumptions": a.flat_values(),
+        **manifest_fields(a),
         **extra,
     }
 
@@ -205,10 +207,14 @@ def dry_run(a: Assumptions, templates_dir: Path | None = None) -> Result:
 
 
 def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | None = None,
-              templates_dir: Path | None = None, pdf: bool = False,
+              templates_dir: Path | None = None, pdf: bool = False, paper: str = "a4",
               extra_manifest: dict[str, Any] | None = None,
-              after_write: Callable[[Path], None] | None = None) -> Path:
+              after_write: Callable[[Path], None] | None = None,
+              scenarios: dict[str, Assumptions] | None = None) -> Path:
     """Evaluate the models and write a complete run folder; return its path.
+
+    ``scenarios`` (name → resolved assumptions) are compared side by side on a Scenarios sheet
+    and as outputs ``scenarios.<name>.<output>`` (see :mod:`models.compare`).
 
     Atomic: files go to a hidden ``.incomplete-<host>-<pid>-<start>-...`` folder beside the
     destination, renamed into place only when complete. Any failure (bad input, disk full,
@@ -216,6 +222,10 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     owning process is gone. ``reports/latest`` moves only after the rename.
     """
     result = prepare_run(a)
+    comparison = None
+    if scenarios:
+        from models.compare import compare
+        comparison = compare(result, scenarios)
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
     reports = Path(reports_dir or REPORTS_DIR)
@@ -234,7 +244,8 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     except OSError as exc:
         raise _os_error(exc, "cannot create the run folder", final.parent) from None
     try:
-        _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {})
+        _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {},
+                     comparison, paper)
         if after_write:
             after_write(tmp)
         _test_pause(tmp)
@@ -304,36 +315,50 @@ def _test_pause(tmp: Path) -> None:
 
 
 def _write_files(folder: Path, result: Result, rid: str, created: str,
-                 templates_dir: Path | None, pdf: bool, extra: dict[str, Any]) -> None:
+                 templates_dir: Path | None, pdf: bool, extra: dict[str, Any],
+                 comparison=None, paper: str = "a4") -> None:
     from models import memo, plots, workbook  # heavy imports only when writing
 
     a = result.assumptions
     outputs = result.outputs
-    info = _run_info(result, rid, created, templates_dir)
-    cells = workbook.write_workbook(result, folder / "model.xlsx", info)
+    info = _run_info(result, rid, created, templates_dir, paper, comparison)
+    extra_sheets = []
+    if comparison:
+        from models.compare_sheet import sheet_writer
+        outputs.update(comparison.outputs())
+        extra_sheets.append(sheet_writer(comparison))
+        extra = {"compared_scenarios": comparison.names, **extra}
+    cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
     _dump(folder / "outputs.json", outputs)
     _dump(folder / "cells.json", cells)
     charts = plots.write_charts(plots.charts_for(result, outputs), folder)
+    figures: list = []
     for name, text in memo.render_all(result, outputs, cells, info, templates_dir,
-                                      charts).items():
+                                      charts, figures).items():
         (folder / name).write_text(text, encoding="utf-8")
+    _dump(folder / memo.FIGURES_FILE, memo.figure_index(figures, cells))
     if pdf:
         memo.write_pdf(folder / "memo.html", folder / "memo.pdf")
     _dump(folder / "manifest.json", manifest(a, rid, created, {
-        "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"], **extra}))
+        "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
+        "paper": paper, **extra}))
 
 
-def _run_info(result: Result, rid: str, created: str,
-              templates_dir: Path | None) -> dict[str, Any]:
+def _run_info(result: Result, rid: str, created: str, templates_dir: Path | None,
+              paper: str = "a4", comparison=None) -> dict[str, Any]:
+    """What the memo templates know about the run (``run``)."""
+    from models import memo
     a = result.assumptions
     return {"run_id": rid, "created": created, "scenarios": ", ".join(a.scenarios),
             "overrides": ", ".join(a.overrides), "version": __version__,
-            "sections": [m for m in result.specs if _has_section(m, templates_dir)]}
-
-
-def _has_section(model: str, templates_dir: Path | None) -> bool:
-    from models.memo import TEMPLATES_DIR
-    return (Path(templates_dir or TEMPLATES_DIR) / "sections" / f"{model}.md.j2").exists()
+            "paper": paper, "sections": memo.sections(result.specs, templates_dir),
+            "compare": comparison.names if comparison else [],
+            "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
+            "compare_weighted": list(comparison.probabilities) if comparison else [],
+            "compare_headlines": [
+                {"key": k, "label": label,
+                 "unit": result.specs[k.split(".")[0]].row(k.split(".")[1]).unit}
+                for k, label in comparison.headlines] if comparison else []}
 
 
 def _dump(path: Path, data: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import xlsxwriter
@@ -156,8 +156,12 @@ class _Formats:
         return self.get(**props)
 
 
-def write_workbook(result: Result, path: Path, run_info: dict[str, str]) -> dict[str, str]:
-    """Write the workbook; return ``output name → cell`` (e.g. ``china!F12``) for tracing."""
+def write_workbook(result: Result, path: Path, run_info: dict[str, str],
+                   extra_sheets: Sequence[Callable] = ()) -> dict[str, str]:
+    """Write the workbook; return ``output name → cell`` (e.g. ``china!F12``) for tracing.
+
+    ``extra_sheets``: callables ``(book, fmts, layout, result) -> {output: cell}`` that add a
+    sheet after the model sheets (e.g. the Scenarios sheet), before Checks."""
     layout = Layout(result.specs, result.assumptions)
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_numbers": False,
@@ -169,6 +173,8 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str]) -> dict
     for spec in result.specs.values():
         cells.update(_write_model(book, fmts, layout, spec, result))
     cells.update(_write_grids(book, fmts, layout, result))
+    for write_sheet in extra_sheets:
+        cells.update(write_sheet(book, fmts, layout, result))
     _write_checks(book, fmts, layout, result)
     _define_names(book, layout, result)
     book.set_properties({"title": "eqr model", "subject": run_info.get("run_id", ""),
@@ -378,9 +384,13 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
         _text(ws, head, 1, "rows \\ columns", fmts.get(bold=True, align="right"))
         for j, v in enumerate(grid.cols.values):
             _axis_cell(ws, head, 2 + j, v, fmts.number(grid.cols.unit, "input"))
+            if not isinstance(v, str):  # numeric axis values are outputs too
+                cells[f"{grid.key}.col.{j}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(head, 2 + j)}"
         for i, rv in enumerate(grid.rows.values):
             rr = head + 1 + i
             _axis_cell(ws, rr, 1, rv, fmts.number(grid.rows.unit, "input"))
+            if not isinstance(rv, str):
+                cells[f"{grid.key}.row.{i}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(rr, 1)}"
             for j in range(len(grid.cols.values)):
                 col = 2 + j
                 formula = cell_formula(grid, layout, SENSITIVITY, f"$B{rr + 1}",

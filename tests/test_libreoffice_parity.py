@@ -29,6 +29,8 @@ def test_recalculation_ignores_stored_values(lo, tmp_path):
 @pytest.mark.parametrize("args", [[], ["--scenario", "levy_contra"],
                                   ["--scenario", "h20_terms", "--set",
                                    "china.h200_units.CY2025=12345"],
+                                  ["--scenario", "bofa", "--set", "valuation.target_period=CY2026",
+                                   "--compare", "base,bofa,china_ban+levy_contra"],
                                   ["--scenario", "blackwell_article_reading", "--scenario",
                                    "blackwell_rack_asp", "--set",
                                    "blackwell.claim_window_share.Q4FY2026=0.5"],
@@ -49,8 +51,8 @@ def test_recalculation_ignores_stored_values(lo, tmp_path):
                                    "--set", "depreciation.amazon_method=ddb",
                                    "--set", "depreciation.critic_life=4",
                                    "--set", "depreciation.alt_life_2=4.25"]],
-                         ids=["base", "levy_contra", "h20_terms+set", "blackwell_variants",
-                              "china_ban", "china_open+unknown_chip",
+                         ids=["base", "levy_contra", "h20_terms+set", "bofa+CY2026+compare",
+                              "blackwell_variants", "china_ban", "china_open+unknown_chip",
                               "china_limited+typed+filled_gap", "depreciation_methods"])
 def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
     out = tmp_path / "run"

@@ -1,0 +1,176 @@
+"""Scenarios side by side: several named scenarios evaluated in one build.
+
+A compared scenario is the base sheets + its overlay(s) (``h20_terms``, or ``a+b`` to stack
+overlays; ``base`` is no overlay) + the run's ``--set`` overrides. Each is evaluated through the
+single-run engine; its headline outputs (``COMPARE_HEADLINES`` of each model module) become outputs
+``scenarios.<name>.<output>`` and one column of the workbook's ``Scenarios`` sheet.
+
+A column whose resolved assumptions equal the run's own is written as live formulas linking the
+model sheets; the others are values from separate evaluations and say so. The probability-weighted
+price target is a live formula over the probability row (links to the Inputs sheet) and the
+price-target row:
+
+    weight_s = p_s / Σ p        (over the compared scenarios that have a probability)
+    probability-weighted target = Σ weight_s × price_target_s
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from models.assumptions import (ASSUMPTIONS_DIR, Assumptions, apply_override, apply_scenario,
+                                available_scenarios, load_base)
+from models.engine import MODEL_MODULES, Result, flat_outputs, model_module, run as run_models
+from models.errors import EqrError
+
+BASE = "base"
+WEIGHTED = "probability_weighted"
+WEIGHTED_OUTPUT = "valuation.price_target"
+
+
+def headlines() -> list[tuple[str, str]]:
+    """(output key, label) declared by the model modules as ``COMPARE_HEADLINES`` (scalar
+    outputs), in model order."""
+    out: list[tuple[str, str]] = []
+    for name in MODEL_MODULES:
+        out.extend(getattr(model_module(name), "COMPARE_HEADLINES", ()))
+    return out
+
+
+def parse_names(text: str | Iterable[str]) -> list[str]:
+    """``"base,china_ban,bofa"`` → names; duplicates refused."""
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    names = [p.strip() for p in parts if p.strip()]
+    if not names:
+        raise EqrError("no scenarios to compare", key="--compare",
+                       expected="comma-separated scenario names, e.g. base,china_ban,bofa",
+                       found=text)
+    seen = set()
+    for n in names:
+        if n in seen:
+            raise EqrError("scenario named twice", key="--compare", found=n)
+        seen.add(n)
+    return names
+
+
+def default_names(a: Assumptions, directory: Path = ASSUMPTIONS_DIR) -> list[str]:
+    """``base`` and every overlay in ``assumptions/scenarios`` that changes an assumption the
+    headline outputs depend on (an overlay of an unrelated model would only repeat base)."""
+    from models.assumptions import read_yaml, scenario_path
+    from models.engine import build_specs
+    from models.sweep import model_closure
+    specs = build_specs(a)
+    relevant = set(model_closure(specs, sorted({k.split(".")[0] for k, _ in headlines()})))
+    names = [BASE]
+    for name in available_scenarios(directory):
+        data = read_yaml(scenario_path(name, directory))
+        keys = data.get("set", {}) if isinstance(data, dict) else {}
+        if name != BASE and any(str(k).split(".")[0] in relevant for k in keys):
+            names.append(name)
+    return names
+
+
+def resolve_scenarios(names: Sequence[str], overrides: Sequence[str] = (),
+                      directory: Path = ASSUMPTIONS_DIR, force: bool = False
+                      ) -> dict[str, Assumptions]:
+    """Each name's assumptions: base sheets, its overlay(s), then the run's ``--set``."""
+    base = load_base(directory)
+    out: dict[str, Assumptions] = {}
+    for name in names:
+        a = base.copy()
+        for overlay in ([] if name == BASE else name.split("+")):
+            a = apply_scenario(a, overlay, directory, force=force)
+        for text in overrides:
+            a = apply_override(a, text, force=force)
+        out[name] = a
+    return out
+
+
+@dataclass
+class Column:
+    name: str
+    description: str
+    live: bool
+    values: dict[str, float]  # headline key → value
+    probability_key: str | None  # the assumption holding its probability, if any
+
+
+@dataclass
+class Comparison:
+    """The compared scenarios' headline values and the probability-weighted target."""
+
+    headlines: list[tuple[str, str]]
+    columns: list[Column]
+    probabilities: dict[str, float] = field(default_factory=dict)  # name → p (run's values)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def weights(self) -> dict[str, float]:
+        """Probabilities renormalised over the compared scenarios that have one."""
+        total = sum(self.probabilities.values())
+        return {n: (p / total if total else 0.0) for n, p in self.probabilities.items()}
+
+    def weighted(self, key: str = WEIGHTED_OUTPUT) -> float | None:
+        if not self.probabilities:
+            return None
+        by_name = {c.name: c for c in self.columns}
+        return sum(w * by_name[n].values[key] for n, w in self.weights().items())
+
+    def outputs(self) -> dict[str, float]:
+        """``scenarios.<name>.<output>``, ``scenarios.<name>.probability`` and the weighted
+        target ``scenarios.probability_weighted.valuation.price_target``."""
+        out: dict[str, float] = {}
+        for col in self.columns:
+            for key, _ in self.headlines:
+                out[f"scenarios.{col.name}.{key}"] = col.values[key]
+        for name, w in self.weights().items():
+            out[f"scenarios.{name}.probability"] = self.probabilities[name]
+            out[f"scenarios.{name}.weight"] = w
+        weighted = self.weighted()
+        if weighted is not None:
+            out[f"scenarios.{WEIGHTED}.{WEIGHTED_OUTPUT}"] = weighted
+        return out
+
+
+def _description(name: str, a: Assumptions, directory: Path) -> str:
+    if name == BASE:
+        return "base assumption sheets"
+    from models.assumptions import read_yaml, scenario_path
+    texts = []
+    for overlay in name.split("+"):
+        data = read_yaml(scenario_path(overlay, directory))
+        texts.append(str(data.get("description", overlay)))
+    return "; ".join(texts)
+
+
+def compare(result: Result, scenarios: dict[str, Assumptions],
+            directory: Path | None = None) -> Comparison:
+    """Evaluate each scenario and collect its headline outputs. ``directory`` (for the
+    overlays' descriptions) defaults to the folder the run's assumption sheets came from."""
+    if directory is None:
+        directory = Path(next(iter(result.assumptions.sheets.values())).file).parent
+    from models.valuation import PROBABILITY_PREFIX
+    keys = headlines()
+    main_digest = result.assumptions.digest()
+    columns = []
+    for name, a in scenarios.items():
+        single = run_models(a)
+        values = flat_outputs(single.specs, single.env)  # line items only (no grids)
+        missing = [k for k, _ in keys if k not in values]
+        if missing:
+            raise EqrError(f"scenario {name} has no output {missing[0]}")
+        prob_key = f"valuation.{PROBABILITY_PREFIX}{name}"
+        columns.append(Column(name, _description(name, a, directory),
+                              a.digest() == main_digest, {k: values[k] for k, _ in keys},
+                              prob_key if prob_key in result.assumptions.items else None))
+    probabilities = {c.name: float(result.assumptions.value(c.probability_key))
+                     for c in columns if c.probability_key}
+    for name, p in probabilities.items():
+        if not math.isfinite(p):
+            raise EqrError("bad scenario probability", key=f"valuation.probability_{name}",
+                           found=p)
+    return Comparison(keys, columns, probabilities)

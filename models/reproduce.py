@@ -1,0 +1,309 @@
+"""What a run needs to be reproduced, and reproducing it.
+
+:func:`manifest_fields` adds to ``manifest.json`` every resolved assumption in full (value,
+unit, label, source, note, bounds, range, who set it) and each sheet's periods and order, plus a
+sha256 of the model code. :func:`assumptions_from_manifest` rebuilds the exact
+:class:`~models.assumptions.Assumptions` of the run from that record alone, so a rerun gets the
+same ``outputs.json`` even after the assumption sheets changed; the current sheets are only
+compared (sha256) to say whether they changed. A manifest written before these fields existed
+is rebuilt from the current sheets' structure and the manifest's resolved values.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.assumptions import ASSUMPTIONS_DIR, Assumption, Assumptions, Sheet, load_base, \
+    set_value
+from models.errors import EqrError
+
+#: the engine files whose code decides the numbers (besides each model module)
+ENGINE_MODULES = ("lineitems", "engine", "fin")
+
+_ITEM_FIELDS = ("label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
+                "choices", "file", "line", "set_by", "unknown")
+
+
+# --------------------------------------------------------------------------- writing
+def code_sha256() -> dict[str, str]:
+    """sha256 of each file whose code computes the outputs: the models and the engine."""
+    from models.engine import MODEL_MODULES
+    folder = Path(__file__).resolve().parent
+    out = {}
+    for name in (*ENGINE_MODULES, *MODEL_MODULES):
+        path = folder / f"{name}.py"
+        if path.exists():
+            out[f"models/{name}.py"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def manifest_fields(a: Assumptions) -> dict[str, Any]:
+    """The full record of the resolved assumptions (added to manifest.json)."""
+    sheets = {m: {"title": s.title, "periods": list(s.periods), "file": s.file,
+                  "sha256": s.sha256, "assumptions": list(s.assumptions)}
+              for m, s in a.sheets.items()}
+    items = {}
+    for key, it in a.items.items():
+        rec = {f: getattr(it, f) for f in _ITEM_FIELDS}
+        rec["bounds"] = list(it.bounds)
+        rec["choices"] = list(it.choices)
+        items[key] = rec
+    return {"assumption_sheets": sheets, "assumption_items": items,
+            "code_sha256": code_sha256()}
+
+
+# --------------------------------------------------------------------------- reading runs
+@dataclass
+class Run:
+    """A run folder as read back: its manifest and outputs."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    outputs: dict[str, float]
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id") or self.folder.name)
+
+    @property
+    def resolved(self) -> dict[str, Any]:
+        return dict(self.manifest.get("resolved_assumptions") or {})
+
+    def describe(self) -> str:
+        scen = ", ".join(self.manifest.get("scenarios") or []) or "base"
+        sets = self.manifest.get("overrides") or []
+        text = f"{self.run_id} (scenarios: {scen}"
+        if sets:
+            text += f"; overrides: {', '.join(sets)}"
+        if self.manifest.get("workbook"):
+            text += f"; workbook: {self.manifest['workbook'].get('file')}"
+        return text + ")"
+
+
+def find_run(ref: str | Path, reports_dir: Path | None = None) -> Path:
+    """A run folder from a path, a run folder name under ``reports/``, or ``latest``."""
+    from models.runs import REPORTS_DIR
+    reports = Path(reports_dir or REPORTS_DIR)
+    ref_path = Path(ref)
+    candidates = [ref_path, reports / str(ref)]
+    if ref_path.name == "manifest.json":
+        candidates.insert(0, ref_path.parent)
+    for c in candidates:
+        if c.is_dir():
+            return c.resolve() if c.is_symlink() else c  # latest → the run it points at
+    if str(ref) == "latest" and (reports / "LATEST").is_file():
+        name = (reports / "LATEST").read_text(encoding="utf-8").strip()
+        if (reports / name).is_dir():
+            return reports / name
+    known = sorted(p.name for p in reports.iterdir() if p.is_dir() and not
+                   p.name.startswith(".")) if reports.is_dir() else []
+    from models.errors import did_you_mean
+    raise EqrError("no such run", key="RUN", found=str(ref),
+                   expected=f"a run folder, or the name of one in {reports}",
+                   hint=did_you_mean(str(ref), known))
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EqrError(f"not a complete run folder: no {path.name}", file=str(path.parent),
+                       expected=f"a folder written by eqr build ({what})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EqrError(f"cannot read {path.name} ({exc.__class__.__name__})",
+                       file=str(path)) from None
+
+
+def load_run(ref: str | Path, reports_dir: Path | None = None) -> Run:
+    folder = find_run(ref, reports_dir)
+    manifest = _read_json(folder / "manifest.json", "manifest.json")
+    if not isinstance(manifest, dict) or "resolved_assumptions" not in manifest:
+        raise EqrError("manifest.json has no resolved_assumptions", file=str(folder /
+                       "manifest.json"), expected="a manifest written by eqr build")
+    outputs = _read_json(folder / "outputs.json", "outputs.json")
+    return Run(folder, manifest, outputs)
+
+
+# --------------------------------------------------------------------------- rebuilding
+@dataclass
+class Rebuilt:
+    """The assumptions of a recorded run, and what had to be taken from elsewhere."""
+
+    assumptions: Assumptions
+    from_record: bool              # True: rebuilt from the manifest's full record alone
+    missing: list[str]             # keys the current sheets have but the run did not record
+    unknown: list[str]             # keys the run recorded that the current sheets lack
+
+
+def assumptions_from_manifest(manifest: dict[str, Any],
+                              directory: Path = ASSUMPTIONS_DIR) -> Rebuilt:
+    """The run's resolved assumptions: from the full record, else current sheets + values."""
+    if manifest.get("assumption_items") and manifest.get("assumption_sheets"):
+        return Rebuilt(_from_record(manifest), True, [], [])
+    return _from_current_sheets(manifest, directory)
+
+
+def _from_record(manifest: dict[str, Any]) -> Assumptions:
+    sheets = {}
+    for model, s in manifest["assumption_sheets"].items():
+        sheets[model] = Sheet(model=model, title=s["title"], periods=tuple(s["periods"]),
+                              file=s["file"], sha256=s["sha256"],
+                              assumptions=tuple(s["assumptions"]))
+    items = {}
+    for key, rec in manifest["assumption_items"].items():
+        fields = {f: rec.get(f) for f in _ITEM_FIELDS if f in rec}
+        fields["bounds"] = tuple(fields.get("bounds") or (None, None))
+        fields["choices"] = tuple(fields.get("choices") or ())
+        fields["note"] = fields.get("note") or ""
+        fields["unknown"] = bool(fields.get("unknown"))
+        items[key] = Assumption(key=key, **fields)
+    return Assumptions(sheets=sheets, items=items,
+                       scenarios=list(manifest.get("scenarios") or []),
+                       overrides=list(manifest.get("overrides") or []),
+                       forced=bool(manifest.get("forced")))
+
+
+def _from_current_sheets(manifest: dict[str, Any], directory: Path) -> Rebuilt:
+    a = load_base(directory)
+    resolved = manifest["resolved_assumptions"]
+    flat = a.flat_values()
+    unknown = [k for k in resolved if k not in flat]
+    missing = [k for k in flat if k not in resolved]
+    for key, value in resolved.items():
+        if key in flat and flat[key] != value:
+            a = set_value(a, key, value, set_by="run record", force=True)
+    a.scenarios = list(manifest.get("scenarios") or [])
+    a.overrides = list(manifest.get("overrides") or [])
+    a.forced = bool(manifest.get("forced"))
+    return Rebuilt(a, False, missing, unknown)
+
+
+def sheets_changed(manifest: dict[str, Any], directory: Path = ASSUMPTIONS_DIR) -> list[str]:
+    """Assumption files whose current sha256 differs from the run's (or that are gone)."""
+    changed = []
+    for f in manifest.get("assumption_files") or []:
+        path = Path(f.get("path", ""))
+        candidates = [path, Path(directory) / path.name]
+        current = next((p for p in candidates if p.is_file()), None)
+        if current is None:
+            changed.append(f"{f.get('path')} (gone)")
+        elif hashlib.sha256(current.read_bytes()).hexdigest() != f.get("sha256"):
+            changed.append(str(f.get("path")))
+    return changed
+
+
+def code_changed(manifest: dict[str, Any]) -> list[str]:
+    """Model or engine files whose code differs from the run's (empty if not recorded)."""
+    recorded = manifest.get("code_sha256") or {}
+    now = code_sha256()
+    return sorted(k for k in set(recorded) | set(now) if recorded.get(k) != now.get(k)) \
+        if recorded else []
+
+
+def compare_outputs(old: dict[str, float], new: dict[str, float]) -> list[str]:
+    """Differences between two outputs.json maps, one line each (empty: identical)."""
+    lines = []
+    for key in old.keys() | new.keys():
+        if key not in new:
+            lines.append(f"{key}: only in the original ({old[key]!r})")
+        elif key not in old:
+            lines.append(f"{key}: only in the rerun ({new[key]!r})")
+        elif not _same(old[key], new[key]):
+            lines.append(f"{key}: {old[key]!r} → {new[key]!r}")
+    return sorted(lines)
+
+
+def _same(x: Any, y: Any) -> bool:
+    if isinstance(x, float) and isinstance(y, float) and x != x and y != y:
+        return True  # both NaN
+    return x == y
+
+
+# --------------------------------------------------------------------------- rerun
+@dataclass
+class Rerun:
+    """What ``eqr rerun`` did: the new folder, notes for the user, and output differences."""
+
+    original: Run
+    folder: Path
+    notes: list[str]
+    differences: list[str]
+
+
+def rerun(ref: str | Path, *, out: Path | None = None, reports_dir: Path | None = None,
+          directory: Path = ASSUMPTIONS_DIR, templates_dir: Path | None = None,
+          pdf: bool = False) -> Rerun:
+    """Rebuild a recorded run from its manifest into a new folder and compare outputs.json."""
+    from models.runs import write_run
+    original = load_run(ref, reports_dir)
+    rebuilt = assumptions_from_manifest(original.manifest, directory)
+    notes = []
+    changed = sheets_changed(original.manifest, directory)
+    if changed:
+        how = ("the run's recorded values are used" if rebuilt.from_record else
+               "the run's recorded values are applied to the current sheets")
+        notes.append(f"assumption sheets changed since the run: {', '.join(changed)}; {how}")
+    if rebuilt.unknown:
+        notes.append("recorded assumptions the current sheets no longer have (not applied): "
+                     + ", ".join(rebuilt.unknown))
+    if rebuilt.missing:
+        notes.append("assumptions the run did not record (current sheet values used): "
+                     + ", ".join(rebuilt.missing))
+    code = code_changed(original.manifest)
+    if code:
+        notes.append(f"model code changed since the run: {', '.join(code)}")
+    extra = {"rerun_of": {"run_id": original.run_id, "folder": str(original.folder),
+                          "from_record": rebuilt.from_record}}
+    if original.manifest.get("workbook"):
+        extra["workbook"] = original.manifest["workbook"]
+    scenarios = None
+    if original.manifest.get("compared_scenarios"):  # the run's Scenarios sheet, rebuilt
+        from models.compare import resolve_scenarios
+        scenarios = resolve_scenarios(original.manifest["compared_scenarios"],
+                                      rebuilt.assumptions.overrides, directory)
+    folder = write_run(rebuilt.assumptions, out=out, reports_dir=reports_dir,
+                       templates_dir=templates_dir, pdf=pdf, extra_manifest=extra,
+                       paper=original.manifest.get("paper", "a4"), scenarios=scenarios)
+    new_outputs = json.loads((folder / "outputs.json").read_text(encoding="utf-8"))
+    return Rerun(original, folder, notes, compare_outputs(original.outputs, new_outputs))
+
+
+# --------------------------------------------------------------------------- command
+def add_rerun(sub) -> None:
+    p = sub.add_parser("rerun", help="reproduce a recorded run from its manifest",
+                       description="Rebuild a run from the resolved assumptions recorded in its "
+                                   "manifest.json (even if the assumption sheets changed since) "
+                                   "into a new folder, and check that outputs.json is "
+                                   "identical. Exit code 1 if it is not.")
+    p.add_argument("run", metavar="RUN", help="run folder, its name under reports/, or 'latest'")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="write the rerun here (a new or empty folder) instead of reports/")
+    p.add_argument("--reports", type=Path, default=None, metavar="DIR",
+                   help="folder that holds run folders and 'latest' (default: reports/)")
+    p.add_argument("--assumptions", type=Path, default=None, metavar="DIR",
+                   help="current assumption sheets (compared by sha256; used only for runs "
+                        "whose manifest predates full records)")
+    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
+                   help="memo templates folder (default: the bundled templates/)")
+    p.set_defaults(func=cmd_rerun)
+
+
+def cmd_rerun(args) -> int:
+    import sys
+    done = rerun(args.run, out=args.out, reports_dir=args.reports,
+                 directory=args.assumptions or ASSUMPTIONS_DIR, templates_dir=args.templates)
+    for note in done.notes:
+        print(f"eqr: note: {note}", file=sys.stderr)
+    if done.differences:
+        print(f"eqr: outputs.json differs from {done.original.run_id}'s in "
+              f"{len(done.differences)} value(s):", file=sys.stderr)
+        for line in done.differences[:20]:
+            print(f"  {line}", file=sys.stderr)
+    else:
+        print(f"eqr: outputs.json identical to {done.original.run_id}'s "
+              f"({len(done.original.outputs)} values)", file=sys.stderr)
+    print(done.folder)
+    return 1 if done.differences else 0

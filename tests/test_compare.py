@@ -1,0 +1,102 @@
+"""Scenarios side by side: the Scenarios sheet, scenario outputs, the probability-weighted target."""
+import json
+
+import openpyxl
+import pytest
+
+from models import engine
+from models.assumptions import resolve
+from models.cli import main
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp") / "run"
+    assert main(["build", "--out", str(out),
+                 "--compare", "base,china_ban,h20_terms,bofa,china_open"]) == 0
+    return out
+
+
+def test_each_scenario_column_equals_a_separate_run(run_dir):
+    outputs = json.loads((run_dir / "outputs.json").read_text())
+    for name, overlays in (("base", []), ("china_ban", ["china_ban"]), ("bofa", ["bofa"]),
+                           ("h20_terms", ["h20_terms"]), ("china_open", ["china_open"])):
+        single = engine.run(resolve(overlays)).outputs
+        for key in ("valuation.price_target", "valuation.eps_target", "valuation.upside"):
+            assert outputs[f"scenarios.{name}.{key}"] == pytest.approx(single[key], rel=1e-12)
+
+
+def test_probability_weighted_target_by_hand(run_dir):
+    """0.5 × base + 0.3 × china_ban + 0.2 × china_open (bofa, h20_terms have no probability)."""
+    o = json.loads((run_dir / "outputs.json").read_text())
+    pt = {n: o[f"scenarios.{n}.valuation.price_target"] for n in ("base", "china_ban",
+                                                                   "china_open")}
+    assert pt["china_open"] > pt["base"]  # H200 sales run into CY2027 only when China opens
+    expected = 0.5 * pt["base"] + 0.3 * pt["china_ban"] + 0.2 * pt["china_open"]
+    assert o["scenarios.probability_weighted.valuation.price_target"] == pytest.approx(expected)
+    assert "scenarios.bofa.probability" not in o and "scenarios.h20_terms.probability" not in o
+
+
+def test_sheet_labels_live_and_value_columns(run_dir):
+    wb = openpyxl.load_workbook(run_dir / "model.xlsx")
+    ws = wb["Scenarios"]
+    head = {ws.cell(4, c).value: c for c in range(4, 9)}
+    holds = {name: ws.cell(6, c).value for name, c in head.items()}
+    assert holds["base"] == "live formulas"
+    assert holds["bofa"] == "values (separate run)"
+    cells = json.loads((run_dir / "cells.json").read_text())
+    sheet, coord = cells["scenarios.base.valuation.price_target"].split("!")
+    assert ws[coord].value.startswith("=valuation!")
+    sheet, coord = cells["scenarios.bofa.valuation.price_target"].split("!")
+    assert isinstance(ws[coord].value, float)
+    sheet, coord = cells["scenarios.probability_weighted.valuation.price_target"].split("!")
+    assert ws[coord].value.startswith("=SUMPRODUCT(")
+
+
+def test_renormalises_over_the_compared_scenarios(tmp_path):
+    out = tmp_path / "r"
+    assert main(["build", "--out", str(out), "--compare", "base,china_ban"]) == 0
+    o = json.loads((out / "outputs.json").read_text())
+    assert o["scenarios.base.weight"] == pytest.approx(0.5 / 0.8)
+    assert o["scenarios.probability_weighted.valuation.price_target"] == pytest.approx(
+        (0.5 * o["scenarios.base.valuation.price_target"]
+         + 0.3 * o["scenarios.china_ban.valuation.price_target"]) / 0.8)
+
+
+def test_set_applies_to_every_compared_scenario(tmp_path):
+    out = tmp_path / "r"
+    assert main(["build", "--out", str(out), "--set", "valuation.multiple=20",
+                 "--compare", "base,bofa"]) == 0
+    o = json.loads((out / "outputs.json").read_text())
+    assert o["scenarios.bofa.valuation.price_target"] == pytest.approx(20 * 9.745 + 52.141 / 24.483)
+
+
+def test_no_compare_has_no_scenarios_sheet(tmp_path):
+    out = tmp_path / "r"
+    assert main(["build", "--out", str(out), "--no-compare"]) == 0
+    assert "Scenarios" not in openpyxl.load_workbook(out / "model.xlsx").sheetnames
+    assert not any(k.startswith("scenarios.") for k in json.loads(
+        (out / "outputs.json").read_text()))
+
+
+@pytest.mark.parametrize("names, message", [("base,nope", "unknown scenario"),
+                                            ("base,base", "scenario named twice"),
+                                            (",", "no scenarios to compare"),
+                                            ("../x", "bad scenario name")])
+def test_bad_compare_names_are_user_errors(tmp_path, capsys, names, message):
+    out = tmp_path / "r"
+    assert main(["build", "--out", str(out), "--compare", names]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_default_compares_the_overlays_that_touch_the_headline_models(tmp_path):
+    from models.assumptions import available_scenarios
+    from models.compare import default_names
+    names = default_names(resolve())
+    assert names[0] == "base"
+    assert {"bofa", "china_ban", "china_open", "china_limited", "h20_terms",
+            "levy_contra"} <= set(names)
+    unrelated = [n for n in available_scenarios() if n.startswith("blackwell")]
+    assert unrelated and not set(unrelated) & set(names)

@@ -1,0 +1,138 @@
+"""The vectorised sweep: equal to single runs, seedable, and drawing the documented distributions."""
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from models import engine
+from models.assumptions import resolve, set_value
+from models.cli import main
+from models import sweep as S
+
+
+def collapsed(a, keep=(), dist=None):
+    """A sweep plan whose ranges are single points (low = base = high), except ``keep``."""
+    plan = S.plan(a)
+    plan.ranged = [r if r.key in keep else replace(r, low=r.mode, high=r.mode)
+                   for r in plan.ranged]
+    if dist:
+        plan.ranged = [replace(r, dist=dist) if r.key in keep else r for r in plan.ranged]
+    return plan
+
+
+def test_degenerate_ranges_give_the_single_run(base):
+    result = S.run_sweep(base, 5, seed=1, sweep=collapsed(base))
+    single = engine.run(base).outputs
+    for key in result.outputs:
+        assert np.all(result.column(key) == pytest.approx(single[key], rel=1e-12)), key
+
+
+@pytest.mark.parametrize("outputs", [None, ["valuation.price_target", "china.gross_margin.CY2028",
+                                             "china.levy.CY2025", "valuation.pe.CY2026"]])
+def test_each_drawn_scenario_equals_a_single_run_with_its_inputs(base, outputs):
+    """Scenario i of the sweep = engine.run() with scenario i's drawn values set one by one."""
+    seed, n = 11, 4
+    sweep = S.plan(base, outputs)
+    result = S.run_sweep(base, n, seed=seed, sweep=sweep)
+    drawn = sweep.chunk_inputs(seed, 0, n)
+    assert len(sweep.ranged) >= 6
+    assert all(drawn[r.key].shape[0] == n for r in sweep.ranged)
+    for i in range(n):
+        a = base
+        for r in sweep.ranged:
+            values = np.broadcast_to(drawn[r.key], (n, drawn[r.key].shape[1]))[i]
+            if r.series:
+                periods = sweep.specs[r.key.split(".")[0]].periods  # the periods evaluated
+                assert len(periods) == len(values)
+                for period, v in zip(periods, values):
+                    a = set_value(a, f"{r.key}.{period}", float(v), set_by="t", force=True)
+            else:
+                a = set_value(a, r.key, float(values[0]), set_by="t", force=True)
+        single = engine.run(a).outputs
+        for key in result.outputs:
+            assert result.column(key)[i] == pytest.approx(single[key], rel=1e-10), (i, key)
+
+
+def test_only_the_periods_needed_are_evaluated_unless_asked(base):
+    assert S.plan(base).specs["china"].periods == ("CY2026", "CY2027")
+    wide = S.plan(base, outputs=["valuation.price_target", "china.gross_margin.CY2028"])
+    assert wide.specs["china"].periods == ("CY2026", "CY2027", "CY2028")
+
+
+def test_same_seed_same_numbers_whatever_the_threads(base):
+    n = S.CHUNK * 2 + 17  # three chunks
+    one = S.run_sweep(base, n, seed=5, threads=1)
+    two = S.run_sweep(base, n, seed=5, threads=2)
+    assert np.array_equal(one.values, two.values)
+    other = S.run_sweep(base, n, seed=6, threads=2)
+    assert not np.array_equal(one.values, other.values)
+
+
+def test_uniform_draw_percentiles_match_theory(base):
+    """Only the multiple varies, uniform on [19, 37]: PT = m × EPS + cash is linear in m, so the
+    P-th percentile of PT maps back to 19 + 18 × P/100."""
+    plan = collapsed(base, keep={"valuation.multiple"}, dist="uniform")
+    result = S.run_sweep(base, 200_000, seed=3, sweep=plan)
+    single = engine.run(base).outputs
+    eps, cash = single["valuation.eps_target"], single["valuation.net_cash_per_share"]
+    stats = S.summarise(result)["valuation.price_target"]
+    for p in S.PERCENTILES:
+        multiple = (stats[f"p{p}"] - cash) / eps
+        assert multiple == pytest.approx(19 + 18 * p / 100, abs=0.1), p
+    assert (stats["mean"] - cash) / eps == pytest.approx(28, abs=0.05)
+    assert stats["min"] >= 19 * eps + cash - 1e-9 and stats["max"] <= 37 * eps + cash + 1e-9
+
+
+def test_triangular_draw_matches_theory(base):
+    """ASP triangular(27,000, 40,000, 40,000): mean (27 + 40 + 40)/3 = 35,666.7; the mode is the
+    top, so the median is 27,000 + 13,000 × √0.5 = 36,192.4."""
+    result = S.run_sweep(base, 200_000, seed=4, outputs=["china.asp_usd"])
+    x = result.column("china.asp_usd")
+    assert x.mean() == pytest.approx(107_000 / 3, rel=2e-3)
+    assert np.median(x) == pytest.approx(27_000 + 13_000 * 0.5 ** 0.5, rel=2e-3)
+    assert x.min() >= 27_000 and x.max() <= 40_000
+
+
+def test_triangular_ppf_by_hand():
+    """low 0, mode 1, high 4: c = 0.25; u = 0.25 → 1 (the mode); u = 0 → 0; u = 1 → 4;
+    u = 0.5 → 4 − √(0.5 × 4 × 3) = 4 − √6."""
+    u = np.array([0.0, 0.25, 0.5, 1.0])
+    assert S.triangular_ppf(u, 0.0, 1.0, 4.0) == pytest.approx([0, 1, 4 - 6 ** 0.5, 4])
+
+
+def test_series_paths_move_together(base):
+    """One uniform per assumption: a unit path drawn high is high in every year."""
+    keys = ["china.h200_units_typed.CY2026", "china.h200_units_typed.CY2027"]
+    result = S.run_sweep(base, 2_000, seed=8, outputs=keys)
+    a, b = result.column(keys[0]), result.column(keys[1])
+    assert np.corrcoef(a, b)[0, 1] > 0.95
+
+
+def test_cli_writes_report_and_is_repeatable(tmp_path, capsys):
+    for name in ("a", "b"):
+        assert main(["sweep", "--n", "5000", "--seed", "42", "--out", str(tmp_path / name),
+                     "--output", "valuation.price_target",
+                     "--output", "china.gross_margin.CY2026"]) == 0
+    out = capsys.readouterr().out
+    assert "seed 42" in out and "valuation.price_target" in out
+    reps = [json.loads((tmp_path / n / "sweep.json").read_text()) for n in ("a", "b")]
+    assert reps[0]["outputs"] == reps[1]["outputs"]
+    assert set(reps[0]["outputs"]) == {"valuation.price_target", "china.gross_margin.CY2026"}
+    assert (tmp_path / "a" / "histograms.png").stat().st_size > 10_000
+    assert "valuation.price_target" in (tmp_path / "a" / "histograms.txt").read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--n", "0"], "bad number of scenarios"),
+    (["--n", "10", "--output", "valuation.price_targt"], "unknown output"),
+    (["--n", "10", "--output", "china.gross_margin"], "unknown output"),
+    (["--n", "10", "--seed", "-1"], "bad seed"),
+    (["--n", "10", "--threads", "0"], "bad number of threads"),
+])
+def test_cli_bad_input_is_a_user_error(tmp_path, capsys, args, message):
+    out = tmp_path / "s"
+    assert main(["sweep", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
