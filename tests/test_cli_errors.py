@@ -103,7 +103,7 @@ def test_internal_error_in_process(capsys, tmp_path, monkeypatch):
     from models import workbook
     monkeypatch.setattr(workbook, "write_workbook", lambda *a, **k: {}["missing"])
     reports = tmp_path / "reports"
-    assert main(["build", "--reports", str(reports)]) == 1
+    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("eqr: internal error: KeyError") and "Traceback" not in err
     assert list(reports.iterdir()) == []
@@ -198,7 +198,7 @@ def test_check_renders_what_build_renders(capsys, tmp_path):
     from models.runs import prepare_run
     from models.workbook import cell_map
     out = tmp_path / "run"
-    assert main(["build", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(out)]) == 0
     assert cell_map(prepare_run(resolve())) == json.loads((out / "cells.json").read_text())
     capsys.readouterr()
     assert main(["check"]) == 0

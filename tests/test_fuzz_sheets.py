@@ -13,9 +13,8 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from fuzz_support import (bundled_sheets, command_for, count_check, fresh, fuzz_settings,
-                          nasty_scalars, nasty_values, printable_text, run_and_judge,
-                          unit_names)
+from fuzz_support import (bundled_sheets, count_check, fresh, fuzz_settings, judge_input,
+                          nasty_scalars, nasty_values, printable_text, unit_names)
 from models.assumptions import ASSUMPTIONS_DIR, resolve
 
 SHEETS = bundled_sheets()
@@ -35,15 +34,13 @@ def work(tmp_path_factory):
 
 
 def judge_sheet(work, model: str, content: bytes, mode: int, category: str):
-    """Write ``content`` as ``model``'s sheet, run check or build (see command_for), restore."""
+    """Write ``content`` as ``model``'s sheet, judge it (fuzz_support.judge_input), restore."""
     sheet = work / "assumptions" / SHEETS[model].name
     reports = fresh(work / "reports")
     sheet.write_bytes(content)
     try:
-        argv = command_for(category, mode, reports) + ["--assumptions",
-                                                       str(work / "assumptions")]
-        run_and_judge(category, argv, reports,
-                      where=(sheet.name, f"{model}.", model, "templates/"))
+        judge_input(category, ["--assumptions", str(work / "assumptions")], reports, mode,
+                    where=(sheet.name, f"{model}.", model))
     finally:
         sheet.write_text(TEXT[model], encoding="utf-8")
 
