@@ -163,9 +163,10 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     ``extra_sheets``: callables ``(book, fmts, layout, result) -> {output: cell}`` that add a
     sheet after the model sheets (e.g. the Scenarios sheet), before Checks."""
     layout = Layout(result.specs, result.assumptions)
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                           "strings_to_numbers": False,
-                                           "strings_to_urls": False})
+    in_memory = hasattr(path, "write")  # a BytesIO (cell_map): nothing touches the disk
+    book = xlsxwriter.Workbook(path if in_memory else str(path),
+                               {"strings_to_formulas": False, "strings_to_numbers": False,
+                                "strings_to_urls": False, "in_memory": in_memory})
     fmts = _Formats(book)
     cells: dict[str, str] = {}
     _write_cover(book, fmts, result, run_info)
