@@ -351,6 +351,11 @@ def _read_yaml(path: Path) -> tuple[Any, bytes]:
     """The parsed document and the bytes it was parsed from (for the manifest's sha256)."""
     shown = _display(path)
     raw = _read_bytes(path, shown)
+    return _parse_bytes(raw, shown), raw
+
+
+def _parse_bytes(raw: bytes, shown: str) -> Any:
+    """Decode UTF-8 (refusing anything else, naming the line) and parse."""
     try:
         text = raw.decode("utf-8-sig")  # a BOM from Windows editors is fine
     except UnicodeDecodeError as exc:
@@ -358,7 +363,7 @@ def _read_yaml(path: Path) -> tuple[Any, bytes]:
         raise EqrError("not UTF-8 text", file=shown, line=line,
                        expected="a YAML text file saved as UTF-8",
                        found=f"byte {raw[exc.start]:#04x}") from None
-    return parse_yaml(text, shown), raw
+    return parse_yaml(text, shown)
 
 
 def _line(mapping: Any, key: str) -> int | None:
@@ -560,13 +565,40 @@ def _duplicate_ignoring_case(names: Iterable[str]) -> tuple[str, str] | None:
     return None
 
 
+_SHEET_CACHE: dict[tuple, tuple[Sheet, list[Assumption]]] = {}
+_SHEET_CACHE_SIZE = 64
+
+
 def load_sheet(path: Path, force: bool = False) -> tuple[Sheet, list[Assumption]]:
     """Read one assumption sheet and validate its structure and every value.
 
     ``force`` accepts values outside the sheet's (and units') bounds, as ``--force`` does.
+    A sheet whose bytes were validated before in this process is not parsed again (the key is
+    the content's sha256, so an edited file is always read afresh).
     """
     file = _display(path)
-    data, raw_bytes = _read_yaml(path)
+    raw_bytes = _read_bytes(path, file)
+    cache_key = (file, force, hashlib.sha256(raw_bytes).hexdigest())
+    if cache_key in _SHEET_CACHE:
+        sheet, items = _SHEET_CACHE[cache_key]
+        return sheet, [_fresh(i) for i in items]
+    sheet, items = _load_sheet(path, file, raw_bytes, force)
+    if len(_SHEET_CACHE) >= _SHEET_CACHE_SIZE:
+        _SHEET_CACHE.pop(next(iter(_SHEET_CACHE)))
+    _SHEET_CACHE[cache_key] = (sheet, items)
+    return sheet, [_fresh(i) for i in items]
+
+
+def _fresh(item: Assumption) -> Assumption:
+    """A copy whose series dicts are not shared with the cache."""
+    copies = {f: dict(getattr(item, f)) for f in ("value", "low", "high")
+              if isinstance(getattr(item, f), dict)}
+    return replace(item, **copies) if copies else item
+
+
+def _load_sheet(path: Path, file: str, raw_bytes: bytes,
+                force: bool) -> tuple[Sheet, list[Assumption]]:
+    data = _parse_bytes(raw_bytes, file)
     _require_mapping(data, file, 1, "an assumption sheet")
     _check_fields(data, _SHEET_FIELDS, {"model", "periods", "assumptions"}, file, 1, "the sheet")
     model = data["model"]

@@ -130,12 +130,20 @@ def add_check(sub) -> None:
     p = sub.add_parser("check", help="validate the assumptions and run the models; write nothing",
                        description="Everything `build` does except writing files: load and "
                                    "validate the sheets, scenarios and --set, run every model, "
-                                   "refuse non-finite results, render the memo in memory. "
-                                   "Exit 0 if a build would succeed, 2 with the error "
-                                   "otherwise.")
+                                   "compare the scenarios, refuse non-finite results, draw the "
+                                   "charts and render the memo in memory (not the PDF). Exit 0 "
+                                   "if a build would succeed, 2 with the error otherwise.")
     add_assumption_options(p)
     p.add_argument("--templates", type=Path, default=None, metavar="DIR",
                    help="memo templates folder (default: the bundled templates/)")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4",
+                   help="page size, as for build")
+    p.add_argument("--compare", default=None, metavar="NAMES",
+                   help="scenarios compared side by side, as for build (default: as build)")
+    p.add_argument("--no-compare", action="store_true", help="no scenario comparison")
+    p.add_argument("--quick", action="store_true",
+                   help="only validate the sheets, scenarios and --set and define the models "
+                        "(no evaluation, comparison, charts or memo): a fast first check")
     p.set_defaults(func=cmd_check)
 
 
@@ -143,7 +151,14 @@ def cmd_check(args) -> int:
     from models.runs import dry_run
     from models.workbook import check_passes
     a = resolve_from_args(args)
-    result = dry_run(a, templates_dir=args.templates)
+    if args.quick:
+        from models.engine import build_specs
+        specs = build_specs(a)
+        print(f"ok (quick): {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "
+              f"{sum(len(s.rows) for s in specs.values())} rows defined; nothing written")
+        return 0
+    result = dry_run(a, templates_dir=args.templates, paper=args.paper,
+                     scenarios=compared_scenarios(args, a))
     checks = [row for spec in result.specs.values() for row in spec.checks]
     failed = [row.key for row in checks if not check_passes(result, row)]
     print(f"ok: {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "
@@ -176,7 +191,7 @@ def cmd_assumptions(args) -> int:
                       directory=args.assumptions, force=args.force).assumptions
     else:
         a = resolve_from_args(args)
-    if args.model is not None and args.model not in a.sheets:
+    if args.model is not None and args.model not in a.sheets:  # not an empty listing
         from models.errors import did_you_mean
         raise EqrError("unknown model", key="--model", expected=f"one of {sorted(a.sheets)}",
                        found=args.model, hint=did_you_mean(args.model, a.sheets))

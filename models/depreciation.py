@@ -63,8 +63,15 @@ CALIB_FIELDS = ("period", "year_share")
 
 # =========================================================================== numpy twins
 def _vdb(cost, salvage, life, start, end, factor):
-    """Excel ``VDB`` (with its switch to straight line) over arrays, via :func:`fin.vdb`."""
-    return np.vectorize(fin.vdb, otypes=[float])(cost, salvage, life, start, end, factor)
+    """Excel ``VDB`` (with its switch to straight line) over arrays, via :func:`fin.vdb`; an
+    unknown argument (NaN, ``#N/A`` in Excel) gives an unknown result, as in Excel."""
+    return np.vectorize(_vdb_one, otypes=[float])(cost, salvage, life, start, end, factor)
+
+
+def _vdb_one(*args):
+    if any(isinstance(x, (float, np.floating)) and np.isnan(x) for x in args):
+        return np.nan
+    return fin.vdb(*args)
 
 
 def SLN(cost, salvage, life):
@@ -264,7 +271,10 @@ def validate(a) -> None:
         policy_factor = DDB_FACTOR if method == "ddb" else factor
         life_names = [f"{co}_life"] + ([f"{co}_subset_life"] if all(has_subset) else [])
         for name in life_names:
-            for period, life in _value(a, name).items():
+            lives = _value(a, name)  # a series; a single value or None (unknown) is let through
+            for period, life in (lives.items() if isinstance(lives, dict) else ()):
+                if life is None:
+                    continue
                 _fin_check(a, lambda: fin.schedule(1.0, salvage, life, method, "full_year",
                                                    policy_factor, 1),
                            {**base_keys, "life": key(name), "method": key(f"{co}_method")},

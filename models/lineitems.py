@@ -474,8 +474,14 @@ class ModelBuilder:
         source = self._registry[model].row(row_name)
         if source.series:
             missing = [p for p in self.periods if p not in self._registry[model].periods]
-            if missing:
-                raise ValueError(f"{key} has no value for {missing}")
+            if missing:  # the sheets' periods no longer line up: bad input, not a bug
+                sheets = getattr(self.assumptions, "sheets", {})
+                theirs = getattr(sheets.get(model), "file", f"the {model} sheet")
+                raise EqrError(f"model {self.name!r} uses {key}, which has no value for "
+                               f"{', '.join(missing)}", file=getattr(sheets.get(self.name),
+                                                                    "file", None),
+                               key=key, expected=f"periods that {theirs} also has",
+                               found=list(self._registry[model].periods))
         return self._add(Row(self.name, name or f"{model}_{row_name}", label or source.label,
                              source.unit, source.ref(), source.series, kind="link",
                              fmt=source.fmt))

@@ -474,7 +474,9 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
     except jinja2.UndefinedError as exc:
         file, line = _template_position(exc)
         raise EqrError(f"memo template {template_name} uses a name the run does not "
-                       f"have: {exc.message}", file=file, line=line) from None
+                       f"have: {exc.message}", file=file, line=line,
+                       hint="did a sheet turn a time series into a single value, or drop an "
+                            "assumption the memo uses?") from None
     except jinja2.TemplateNotFound as exc:
         raise EqrError("memo template not found", key="--templates", found=str(exc)) from None
     except jinja2.TemplateSyntaxError as exc:
@@ -489,6 +491,13 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
             ValueError) as exc:
         # a template (bundled or from --templates) doing something impossible at run time
         file, line = _template_position(exc)
+        if "NoneType" in str(exc):  # a figure that rests on an `unknown: true` assumption
+            unknown = sorted(k for k, v in ctx.get("a", {}).items()
+                             if isinstance(v, dict) and v.get("value") is None)
+            raise EqrError("the memo uses a figure that rests on an unknown assumption here",
+                           file=file, line=line,
+                           found=f"unknown: {', '.join(unknown[:4])}" if unknown else None,
+                           hint="give the figure a value (in the sheet or with --set)") from None
         raise EqrError(f"memo template {template_name} failed: "
                        f"{exc.__class__.__name__}: {exc}", file=file, line=line) from None
     finally:

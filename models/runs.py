@@ -188,22 +188,18 @@ def _rests_on(node: Any, keys: set[str], memo: dict[int, bool]) -> bool:
     return found
 
 
-def dry_run(a: Assumptions, templates_dir: Path | None = None) -> Result:
-    """Everything a build does except writing files: evaluate, refuse non-finite results, lay
-    out the workbook's cells, draw the charts and render the memo in memory (the workbook and
-    the image files are not written). ``eqr check`` runs this."""
-    from models import memo, plots, workbook
+def dry_run(a: Assumptions, templates_dir: Path | None = None, paper: str = "a4",
+            scenarios: dict[str, Assumptions] | None = None) -> Result:
+    """Everything a build does except writing files (and the PDF): evaluate, refuse non-finite
+    results, compare the scenarios, lay out the workbook's cells, draw the charts and render
+    the memo in memory — :func:`_write_files` with no folder. ``eqr check`` runs this."""
     result = prepare_run(a)
-    outputs = result.outputs
-    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    info = _run_info(result, run_id(a), created, templates_dir)
-    figures = plots.charts_for(result, outputs)  # drawn, not saved
-    try:
-        charts = {chart.key: plots.chart_entry(chart) for chart in figures}
-    finally:
-        for chart in figures:
-            plots.plt.close(chart.figure)
-    memo.render_all(result, outputs, workbook.cell_map(result), info, templates_dir, charts)
+    comparison = None
+    if scenarios:
+        from models.compare import compare
+        comparison = compare(result, scenarios)
+    _write_files(None, result, run_id(a), dt.datetime.now(dt.timezone.utc).replace(
+        microsecond=0).isoformat(), templates_dir, False, {}, comparison, paper)
     return result
 
 
@@ -329,10 +325,14 @@ def _test_pause(tmp: Path) -> None:
             time.sleep(0.05)
 
 
-def _write_files(folder: Path, result: Result, rid: str, created: str,
+def _write_files(folder: Path | None, result: Result, rid: str, created: str,
                  templates_dir: Path | None, pdf: bool, extra: dict[str, Any],
                  comparison=None, paper: str = "a4") -> None:
+    """Write every file of a run into ``folder``; with ``folder=None`` (``eqr check``) do all
+    the same work in memory and write nothing (the workbook's cells are laid out, not written;
+    charts are drawn, not saved; no PDF). Keep both paths in this one function."""
     from models import memo, plots, workbook  # heavy imports only when writing
+    dry = folder is None
 
     a = result.assumptions
     outputs = result.outputs
@@ -343,20 +343,39 @@ def _write_files(folder: Path, result: Result, rid: str, created: str,
         outputs.update(comparison.outputs())
         extra_sheets.append(sheet_writer(comparison))
         extra = {"compared_scenarios": comparison.names, **extra}
-    cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
-    _dump(folder / "outputs.json", outputs)
-    _dump(folder / "cells.json", cells)
-    charts = plots.write_charts(plots.charts_for(result, outputs), folder)
+    if dry:
+        cells = workbook.cell_map(result, extra_sheets)
+        _json(outputs), _json(cells)
+        figures_drawn = plots.charts_for(result, outputs)
+        try:
+            charts = {chart.key: plots.chart_entry(chart) for chart in figures_drawn}
+        finally:
+            for chart in figures_drawn:
+                plots.plt.close(chart.figure)
+    else:
+        cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
+        _dump(folder / "outputs.json", outputs)
+        _dump(folder / "cells.json", cells)
+        charts = plots.write_charts(plots.charts_for(result, outputs), folder)
     figures: list = []
-    for name, text in memo.render_all(result, outputs, cells, info, templates_dir,
-                                      charts, figures).items():
+    texts = memo.render_all(result, outputs, cells, info, templates_dir, charts, figures)
+    index = memo.figure_index(figures, cells)
+    if dry:
+        _json(index)
+        return
+    for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
-    _dump(folder / memo.FIGURES_FILE, memo.figure_index(figures, cells))
+    _dump(folder / memo.FIGURES_FILE, index)
     if pdf:
         memo.write_pdf(folder / "memo.html", folder / "memo.pdf")
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
         "paper": paper, **extra}))
+
+
+def _json(data: Any) -> str:
+    """What :func:`_dump` would write (so a dry run meets the same JSON errors)."""
+    return json.dumps(data, indent=2, sort_keys=False, allow_nan=False)
 
 
 def _run_info(result: Result, rid: str, created: str, templates_dir: Path | None,

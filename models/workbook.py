@@ -163,9 +163,10 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     ``extra_sheets``: callables ``(book, fmts, layout, result) -> {output: cell}`` that add a
     sheet after the model sheets (e.g. the Scenarios sheet), before Checks."""
     layout = Layout(result.specs, result.assumptions)
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                           "strings_to_numbers": False,
-                                           "strings_to_urls": False})
+    in_memory = hasattr(path, "write")  # a BytesIO (cell_map): nothing touches the disk
+    book = xlsxwriter.Workbook(path if in_memory else str(path),
+                               {"strings_to_formulas": False, "strings_to_numbers": False,
+                                "strings_to_urls": False, "in_memory": in_memory})
     fmts = _Formats(book)
     cells: dict[str, str] = {}
     _write_cover(book, fmts, result, run_info)
@@ -183,9 +184,15 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     return cells
 
 
-def cell_map(result: Result) -> dict[str, str]:
+def cell_map(result: Result, extra_sheets: Sequence[Callable] = ()) -> dict[str, str]:
     """``output name → cell`` exactly as :func:`write_workbook` returns it, without writing a
-    file (``eqr check`` renders the memo with it; a test compares it with cells.json)."""
+    file (``eqr check`` renders the memo with it; a test compares it with cells.json).
+
+    Extra sheets (the Scenarios sheet) place their own cells: the workbook is then written to
+    memory and its answer used, so the two cannot drift."""
+    if extra_sheets:
+        import io
+        return write_workbook(result, io.BytesIO(), {}, extra_sheets)
     layout = Layout(result.specs, result.assumptions)
     cells: dict[str, str] = {}
     for spec in result.specs.values():

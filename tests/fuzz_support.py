@@ -94,16 +94,25 @@ def assert_complete_run(run: Path) -> None:
         else:
             assert path.is_file() and path.stat().st_size > 0, name
     outputs = json.loads((run / "outputs.json").read_text())
-    assert all(v is None or math.isfinite(v) for v in outputs.values())  # null = unknown figure
+    # a number, or null where an unknown figure is used; never NaN or infinity
+    assert all(v is None or math.isfinite(v) for v in outputs.values())
 
 
 def run_and_judge(category: str, argv: list[str], reports: Path | None = None,
-                  where: tuple[str, ...] = ()) -> tuple[int, str]:
-    """Run ``eqr argv`` in-process and assert the bad-input contract; count the outcome.
+                  where: tuple[str, ...] = (), count: bool = True) -> tuple[int, str]:
+    """Run ``eqr argv`` in-process and assert the bad-input contract; count the outcome
+    (``count=False``: a second look at an input already counted).
 
     ``where``: fragments one of which an error message must contain (the file's name, the key,
     the option) — the message names file and line or key.
     """
+    if not count:
+        stats = STATS.setdefault(category, Counter())
+        before = stats["total"], stats["rejected"], stats["accepted"]
+        try:
+            return run_and_judge(category, argv, reports, where)
+        finally:
+            stats["total"], stats["rejected"], stats["accepted"] = before
     code, out, err = run_cli(argv)
     if os.environ.get("EQR_FUZZ_LOG"):  # see what the fuzzer provoked: one line per input
         with open(os.environ["EQR_FUZZ_LOG"], "a", encoding="utf-8", errors="replace") as log:
@@ -124,8 +133,6 @@ def run_and_judge(category: str, argv: list[str], reports: Path | None = None,
             assert any(w in err for w in where), f"error names none of {where}: {err}"
     else:
         stats["accepted"] += 1
-        if argv[0] == "build":
-            stats["built"] += 1
     if reports is not None:
         try:
             assert_no_partial_output(reports, code)
@@ -138,17 +145,39 @@ def run_and_judge(category: str, argv: list[str], reports: Path | None = None,
     return code, err
 
 
-#: real builds per fuzz category that get as far as writing a run (a build that writes costs
-#: seconds: workbook, charts, memo); after that, the examples drawn for a build run ``check``
-BUILD_BUDGET = 4
+#: per category, how many accepted inputs also go through the whole pipeline — a real build
+#: (BUILD_BUDGET, drawn for about one example in 40) or a full ``check`` (FULL_BUDGET: models
+#: evaluated, scenarios compared, charts drawn, memo rendered). Each costs seconds, so the
+#: other accepted inputs stop at ``check --quick``; rejected inputs are rejected there already
+#: (and a build drawn for one must be refused too, writing nothing).
+BUILD_BUDGET = 1
+FULL_BUDGET = 2
 
 
-def command_for(category: str, mode: int, reports: Path) -> list[str]:
-    """``build`` for about one example in 40 (``mode == 0``) until the category has written
-    BUILD_BUDGET runs; otherwise ``check``, which does everything but write."""
-    if mode == 0 and STATS.get(category, Counter())["built"] < BUILD_BUDGET:
-        return ["build", "--reports", str(reports)]
-    return ["check"]
+def judge_input(category: str, args: list[str], reports: Path, mode: int,
+                where: tuple[str, ...] = ()) -> int:
+    """Judge one generated input (``args`` after the command): see BUILD_BUDGET."""
+    code, _ = run_and_judge(category, ["check", "--quick", *args], None, where)
+    stats = STATS[category]
+    build = ["build", "--no-pdf", "--reports", str(reports), *args]
+    if code == 2:
+        if mode == 0:
+            again, _ = run_and_judge(category, build, reports, where, count=False)
+            assert again == 2, "check --quick refused it but build did not"
+        return code
+    # past the quick stage an error may come from a model, chart or memo line: it must still
+    # say where (file and line, or key), but not necessarily name the generated input
+    if mode == 0 and stats["built"] < BUILD_BUDGET:
+        code, _ = run_and_judge(category, build, reports, count=False)
+        stats["built"] += code == 0
+        stats["full"] += 1
+    elif stats["full"] < FULL_BUDGET:
+        code, _ = run_and_judge(category, ["check", *args], reports, count=False)
+        stats["full"] += 1
+    if code == 2:  # refused only by the whole pipeline: a rejected input after all
+        stats["rejected"] += 1
+        stats["accepted"] -= 1
+    return code
 
 
 def fresh(folder: Path) -> Path:
@@ -163,12 +192,13 @@ def summary() -> str:
     for c in STATS.values():
         total.update(c)
     lines = [f"fuzz: {total['total']} generated inputs, {total['rejected']} rejected with a "
-             f"clean error (exit 2), {total['accepted']} valid ({total['built']} built); "
+             f"clean error (exit 2), {total['accepted']} valid; {total['full']} accepted inputs "
+             f"taken through the whole pipeline ({total['built']} real builds); "
              f"{total['tracebacks']} tracebacks, {total['partial']} partial run folders "
              f"(required: >= {REQUIRED_BAD_INPUTS * SCALE} rejected when every fuzz test runs)"]
     for name, c in sorted(STATS.items()):
         lines.append(f"  {name}: {c['total']} inputs, {c['rejected']} rejected, "
-                     f"{c['accepted']} valid, {c['built']} built")
+                     f"{c['accepted']} valid ({c['full']} whole pipeline, {c['built']} built)")
     return "\n".join(lines)
 
 

@@ -21,6 +21,8 @@ from models import runs
 from models.cli import main
 from models.runs import TMP_PREFIX, clean_incomplete, is_stale, list_runs
 
+FAST = ["--no-pdf", "--no-compare"]  # the writing that matters here without the slow parts
+
 
 def build_process(reports: Path, pause: float | None = None, *extra: str,
                   resume: Path | None = None) -> subprocess.Popen:
@@ -29,8 +31,8 @@ def build_process(reports: Path, pause: float | None = None, *extra: str,
         env["EQR_TEST_PAUSE_BEFORE_RENAME"] = str(pause)
     if resume is not None:
         env["EQR_TEST_RESUME_FILE"] = str(resume)
-    return subprocess.Popen([sys.executable, "-m", "models", "build", "--no-pdf", "--reports", str(reports),
-                             *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "models", "build", "--reports", str(reports),
+                             *(extra or FAST)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -47,7 +49,7 @@ def temp_folders(reports: Path) -> list[Path]:
 
 def test_sigkill_mid_write_leaves_no_run_folder_and_the_next_build_cleans_up(tmp_path):
     reports = tmp_path / "reports"
-    proc = build_process(reports, pause=60)
+    proc = build_process(reports, 60, "--pdf")  # a full default build, PDF and comparison
     tmp = wait_until_paused(proc)
     # the build is mid-write: every file is written, the folder is not yet renamed
     assert {"model.xlsx", "outputs.json", "manifest.json", "memo.html"} <= \
@@ -61,7 +63,7 @@ def test_sigkill_mid_write_leaves_no_run_folder_and_the_next_build_cleans_up(tmp
     assert temp_folders(reports) == [tmp]  # left behind, but not a run
     assert is_stale(tmp)
 
-    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 0
+    assert main(["build", *FAST, "--reports", str(reports)]) == 0
     assert temp_folders(reports) == []  # removed: its owner is gone
     [run] = list_runs(reports)
     assert_complete_run(run)
@@ -107,7 +109,7 @@ def test_killing_at_random_moments_never_leaves_a_partial_run(tmp_path):
         if (reports / "latest").exists():
             assert_complete_run((reports / "latest").resolve())
     print(f"\nrandom kills: {outcomes}, build takes {duration:.1f}s")
-    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 0
+    assert main(["build", *FAST, "--reports", str(reports)]) == 0
     assert temp_folders(reports) == [] and not list(reports.glob(".latest-*"))
     assert all(not p.name.startswith(".") for p in reports.iterdir())
 
@@ -118,7 +120,7 @@ def test_a_concurrent_builds_temporary_folder_is_never_removed(tmp_path):
     proc = build_process(reports, pause=600, resume=resume)
     tmp = wait_until_paused(proc)
     assert not is_stale(tmp)  # its owner is alive
-    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 0  # cleans stale folders only
+    assert main(["build", *FAST, "--reports", str(reports)]) == 0  # cleans stale folders only
     assert tmp.exists()
     resume.touch()  # let the paused build finish
     out, err = proc.communicate(timeout=300)
@@ -166,7 +168,7 @@ def test_stale_detection(tmp_path):
 
 def test_temporary_folders_are_never_listed_as_runs(tmp_path):
     reports = tmp_path / "reports"
-    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 0
+    assert main(["build", *FAST, "--reports", str(reports)]) == 0
     fake = reports / f"{TMP_PREFIX}{runs._HOST}-{os.getpid()}-0-x-y"
     fake.mkdir()
     (fake / "manifest.json").write_text("{}")
@@ -184,7 +186,7 @@ def _latest(reports: Path) -> Path:
 def one_run(tmp_path_factory):
     """A reports folder holding one complete run and ``latest``."""
     reports = tmp_path_factory.mktemp("one_run") / "reports"
-    assert main(["build", "--no-pdf", "--reports", str(reports)]) == 0
+    assert main(["build", *FAST, "--reports", str(reports)]) == 0
     return reports
 
 
@@ -213,7 +215,7 @@ def test_a_failed_build_leaves_nothing_and_does_not_move_latest(tmp_path, monkey
     if failure != "bad template value":  # fail early in the writing (quicker)
         monkeypatch.setattr(workbook, "write_workbook", fail)
     capsys.readouterr()
-    code = main(["build", "--no-pdf", "--reports", str(reports), "--set", "china.levy_rate=0.2"])
+    code = main(["build", *FAST, "--reports", str(reports), "--set", "china.levy_rate=0.2"])
     err = capsys.readouterr().err
     assert code == (130 if failure == "keyboard interrupt" else 2)
     assert "Traceback" not in err and err.count("\n") == 1, err
@@ -236,8 +238,8 @@ def test_disk_full_for_real_file_size_limit(tmp_path):
 
     reports = tmp_path / "reports"
     reports.mkdir()
-    proc = subprocess.run([sys.executable, "-m", "models", "build", "--no-pdf", "--reports", str(reports)],
-                          cwd=ROOT, preexec_fn=limit, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "models", "build", *FAST, "--reports",
+                           str(reports)], cwd=ROOT, preexec_fn=limit, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
@@ -259,17 +261,17 @@ def test_out_folder_cases(tmp_path, capsys):
         str(tmp_path / ("x" * 300)): "File name too long",
     }
     for out, fragment in cases.items():
-        code = main(["build", "--no-pdf", "--out", out])
+        code = main(["build", *FAST, "--out", out])
         err = capsys.readouterr().err
         assert code == 2 and fragment in err and "Traceback" not in err, (out, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "link", "target"]
     assert list((tmp_path / "target").iterdir()) == []
     nested = tmp_path / "new" / "deeper" / "run"
-    assert main(["build", "--no-pdf", "--out", str(nested)]) == 0
+    assert main(["build", *FAST, "--out", str(nested)]) == 0
     assert_complete_run(nested)
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["build", "--no-pdf", "--out", str(empty)]) == 0
+    assert main(["build", *FAST, "--out", str(empty)]) == 0
     assert_complete_run(empty)
     assert not list(tmp_path.glob(".incomplete-*")) and not list(
         (tmp_path / "new" / "deeper").glob(".incomplete-*"))
@@ -277,7 +279,7 @@ def test_out_folder_cases(tmp_path, capsys):
 
 def test_manifest_lists_exactly_the_files_written(tmp_path):
     out = tmp_path / "run"
-    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
+    assert main(["build", *FAST, "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert sorted(manifest["files"]) == sorted(p.name for p in out.iterdir())
 
@@ -293,7 +295,7 @@ def test_real_permission_error(tmp_path, capsys):
                                         capture_output=True).returncode != 0:
         pytest.skip("chattr +i is not available on this filesystem")
     try:
-        code = main(["build", "--no-pdf", "--reports", str(reports)])
+        code = main(["build", *FAST, "--reports", str(reports)])
         err = capsys.readouterr().err
         assert code == 2 and "Traceback" not in err and err.count("\n") == 1, err
         assert "Operation not permitted" in err and "permissions" in err and str(reports) in err

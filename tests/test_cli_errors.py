@@ -73,8 +73,8 @@ def test_subprocess_internal_error_is_one_line_unless_debug(tmp_path):
         env.pop("EQR_DEBUG", None)
         if env_debug:
             env["EQR_DEBUG"] = env_debug
-        proc = subprocess.run([sys.executable, "-c", code, "build", "--no-pdf", "--reports", str(reports),
-                               *extra], cwd=ROOT, env=env, capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-c", code, "build", "--no-pdf", "--reports",
+                               str(reports), *extra], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=180)
         assert proc.returncode == 1
         assert "eqr: internal error: ZeroDivisionError: injected bug" in proc.stderr
@@ -198,7 +198,7 @@ def test_check_renders_what_build_renders(capsys, tmp_path):
     from models.runs import prepare_run
     from models.workbook import cell_map
     out = tmp_path / "run"
-    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(out)]) == 0
     assert cell_map(prepare_run(resolve())) == json.loads((out / "cells.json").read_text())
     capsys.readouterr()
     assert main(["check"]) == 0

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from fuzz_support import (command_for, count_check, fresh, fuzz_settings, nasty_scalars,
-                          nasty_values, printable_text, run_and_judge)
+from fuzz_support import (count_check, fresh, fuzz_settings, judge_input, nasty_scalars,
+                          nasty_values, printable_text)
 from models.assumptions import ASSUMPTIONS_DIR, resolve
 from test_fuzz_sheets import RAW_TOKENS
 
@@ -34,10 +34,8 @@ def judge_overlay(work, content: bytes, mode: int, category: str, extra=()):
     overlay = work / "assumptions" / "scenarios" / "fuzz.yaml"
     overlay.write_bytes(content)
     reports = fresh(work / "reports")
-    command = command_for(category, mode, reports)
-    run_and_judge(category, command + ["--assumptions", str(work / "assumptions"),
-                                       "--scenario", "fuzz", *extra], reports,
-                  where=("fuzz.yaml", "--scenario") + tuple(KEYS))
+    judge_input(category, ["--assumptions", str(work / "assumptions"), "--scenario", "fuzz",
+                           *extra], reports, mode, where=("fuzz.yaml", "--scenario") + tuple(KEYS))
 
 
 @st.composite

@@ -13,8 +13,8 @@ import shutil
 import pytest
 from hypothesis import given, strategies as st
 
-from fuzz_support import (command_for, count_check, fresh, fuzz_settings, printable_text,
-                          run_and_judge, run_cli)
+from fuzz_support import (count_check, fresh, fuzz_settings, judge_input, printable_text,
+                          run_cli)
 from models.assumptions import ASSUMPTIONS_DIR, UNITS, available_scenarios, resolve
 
 BASE = resolve()
@@ -83,9 +83,8 @@ def reports(tmp_path_factory):
 @given(args=set_arguments(), mode=st.integers(0, 39), force=st.booleans())
 def test_fuzz_set_values(reports, args, mode, force):
     out = fresh(reports / "r")
-    command = command_for("set", mode, out)
-    run_and_judge("set", command + args + (["--force"] if force else []), out,
-                  where=("--set",) + tuple(a.split("=")[0].strip() for a in args[1::2]))
+    judge_input("set", args + (["--force"] if force else []), out, mode,
+                where=("--set",) + tuple(a.split("=")[0].strip() for a in args[1::2]))
 
 
 def test_set_count():
@@ -159,9 +158,8 @@ def trap(tmp_path_factory):
 def test_fuzz_scenario_names(trap, reports, names, mode):
     out = fresh(reports / "s")
     args = [x for n in names for x in ("--scenario", n)]
-    command = command_for("scenario names", mode, out)
-    code, err = run_and_judge("scenario names", command + ["--assumptions", str(trap)] + args,
-                              out, where=("--scenario",))
+    code = judge_input("scenario names", ["--assumptions", str(trap)] + args, out, mode,
+                       where=("--scenario",))
     if code == 0:
         assert all(n in available_scenarios(trap) for n in names)
         for run in out.iterdir():  # the folder name is one safe component

@@ -13,9 +13,8 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from fuzz_support import (bundled_sheets, command_for, count_check, fresh, fuzz_settings,
-                          nasty_scalars, nasty_values, printable_text, run_and_judge,
-                          unit_names)
+from fuzz_support import (bundled_sheets, count_check, fresh, fuzz_settings, judge_input,
+                          nasty_scalars, nasty_values, printable_text, unit_names)
 from models.assumptions import ASSUMPTIONS_DIR, resolve
 
 SHEETS = bundled_sheets()
@@ -23,7 +22,8 @@ TEXT = {m: p.read_text(encoding="utf-8") for m, p in SHEETS.items()}
 DATA = {m: yaml.load(t, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         for m, t in TEXT.items()}
 ITEMS = resolve().items
-FIELDS = ["label", "unit", "value", "source", "note", "bounds", "low", "high", "dist", "choices"]
+FIELDS = ["label", "unit", "value", "source", "note", "bounds", "low", "high", "dist", "choices",
+          "unknown"]
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +34,13 @@ def work(tmp_path_factory):
 
 
 def judge_sheet(work, model: str, content: bytes, mode: int, category: str):
-    """Write ``content`` as ``model``'s sheet, run check or build (see command_for), restore."""
+    """Write ``content`` as ``model``'s sheet, judge it (fuzz_support.judge_input), restore."""
     sheet = work / "assumptions" / SHEETS[model].name
     reports = fresh(work / "reports")
     sheet.write_bytes(content)
     try:
-        argv = command_for(category, mode, reports) + ["--assumptions",
-                                                       str(work / "assumptions")]
-        run_and_judge(category, argv, reports,
-                      where=(sheet.name, f"{model}.", model, "templates/"))
+        judge_input(category, ["--assumptions", str(work / "assumptions")], reports, mode,
+                    where=(sheet.name, f"{model}.", model))
     finally:
         sheet.write_text(TEXT[model], encoding="utf-8")
 
@@ -106,7 +104,17 @@ def mutation(draw, data, model):
         if not isinstance(entry, dict):
             return data
         if op == "unit":
-            entry["unit"] = draw(unit_names())
+            if draw(st.booleans()):
+                entry["unit"] = draw(unit_names())
+            else:  # mark it unknown: valid when done right, else a clear error
+                entry["unknown"] = draw(st.sampled_from([True, True, "yes", 1, None]))
+                for field in ("value", "low", "high"):
+                    if draw(st.integers(0, 3)):
+                        entry.pop(field, None)
+                if draw(st.booleans()):
+                    entry["source"] = "unknown: fuzz"
+                if draw(st.integers(0, 3)):
+                    entry["note"] = "no source gives it"
         elif op == "shape":  # a series as one number, a number as a (partial) series
             periods = data.get("periods") if isinstance(data.get("periods"), list) else []
             value = entry.get("value")
@@ -166,7 +174,7 @@ RAW_TOKENS = [
     "{CY2025: 1}", "[0, 1]", "[1, 0]", "[.nan, 1]", "{a: 1, a: 2}",
 ]
 LOADED_FIELDS = {"value", "low", "high", "bounds", "unit", "choices", "model", "periods",
-                 "assumptions", "source", "dist"}
+                 "assumptions", "source", "dist", "unknown"}
 JUNK_LINES = [
     "%YAML 1.1", "---", "...", "%TAG ! tag:evil.com,2000:", "  - item", "key: value",
     "assumptions: []", "model: [china]", "periods: [2025, 2026]", "periods: [CY2025, cy2025]",
@@ -283,3 +291,25 @@ def test_classic_bad_sheets(work, name):
 
 def test_classic_bad_sheets_count():
     count_check("sheets/classics", 2 * len(CLASSICS), scaled=False)
+
+
+# --------------------------------------------------------------------------- unknown figures
+NUMBERS = sorted(k for k, it in ITEMS.items()
+                 if not getattr(it, "unknown", False) and it.value is not None
+                 and not isinstance(it.value, str))
+
+
+@fuzz_settings(40)
+@given(key=st.sampled_from(NUMBERS), mode=st.integers(0, 39))
+def test_fuzz_marking_a_figure_unknown(work, key, mode):
+    """Any figure marked ``unknown: true`` the documented way: a run (with nulls), or a clear
+    error saying which chart or memo line needs it — never a crash."""
+    model, name = key.split(".", 1)
+    data = copy.deepcopy(DATA[model])
+    entry = data["assumptions"][name]
+    for field in ("value", "low", "high"):
+        entry.pop(field, None)
+    entry.update(unknown=True, source="unknown: fuzz", note="no source gives it")
+    text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                     sort_keys=False, allow_unicode=True)
+    judge_sheet(work, model, text.encode(), mode, "sheets/unknown figures")

@@ -119,7 +119,8 @@ def test_far_outside_bounds_on_every_path(capsys, sheets, item, tmp_path):
 
 def test_a_forced_run_says_so_in_its_manifest(capsys, tmp_path):
     out = tmp_path / "forced"
-    assert main(["build", "--no-pdf", "--set", "china.asp_usd=500", "--force", "--out", str(out)]) == 0
+    assert main(["build", "--no-pdf", "--set", "china.asp_usd=500", "--force",
+                 "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["forced"] is True and manifest["resolved_assumptions"]["china.asp_usd"] == 500
 
@@ -158,3 +159,29 @@ def test_bad_bounds_and_ranges_in_the_sheet(capsys, sheets):
         path.write_text(original.replace(old, new, 1))
         code, err = run(capsys, "--assumptions", str(sheets))
         assert code == 2 and fragment in err and "china.yaml:" in err, (new, err)
+
+
+def test_percentage_and_bounds_in_a_workbook_read_back(capsys, tmp_path):
+    """The fourth path: a value typed into a returned workbook's Inputs sheet."""
+    import openpyxl
+    from models.cli import parser
+    sub = next(a for a in parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    if not any("--from-workbook" in a.option_strings for a in sub.choices["build"]._actions):
+        pytest.skip("no --from-workbook yet")
+    run = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(run)]) == 0
+    capsys.readouterr()
+    fraction = next(it for it in FRACTIONS if it.model == "china" and not it.is_series)
+    bounded = next(it for it in BOUNDED if it.model == "china" and not it.is_series)
+    for item, typed, fragment in [(fraction, 25, "percentage given as a whole number"),
+                                  (bounded, _far_outside(bounded)[0], "bound")]:
+        wb = openpyxl.load_workbook(run / "model.xlsx")
+        ws = wb["Inputs"]
+        row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value == item.key)
+        ws.cell(row, 4).value = typed
+        returned = tmp_path / "returned.xlsx"
+        wb.save(returned)
+        code = main(["assumptions", "--from-workbook", str(returned)])
+        err = capsys.readouterr().err
+        assert code == 2 and fragment in err and item.key in err, err
+        assert f"returned.xlsx:Inputs!D{row}:" in err, err

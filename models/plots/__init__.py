@@ -52,18 +52,55 @@ def new_figure(width: float = 6.4, height: float = 2.8):
 
 
 def charts_for(result, outputs: dict[str, float]) -> list[Chart]:
-    """Every model's charts, in model order."""
+    """Every model's charts, in model order.
+
+    A chart that cannot be drawn from this run's outputs is the user's to fix (issue 9): an
+    output it plots is missing (a sheet changed an assumption's shape) or unknown (``null``:
+    it rests on an ``unknown: true`` figure). Figures already drawn are closed on any failure.
+    """
     found: list[Chart] = []
-    for model in result.specs:
-        try:
-            module = importlib.import_module(f"models.plots.{model}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"models.plots.{model}":
-                raise
-            continue
-        with plt.rc_context(STYLE):
-            found.extend(module.charts(result, outputs))
+    model = ""
+    before = set(plt.get_fignums())
+    try:
+        for model in result.specs:
+            try:
+                module = importlib.import_module(f"models.plots.{model}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"models.plots.{model}":
+                    raise
+                continue
+            with plt.rc_context(STYLE):
+                found.extend(module.charts(result, outputs))
+    except KeyError as exc:  # like a template naming an output the run does not have
+        _close_new(before)
+        from models.errors import EqrError
+        raise EqrError(f"the {model} chart uses an output the run does not have: "
+                       f"{exc.args[0] if exc.args else exc}", key=model,
+                       hint="did a sheet turn a time series into a single value, or drop "
+                            "an assumption the chart plots?") from None
+    except TypeError as exc:
+        _close_new(before)
+        if "NoneType" not in str(exc):
+            raise
+        from models.errors import EqrError
+        unknown = sorted(k for k, it in result.assumptions.items.items()
+                         if getattr(it, "unknown", False))
+        unknown = [k for k in unknown if k.startswith(f"{model}.")] or unknown
+        raise EqrError(f"the {model} chart plots a figure that rests on an unknown "
+                       f"assumption and cannot be drawn", key=model,
+                       found=f"unknown: {', '.join(unknown[:4])}" if unknown else None,
+                       hint="give the figure a value (in the sheet or with --set) to draw "
+                            "this chart") from None
+    except BaseException:
+        _close_new(before)
+        raise
     return found
+
+
+def _close_new(before: set[int]) -> None:
+    """Close every figure opened since ``before`` (a failed chart may leave some behind)."""
+    for number in set(plt.get_fignums()) - before:
+        plt.close(number)
 
 
 def write_charts(charts: list[Chart], folder: Path) -> dict[str, dict[str, Any]]:
