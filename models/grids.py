@@ -68,9 +68,11 @@ def _axis(assumptions, text: str, steps: int) -> Axis:
     # low/high each a number or a {period: number} series (the sheet may mix them)
     low, high = (v[period] if isinstance(v, dict) and period is not None else v
                  for v in (item.low, item.high))
-    if not all(isinstance(v, (int, float)) for v in (low, high)) or low == high:
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
         raise _axis_error(item, text, "the assumption needs a low/high range",
                           found=f"low {low!r}, high {high!r}")
+    if low == high:  # a figure the sheet pins (e.g. no licences yet in CY2025): one point
+        return Axis(key, period, item.label, item.unit, (float(f"{low:.12g}"),))
     # 12 significant digits: evenly spaced points without float noise (0.1 not 0.09999…)
     return Axis(key, period, item.label, item.unit,
                 tuple(float(f"{v:.12g}") for v in np.linspace(low, high, steps)))
@@ -79,7 +81,7 @@ def _axis(assumptions, text: str, steps: int) -> Axis:
 def _axis_error(item, text: str, problem: str, found=None) -> EqrError:
     """A sheet that no longer gives what a sensitivity grid needs is bad input (issue 9)."""
     return EqrError(f"sensitivity grid axis {text}: {problem}", file=item.file or None,
-                    line=item.line, key=item.key, expected="low: and high: (different values)"
+                    line=item.line, key=item.key, expected="low: and high: (numbers)"
                     if "range" in problem else None, found=found)
 
 

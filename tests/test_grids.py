@@ -36,3 +36,16 @@ def test_grid_cells_are_outputs(result):
     o = result.outputs
     assert o["china.grid_margin_levy.row.0"] == pytest.approx(0.15)
     assert o["china.grid_margin_levy.0.0"] == pytest.approx(0.55)
+
+
+def test_a_pinned_axis_is_a_one_point_grid(base):
+    """CY2025 has no licences (approval rate low = high = 0 in the sheet): the approval-rate
+    grid keeps its one meaningful row instead of refusing the headline period."""
+    a = set_value(base, "china.headline_period", "CY2025", set_by="test")
+    result = engine.run(a)
+    grid = next(g for g in all_grids(result.specs) if "approval" in g.rows.name)
+    assert grid.rows.values == (0.0,) and len(grid.cols.values) > 1
+    frame = grid_frame(result, grid.key)
+    assert frame.shape == (1, len(grid.cols.values))
+    single = engine.run(a).outputs[f"{grid.output.key}.CY2025"]
+    assert frame.iloc[0, -1] == pytest.approx(single)
