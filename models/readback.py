@@ -446,8 +446,9 @@ def _validate(baseline: Assumptions, book: WorkbookInputs, force: bool) -> list[
 
 
 def _with_text_hint(err: EqrError, raw: Any) -> EqrError:
+    # the sheets' hint for a quoted number ("remove the quotes") means nothing in a cell
     if isinstance(raw, str) and err.expected and err.expected.startswith("a number") \
-            and err.hint is None:
+            and (err.hint is None or err.hint.startswith("it is quoted text")):
         return EqrError(err.message, file=err.file, line=err.line, key=err.key,
                         expected=err.expected, found=err.found,
                         hint="the cell holds text; retype it as a number, or use Excel's "

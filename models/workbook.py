@@ -206,9 +206,7 @@ def cell_map(result: Result, extra_sheets: Sequence[Callable] = ()) -> dict[str,
                 cells[item.key] = layout.cell_of(item)
     from models.grids import all_grids
     for grid, _, head in _grid_placement(list(all_grids(result.specs))):
-        for i in range(len(grid.rows.values)):
-            for j in range(len(grid.cols.values)):
-                cells[f"{grid.key}.{i}.{j}"] = _grid_cell(head, i, j)
+        cells.update(_grid_cells(grid, head))
     return cells
 
 
@@ -391,19 +389,15 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
         _text(ws, head, 1, "rows \\ columns", fmts.get(bold=True, align="right"))
         for j, v in enumerate(grid.cols.values):
             _axis_cell(ws, head, 2 + j, v, fmts.number(grid.cols.unit, "input"))
-            if not isinstance(v, str):  # numeric axis values are outputs too
-                cells[f"{grid.key}.col.{j}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(head, 2 + j)}"
         for i, rv in enumerate(grid.rows.values):
             rr = head + 1 + i
             _axis_cell(ws, rr, 1, rv, fmts.number(grid.rows.unit, "input"))
-            if not isinstance(rv, str):
-                cells[f"{grid.key}.row.{i}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(rr, 1)}"
             for j in range(len(grid.cols.values)):
                 col = 2 + j
                 formula = cell_formula(grid, layout, SENSITIVITY, f"$B{rr + 1}",
                                        f"{col_letter(col)}${head + 1}", dependent)
                 ws.write_formula(rr, col, formula, out_fmt, _cached(values[i, j]))
-                cells[f"{grid.key}.{i}.{j}"] = _grid_cell(head, i, j)
+        cells.update(_grid_cells(grid, head))
     ws.freeze_panes(3, 0)
     _print_setup(ws)
     return cells
@@ -418,9 +412,21 @@ def _grid_placement(grids):
         r = head + len(grid.rows.values) + 3
 
 
-def _grid_cell(head: int, i: int, j: int) -> str:
-    """The cell of a grid's value in row ``i``, column ``j`` (axis header on row ``head``)."""
-    return f"{SENSITIVITY}!{xl_rowcol_to_cell(head + 1 + i, 2 + j)}"
+def _grid_cells(grid, head: int) -> dict[str, str]:
+    """A grid's outputs → cells (axis header on row ``head``): the numeric axis values
+    (``<grid>.col.<j>`` on the header row, ``<grid>.row.<i>`` in column B) and the values
+    ``<grid>.<i>.<j>``. Both :func:`write_workbook` and :func:`cell_map` use this."""
+    cells: dict[str, str] = {}
+    for j, v in enumerate(grid.cols.values):
+        if not isinstance(v, str):  # numeric axis values are outputs too
+            cells[f"{grid.key}.col.{j}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(head, 2 + j)}"
+    for i, rv in enumerate(grid.rows.values):
+        if not isinstance(rv, str):
+            cells[f"{grid.key}.row.{i}"] = f"{SENSITIVITY}!{xl_rowcol_to_cell(head + 1 + i, 1)}"
+        for j in range(len(grid.cols.values)):
+            cells[f"{grid.key}.{i}.{j}"] = \
+                f"{SENSITIVITY}!{xl_rowcol_to_cell(head + 1 + i, 2 + j)}"
+    return cells
 
 
 def _axis_cell(ws, r: int, c: int, value: Any, fmt) -> None:

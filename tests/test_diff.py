@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from models import engine
 from models.assumptions import resolve, set_value
 from models.cli import main
+from models.headlines import headlines
 from models.diff import compute, render_markdown, render_text, shapley_exact, \
     shapley_sampled
 from models.reproduce import Run
@@ -148,7 +149,10 @@ def test_attributions_add_up_to_the_change_of_every_headline_output(base, a_valu
     for key, v in b_values.items():
         b = set_value(b, key, v, set_by="--set")
     d = compute(run_in_memory(a), run_in_memory(b))
-    assert len(d.rows) == 16  # china: 4 headline rows × 4 periods
+    # every model's headline outputs (china: 4 rows × 4 periods; valuation's scalars)
+    assert [r.headline.output for r in d.rows] == \
+        [h.output for h in headlines(engine.build_specs(a))]
+    assert sum(r.headline.row.startswith("china.") for r in d.rows) == 16
     for r in d.rows:
         scale = max(1.0, abs(r.a), abs(r.b))
         assert r.other == 0  # same models: recorded outputs = recomputed
