@@ -30,7 +30,13 @@ class Result:
     _grids: dict | None = None
 
     @property
+    def line_outputs(self) -> dict[str, float]:
+        """The line items' outputs only (no sensitivity grids, which cost a batch run each)."""
+        return flat_outputs(self.specs, self.env)
+
+    @property
     def outputs(self) -> dict[str, float]:
+        """Every output: the line items' and each sensitivity grid's (axes and values)."""
         out = flat_outputs(self.specs, self.env)
         from models.grids import all_grids, grid_outputs
         for grid in all_grids(self.specs):

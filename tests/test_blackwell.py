@@ -19,7 +19,7 @@ BRIDGE_STEPS = ["bridge_die_vs_package", "bridge_non_dc_units", "bridge_timing",
 def run_with(a, values):
     for key, v in values.items():
         a = set_value(a, key, v, set_by="test")
-    return engine.run(a).outputs
+    return engine.run(a).line_outputs
 
 
 def floor_to(x, step):
@@ -29,7 +29,7 @@ def floor_to(x, step):
 
 @pytest.fixture(scope="module")
 def o(base):
-    return engine.run(base).outputs
+    return engine.run(base).line_outputs
 
 
 # --------------------------------------------------------------------------- seed case

@@ -11,7 +11,7 @@ from models.assumptions import set_value
 def run_with(a, **values):
     for key, v in values.items():
         a = set_value(a, key.replace("__", "."), v, set_by="test")
-    return engine.run(a).outputs
+    return engine.run(a).line_outputs
 
 
 def test_hand_worked_example(base):

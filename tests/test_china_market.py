@@ -23,7 +23,7 @@ def setting(a, values):
 
 
 def run(a, values=None):
-    return engine.run(setting(a, values or {})).outputs
+    return engine.run(setting(a, values or {})).line_outputs
 
 
 def series(o, item):
@@ -112,7 +112,7 @@ def test_choosing_a_chip_with_unknown_tflops_makes_compute_unknown(base):
 def test_bundled_assumptions_reproduce_the_sourced_shape(base):
     """Bernstein: supply-constrained 2026-27, domestic supply above demand by 2028, domestic
     growth 5x from 2025; TechCoffee: ~1M H200 in 2026 (limited purchase, the base case)."""
-    o = engine.run(base).outputs
+    o = engine.run(base).line_outputs
     assert o[f"{CM}.balance_units.CY2026"] < 0 and o[f"{CM}.balance_units.CY2027"] < 0
     assert o[f"{CM}.domestic_units.CY2028"] > o[f"{CM}.demand_units.CY2028"]
     assert o[f"{CM}.domestic_growth"] == pytest.approx(5.0)

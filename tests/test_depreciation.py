@@ -39,7 +39,7 @@ def series(a, name, value_by_period):
 
 
 def run(a) -> dict:
-    return engine.run(a).outputs
+    return engine.run(a).line_outputs
 
 
 def row(o, name, periods):

@@ -13,12 +13,12 @@ EC = "export_control"
 def run_with(a, **values):
     for key, v in values.items():
         a = set_value(a, key, v, set_by="test")
-    return engine.run(a).outputs
+    return engine.run(a).line_outputs
 
 
 @pytest.fixture(scope="module")
 def o(base):
-    return engine.run(base).outputs
+    return engine.run(base).line_outputs
 
 
 def test_h20_tpp_is_148_times_16_and_not_caught(o):

@@ -27,7 +27,7 @@ def test_every_grid_cell_equals_a_single_run(base, result):
             for j, cv in enumerate(grid.cols.values):
                 a = set_value(base, grid.rows.name, rv, set_by="test")
                 a = set_value(a, grid.cols.name, cv, set_by="test")
-                single = engine.run(a).outputs
+                single = engine.run(a).line_outputs
                 key = grid.output.key + (f".{grid.period}" if grid.period else "")
                 assert values[i, j] == pytest.approx(single[key], rel=1e-12, abs=1e-12)
 
@@ -47,5 +47,5 @@ def test_a_pinned_axis_is_a_one_point_grid(base):
     assert grid.rows.values == (0.0,) and len(grid.cols.values) > 1
     frame = grid_frame(result, grid.key)
     assert frame.shape == (1, len(grid.cols.values))
-    single = engine.run(a).outputs[f"{grid.output.key}.CY2025"]
+    single = engine.run(a).line_outputs[f"{grid.output.key}.CY2025"]
     assert frame.iloc[0, -1] == pytest.approx(single)
