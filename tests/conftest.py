@@ -39,3 +39,13 @@ def pytest_terminal_summary(terminalreporter):
     if support is not None and support.STATS:
         terminalreporter.write_sep("-", "fuzz summary (issue 9)")
         terminalreporter.write_line(support.summary())
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory):
+    """One default build (no PDF) shared by the tests that only read a run folder; a test
+    that changes files copies it first."""
+    from models.cli import main
+    out = tmp_path_factory.mktemp("default") / "run"
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
+    return out

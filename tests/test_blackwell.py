@@ -218,10 +218,8 @@ def test_bridge_closes_for_any_inputs(base, dc, net_share, bw_share, window, non
 
 # --------------------------------------------------------------------------- run folder
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bw") / "run"
-    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
-    return out
+def run_dir(default_run):
+    return default_run
 
 
 def test_seed_case_names_work_in_the_workbook_and_cells_json(run_dir):

@@ -347,10 +347,8 @@ def test_checks_pass_on_the_bundled_assumptions(base):
 
 # =========================================================================== workbook and memo
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dep") / "run"
-    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
-    return out
+def built(default_run):
+    return default_run
 
 
 def relative_shape(formula: str, column: int) -> str:
@@ -493,6 +491,9 @@ def test_life_of_zero_in_the_sheet_names_file_and_line(capsys, tmp_path, sheets)
 
 def test_salvage_above_cost(capsys, tmp_path):
     res = build(capsys, tmp_path, "--set", "depreciation.salvage_fraction=1.5")
+    assert_user_error(*res, "depreciation.salvage_fraction", "expected a fraction between 0 and 1")
+    # --force passes the sheet's bounds; the model's own check still refuses it
+    res = build(capsys, tmp_path, "--force", "--set", "depreciation.salvage_fraction=1.5")
     assert_user_error(*res, "depreciation.salvage_fraction",
                       "salvage value must lie between zero and the cost",
                       "expected salvage <= cost (1)", "found 1.5")
@@ -517,11 +518,12 @@ def test_unknown_method_in_the_sheet_names_file_and_line(capsys, tmp_path, sheet
 
 
 @pytest.mark.parametrize("factor, fragment", [
-    ("0", "the declining-balance factor must be above zero"),
-    ("-1", "below its lower bound 0")])
+    ("0", "below its lower bound 1"), ("-1", "below its lower bound 1")])
 def test_factor_not_above_zero(capsys, tmp_path, factor, fragment):
     res = build(capsys, tmp_path, "--set", f"depreciation.db_factor={factor}")
     assert_user_error(*res, "depreciation.db_factor", fragment)
+    res = build(capsys, tmp_path, "--force", "--set", f"depreciation.db_factor={factor}")
+    assert_user_error(*res, "depreciation.db_factor", "must be above zero")
 
 
 def test_factor_zero_refused_even_with_force(capsys, tmp_path):

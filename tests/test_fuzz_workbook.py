@@ -126,7 +126,7 @@ def test_fuzz_workbook_read_back(base_workbook, data, mode):
 
 
 def test_workbook_read_back_count():
-    count_check("workbook", 20)
+    count_check("workbook", 10)  # about half of 40 are refused
 
 
 def test_workbook_that_is_a_folder_or_missing(base_workbook, tmp_path):

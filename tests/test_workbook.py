@@ -6,10 +6,8 @@ from models.cli import main
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "run"
-    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
-    return out
+def run_dir(default_run):
+    return default_run
 
 
 def formula_cells(path):
