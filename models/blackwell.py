@@ -49,6 +49,9 @@ from __future__ import annotations
 from models.lineitems import IF, MAX, MIN, ModelBuilder, SumRows, Total, safe_div
 
 TITLE = "Blackwell units"
+#: what `eqr diff` attributes first (models/headlines.py): packages revenue pays for, and the
+#: gap left between them and the claim
+HEADLINES = ("implied_packages_total", "bridge_residual_gap", "residual_gap_share_of_claim")
 DESCRIPTION = ("'6 million Blackwell GPUs' against data-center revenue and US power: seed "
                "case, corrected case by Nvidia fiscal quarter, bridge, power cross-check.")
 
