@@ -320,6 +320,9 @@ def parse_yaml(text: str, shown: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = ", ".join(p for p in (exc.context, exc.problem) if p) or "cannot be read"
+        if "nesting depth" in problem:  # libyaml's own limit (PyYAML >= 6.0.4) came first
+            raise EqrError("YAML nested too deeply", file=shown, line=line,
+                           expected=f"at most {MAX_DEPTH} levels") from None
         raise EqrError(f"broken YAML: {problem}", file=shown, line=line) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         # position: characters (pure Python) or UTF-8 bytes (libyaml)
@@ -827,7 +830,7 @@ def _number_hint(raw: Any, item: Assumption) -> str | None:
     try:
         if text.endswith("%"):
             v = float(text[:-1])
-            return (f"write fractions as decimals: {v / 100:g}" if _fraction_like(item)[0]
+            return (f"write fractions as decimals: {v / 100:g}" if any(_fraction_like(item))
                     else "drop the % sign")
         if "," in text:
             return f"write it without thousands separators: {float(text.replace(',', '')):g}"

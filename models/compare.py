@@ -76,7 +76,7 @@ def resolve_scenarios(names: Sequence[str], overrides: Sequence[str] = (),
                       directory: Path = ASSUMPTIONS_DIR, force: bool = False
                       ) -> dict[str, Assumptions]:
     """Each name's assumptions: base sheets, its overlay(s), then the run's ``--set``."""
-    base = load_base(directory)
+    base = load_base(directory, force=force)
     out: dict[str, Assumptions] = {}
     for name in names:
         a = base.copy()
