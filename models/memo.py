@@ -17,6 +17,7 @@ import contextvars
 import datetime as dt
 import functools
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -363,10 +364,31 @@ def template_folders(templates_dir: Path | None = None) -> list[Path]:
     return folders
 
 
+def _bytecode_cache(html: bool) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs in the user's cache folder (``$XDG_CACHE_HOME`` or
+    ``~/.cache``, then ``eqr/jinja``): Jinja keys each entry by the template's name and a hash of
+    its source, so an edited template is compiled afresh. Compiling every template costs about
+    a second per build; without a writable cache folder, templates are simply compiled.
+    ``EQR_NO_TEMPLATE_CACHE=1`` turns it off."""
+    if os.environ.get("EQR_NO_TEMPLATE_CACHE"):
+        return None
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    # one folder per environment: compiled code depends on its options (autoescape for HTML)
+    folder = root / "eqr" / f"jinja-{jinja2.__version__}-{'html' if html else 'text'}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return None
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def environment(templates_dir: Path | None = None, html: bool = False) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f))
                                     for f in template_folders(templates_dir)]),
+        bytecode_cache=_bytecode_cache(html),
         undefined=jinja2.StrictUndefined,
         autoescape=html,
         trim_blocks=True,
