@@ -54,6 +54,10 @@ DESCRIPTION = ("Hyperscaler server and network depreciation by vintage: each com
                "depreciation by method. USD bn unless stated.")
 
 MODEL = "depreciation"
+#: what `eqr diff` attributes first (models/headlines.py): each company's FY2026 depreciation
+#: under its policy and the EPS change at the critics' life (straight line)
+HEADLINES = tuple(f"{co}_{row}.FY2026" for co in ("microsoft", "alphabet", "amazon", "meta")
+                  for row in ("depr_policy", "eps_change_sl_critic"))
 DDB_FACTOR = 2  # 'double' declining balance, by definition
 COMPANY_FIELDS = ("server_share", "life", "method", "pretax_income", "tax_rate",
                   "diluted_shares")

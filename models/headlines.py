@@ -1,8 +1,8 @@
 """Headline outputs: the few figures a diff (and a reader) looks at first.
 
 Each model module may declare ``HEADLINES``, a tuple of its own row names (``"gross_profit"``);
-a series row stands for one output per period (``china.gross_profit.CY2026``), a scalar row for
-one output (``valuation.fair_value``). A model without ``HEADLINES`` has none. This module only
+a series row stands for one output per period (``china.gross_profit.CY2026``), ``row.PERIOD``
+for that period only, a scalar row for one output (``valuation.fair_value``). A model without ``HEADLINES`` has none. This module only
 collects them in model order, so a new model adds its headlines in its own file.
 """
 from __future__ import annotations
@@ -35,18 +35,24 @@ def declared(model: str) -> tuple[str, ...]:
 
 
 def rows_to_outputs(spec: ModelSpec, names: tuple[str, ...]) -> list[Headline]:
-    """Expand row names of one model into per-period headline outputs."""
+    """Expand row names of one model into per-period headline outputs; ``row.PERIOD`` names
+    one period of a series row (a model with many periods picks the year that matters)."""
     out: list[Headline] = []
     for name in names:
+        name, _, period = name.partition(".")
         try:
             row = spec.row(name)
         except KeyError:
             raise EqrError(f"models/{spec.name}.py lists a headline that is not one of its rows",
                            key=f"{spec.name}.{name}",
                            expected=f"a row of {spec.name}") from None
+        if period and (not row.series or period not in spec.periods):
+            raise EqrError(f"models/{spec.name}.py lists a headline period it does not have",
+                           key=f"{spec.name}.{name}.{period}",
+                           expected=f"a series row and one of {list(spec.periods)}")
         if row.series:
             out += [Headline(f"{row.key}.{p}", row.key, row.label, row.unit, p)
-                    for p in spec.periods]
+                    for p in spec.periods if not period or p == period]
         else:
             out.append(Headline(row.key, row.key, row.label, row.unit, None))
     return out

@@ -49,3 +49,17 @@ def test_write_new_never_overwrites_and_leaves_no_temporary_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["diff.md"]
     with pytest.raises(EqrError, match="folder does not exist"):
         write_new(tmp_path / "missing" / "x.md", "x")
+
+
+def test_a_headline_can_name_one_period_of_a_series(base, monkeypatch):
+    """depreciation lists ``<company>_eps_change_sl_critic.FY2026``: one output, not ten."""
+    specs = engine.build_specs(base)
+    names = [h.output for h in headlines(specs)]
+    assert "depreciation.meta_eps_change_sl_critic.FY2026" in names
+    assert "depreciation.meta_eps_change_sl_critic.FY2025" not in names
+    monkeypatch.setattr(china, "HEADLINES", ("gross_profit.CY2099",))
+    with pytest.raises(EqrError, match="headline period"):
+        headlines(specs)
+    monkeypatch.setattr(china, "HEADLINES", ("gross_profit.CY2026",))
+    assert [h.output for h in headlines(specs) if h.row.startswith("china.")] == \
+        ["china.gross_profit.CY2026"]
