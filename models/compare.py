@@ -115,10 +115,15 @@ class Comparison:
         return {n: (p / total if total else 0.0) for n, p in self.probabilities.items()}
 
     def weighted(self, key: str = WEIGHTED_OUTPUT) -> float | None:
+        """The probability-weighted value; None without probabilities, or when a weighted
+        scenario's value rests on an unknown figure (then the target is unknown too)."""
         if not self.probabilities:
             return None
         by_name = {c.name: c for c in self.columns}
-        return sum(w * by_name[n].values[key] for n, w in self.weights().items())
+        values = [(w, by_name[n].values[key]) for n, w in self.weights().items()]
+        if any(v is None for _, v in values):
+            return None
+        return sum(w * v for w, v in values)
 
     def outputs(self) -> dict[str, float]:
         """``scenarios.<name>.<output>``, ``scenarios.<name>.probability`` and the weighted
@@ -130,9 +135,8 @@ class Comparison:
         for name, w in self.weights().items():
             out[f"scenarios.{name}.probability"] = self.probabilities[name]
             out[f"scenarios.{name}.weight"] = w
-        weighted = self.weighted()
-        if weighted is not None:
-            out[f"scenarios.{WEIGHTED}.{WEIGHTED_OUTPUT}"] = weighted
+        if self.probabilities:  # null when it rests on an unknown figure
+            out[f"scenarios.{WEIGHTED}.{WEIGHTED_OUTPUT}"] = self.weighted()
         return out
 
 

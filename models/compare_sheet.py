@@ -15,7 +15,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from models.compare import WEIGHTED, WEIGHTED_OUTPUT, Comparison
 from models.lineitems import col_letter
-from models.workbook import DEFAULT_FORMAT, INPUTS, NUMBER_FORMATS, _text
+from models.workbook import DEFAULT_FORMAT, GAP, INPUTS, NUMBER_FORMATS, _cached, _text
 
 SHEET = "Scenarios"
 FIRST_COL = 3  # scenarios start in column D
@@ -82,11 +82,14 @@ def write_scenarios(book, fmts, layout, result, comparison: Comparison) -> dict[
             if col.live:
                 sheet, rr = layout.where(row)
                 fmt = fmts.number(row.unit, "link", row.fmt)
-                ws.write_formula(r, c, f"={sheet}!$D${rr + 1}", fmt, col.values[key])
+                ws.write_formula(r, c, f"={sheet}!$D${rr + 1}", fmt, _cached(col.values[key]))
             else:
                 fmt = fmts.get(num_format=num(row.unit, row.fmt),
                                font_color=GREY, bg_color=VALUE_FILL)
-                ws.write_number(r, c, col.values[key], fmt)
+                if col.values[key] is None:  # rests on an unknown figure: #N/A, as in the model
+                    ws.write_formula(r, c, "=NA()", fmt, GAP)
+                else:
+                    ws.write_number(r, c, col.values[key], fmt)
             cells[f"scenarios.{col.name}.{key}"] = f"{SHEET}!{xl_rowcol_to_cell(r, c)}"
         r += 1
 
@@ -127,7 +130,7 @@ def write_scenarios(book, fmts, layout, result, comparison: Comparison) -> dict[
                      f"=SUMPRODUCT({span.format(r=w_row + 1)},{span.format(r=pt_row + 1)})",
                      fmts.get(num_format=num("USD per share"),
                               bold=True, top=1, bottom=6),
-                     comparison.weighted())
+                     GAP if comparison.weighted() is None else comparison.weighted())
     cells[target_key] = f"{SHEET}!{xl_rowcol_to_cell(t_row, FIRST_COL)}"
     ws.freeze_panes(HEADER + 1, FIRST_COL)
     return cells

@@ -449,8 +449,19 @@ def _write_gap(ws, r: int, c: int, note: str, fmt) -> None:
 def _cached(v: Any) -> Any:
     if isinstance(v, str):
         return v
+    if v is None:  # an unknown figure
+        return GAP
     f = float(v)
     return f if np.isfinite(f) else GAP
+
+
+def check_value(result: Result, row: Row) -> Any:
+    """The Checks sheet's cell as Python computes it: 1, 0, or #N/A when the check row rests
+    on an unknown figure (Excel's ABS/SUMPRODUCT pass the #N/A on)."""
+    values = np.asarray(result.env.get(row.key)[0], dtype=float)
+    if np.isnan(values).any():
+        return GAP
+    return 1 if check_passes(result, row) else 0
 
 
 def check_passes(result: Result, row: Row) -> bool:
@@ -485,13 +496,14 @@ def _write_checks(book, fmts, layout: Layout, result: Result) -> None:
         _text(ws, r, 1, row.model)
         _text(ws, r, 2, row.key, fmts.get(font_color=GREY))
         ws.write_formula(r, 3, f"=IF(SUMPRODUCT(ABS({rng}))<={row.tolerance!r},1,0)", ok_fmt,
-                         1 if check_passes(result, row) else 0)
+                         check_value(result, row))
     total_r = first + len(checks) + 1
     _text(ws, total_r, 0, "All checks pass", fmts.get(bold=True))
-    all_ok = all(check_passes(result, row) for row in checks)
+    values = [check_value(result, row) for row in checks]
     if checks:
         ws.write_formula(total_r, 3, f"=MIN(D{first + 1}:D{first + len(checks)})",
-                         fmts.get(num_format="0", bold=True, align="center"), 1 if all_ok else 0)
+                         fmts.get(num_format="0", bold=True, align="center"),
+                         GAP if GAP in values else min(values))
         ws.conditional_format(first, 3, total_r, 3, {
             "type": "cell", "criteria": "==", "value": 0,
             "format": fmts.get(bg_color="#F8CBAD")})

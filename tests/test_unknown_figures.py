@@ -85,3 +85,31 @@ def test_gap_is_null_in_outputs_na_in_memo_and_set_fills_it(tmp_path):
     assert outputs["export_control.eccn_3a090a.MTT_S4000"] == 0
     memo = (filled / "memo.md").read_text()
     assert "| Moore Threads MTT S4000 | 100.0 | 1,600 | 500 | 3.20 | not caught |" in memo
+
+
+def test_an_unknown_figure_under_the_price_target_reaches_every_scenario_and_check(
+        tmp_path, sheets):
+    """Found by the fuzz: the tax rate marked unknown. Every compared scenario's target, the
+    probability-weighted target and the checks that rest on it are unknown (null, #N/A, n/a),
+    and LibreOffice computes the same #N/A cells as Python."""
+    import yaml
+
+    from conftest import require_tool
+    from models.recalc import compare, recalculate, soffice_path
+    path = sheets / "china.yaml"
+    data = yaml.safe_load(path.read_text())
+    entry = data["assumptions"]["tax_rate"]
+    for field in ("value", "low", "high"):
+        entry.pop(field, None)
+    entry.update(unknown=True, source="unknown: test", note="no source gives it")
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    out = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--assumptions", str(sheets), "--out", str(out)]) == 0
+    outputs = json.loads((out / "outputs.json").read_text())
+    assert outputs["valuation.price_target"] is None
+    assert outputs["scenarios.probability_weighted.valuation.price_target"] is None
+    assert "| **Price target** | **n/a** |" in (out / "memo.md").read_text()
+    require_tool("LibreOffice (soffice)", soffice_path() is not None)
+    checked, mismatches = compare(out / "model.xlsx",
+                                  recalculate(out / "model.xlsx", tmp_path / "lo"))
+    assert checked > 100 and mismatches == [], mismatches[:5]
