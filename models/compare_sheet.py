@@ -130,7 +130,7 @@ def write_scenarios(book, fmts, layout, result, comparison: Comparison) -> dict[
                      f"=SUMPRODUCT({span.format(r=w_row + 1)},{span.format(r=pt_row + 1)})",
                      fmts.get(num_format=num("USD per share"),
                               bold=True, top=1, bottom=6),
-                     GAP if comparison.weighted() is None else comparison.weighted())
+                     _cached(comparison.weighted()))
     cells[target_key] = f"{SHEET}!{xl_rowcol_to_cell(t_row, FIRST_COL)}"
     ws.freeze_panes(HEADER + 1, FIRST_COL)
     return cells

@@ -172,9 +172,7 @@ def _from_current_sheets(manifest: dict[str, Any], directory: Path) -> Rebuilt:
     flat = a.flat_values()
     unknown = [k for k in resolved if k not in flat]
     missing = [k for k in flat if k not in resolved]
-    for key, value in resolved.items():
-        if key in flat and flat[key] != value:
-            a = set_value(a, key, value, set_by="run record", force=True)
+    a = _with_values(a, {k: v for k, v in resolved.items() if k in flat and flat[k] != v})
     a.scenarios = list(manifest.get("scenarios") or [])
     a.overrides = list(manifest.get("overrides") or [])
     a.forced = bool(manifest.get("forced"))
