@@ -3,11 +3,32 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from models.assumptions import ASSUMPTIONS_DIR, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Hypothesis profiles. "ci": derandomized (the same inputs on every run and machine, so a
+# submission is never refused by chance), no example database (CI starts clean anyway) and
+# a reproduction blob printed with any failure. "dev" (default on a workstation): random
+# draws with the local example database, for finding new failures; EQR_FUZZ_SCALE=10 soaks.
+# HYPOTHESIS_PROFILE=ci (or dev) chooses explicitly.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev"))
+
+
+def pytest_collection_modifyitems(items):
+    """Each fuzz file's count test asserts what its fuzz test saw, so it runs after every
+    other test whatever order pytest (or a plugin such as pytest-randomly) chose."""
+    counts = [i for i in items if _is_fuzz_count(i)]
+    items[:] = [i for i in items if not _is_fuzz_count(i)] + counts
+
+
+def _is_fuzz_count(item) -> bool:
+    return item.fspath.basename.startswith("test_fuzz_") and item.name.endswith("_count")
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,9 @@ LOCATION = re.compile(r"^eqr: error: (\S[^\n]*?:\d+: |\S[^\n]*?: )")
 
 def fuzz_settings(n: int) -> settings:
     """Hypothesis settings for a fuzz test with ``n`` examples (times EQR_FUZZ_SCALE)."""
-    return settings(max_examples=n * SCALE, deadline=None, derandomize=False,
+    # derandomize, database and print_blob come from the active profile (tests/conftest.py):
+    # "ci" (derandomized: every CI run draws the same inputs) or "dev" (random, for soaks)
+    return settings(max_examples=n * SCALE, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much,
                                            HealthCheck.function_scoped_fixture])

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 import yaml
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from fuzz_support import (bundled_sheets, count_check, fresh, fuzz_settings, judge_input,
                           nasty_scalars, nasty_values, printable_text, unit_names)
@@ -116,7 +116,7 @@ def mutation(draw, data, model):
                 if draw(st.integers(0, 3)):
                     entry["note"] = "no source gives it"
         elif op == "shape":  # a series as one number, a number as a (partial) series
-            periods = data.get("periods") if isinstance(data.get("periods"), list) else []
+            periods = period_keys(data.get("periods"))
             value = entry.get("value")
             if isinstance(value, dict):
                 entry["value"] = draw(nasty_scalars())
@@ -131,6 +131,21 @@ def mutation(draw, data, model):
             edge = draw(st.sampled_from([b for b in (lo, hi) if b is not None] or [1.0]))
             entry["value"] = edge * draw(st.sampled_from([-1, 0.5, 1, 1.0001, 10, 100, 1e6]))
     return data
+
+
+def period_keys(periods) -> list:
+    """The sheet's periods usable as mapping keys: an earlier "replace" mutation may have put
+    anything into ``periods`` (a list, a dict, None), and lists are unhashable."""
+    if not isinstance(periods, list):
+        return []
+    return [p for p in periods if isinstance(p, (str, int, float, bool)) or p is None]
+
+
+def test_period_keys_skip_unhashable_periods():
+    """Regression (CI run of issue 14): a list inside ``periods`` crashed the generator with
+    "TypeError: unhashable type: 'list'"."""
+    assert period_keys(["CY2025", ["x"], {"a": 1}, 3, None]) == ["CY2025", 3, None]
+    assert period_keys({"CY2025": 1}) == [] and period_keys(None) == []
 
 
 @st.composite
@@ -150,8 +165,15 @@ def mutated_sheet(draw):
     return model, text.encode("utf-8", "surrogatepass")
 
 
+_LIST_IN_PERIODS = yaml.safe_dump({"model": "china", "periods": ["CY2025", ["CY2026"]],
+                                   "assumptions": {"levy_rate": {
+                                       "unit": "fraction", "source": "s",
+                                       "value": {"CY2025": 0.25}}}}).encode()
+
+
 @fuzz_settings(300)
 @given(case=mutated_sheet(), mode=st.integers(0, 39))
+@example(case=("china", _LIST_IN_PERIODS), mode=0)  # the input that broke CI (issue 14)
 def test_fuzz_structured_sheet_mutations(work, case, mode):
     model, content = case
     judge_sheet(work, model, content, mode, "sheets/structured")
