@@ -20,10 +20,12 @@ import math
 import os
 import re
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlparse
 
 import jinja2
+import jinja2.sandbox
 
 from models.errors import EqrError
 from models.paths import default_dir
@@ -385,7 +387,10 @@ def _bytecode_cache(html: bool) -> jinja2.BytecodeCache | None:
 
 
 def environment(templates_dir: Path | None = None, html: bool = False) -> jinja2.Environment:
-    env = jinja2.Environment(
+    """The memo's Jinja environment: sandboxed and immutable for bundled and ``--templates``
+    folders alike, so a template can neither reach Python internals (``cycler.__init__``…)
+    nor change a figure another section prints (``o.update(...)``)."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f))
                                     for f in template_folders(templates_dir)]),
         bytecode_cache=_bytecode_cache(html),
@@ -458,12 +463,19 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
                                                       else 0, s.model))
     sources = [{"model": s.model, "title": s.title, "in_workbook": s.model in ran,
                 "items": [assumptions[k] for k in s.assumptions]} for s in groups]
-    return {"o": {k: None if v is None else Figure(v, k) for k, v in outputs.items()},
-            "cell": cells,
+    return {"o": _read_only({k: None if v is None else Figure(v, k)
+                             for k, v in outputs.items()}),
+            "cell": _read_only(cells),
             "a": assumptions, "sources": sources, "charts": charts or {}, "grids": grids,
             "periods": {m: list(s.periods) for m, s in result.specs.items()},
             "sheets": {m: s.title for m, s in result.specs.items()},
             "models": list(result.specs), "run": run}
+
+
+def _read_only(mapping: dict) -> MappingProxyType:
+    """A mapping a template can read but not change (the sandbox refuses ``update`` on dicts
+    too; this makes the intent explicit and holds outside the sandbox)."""
+    return MappingProxyType(dict(mapping))
 
 
 def grid_info(result) -> list[dict[str, Any]]:
@@ -509,6 +521,14 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
         raise EqrError(f"memo template {template_name}: {exc.message}", file=file, line=line,
                        key=exc.key, expected=exc.expected, found=exc.found,
                        hint=exc.hint) from None
+    except jinja2.sandbox.SecurityError as exc:
+        file, line = _template_position(exc)
+        raise EqrError(f"memo template {template_name} tried an unsafe operation (templates "
+                       f"are sandboxed: they read figures, they cannot change them or reach "
+                       f"Python)", file=file, line=line, found=str(exc)[:200]) from None
+    except RecursionError:
+        raise EqrError(f"memo template {template_name} recursed too deeply (a macro that "
+                       f"calls itself without end?)", key="--templates") from None
     except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError,
             ValueError) as exc:
         # a template (bundled or from --templates) doing something impossible at run time

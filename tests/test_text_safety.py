@@ -126,3 +126,53 @@ def test_run_id_is_one_safe_path_component():
     rid = run_id(a, today=dt.date(2026, 1, 2))
     assert "/" not in rid and "\\" not in rid and "\x00" not in rid and ".." not in rid
     assert re.fullmatch(r"2026-01-02_[A-Za-z0-9_\-+]{1,80}_[0-9a-f]{8}", rid), rid
+
+
+# --------------------------------------------------------------------------- sandboxed templates
+def _templates_with(tmp_path, addition: str):
+    """A copy of the bundled templates with ``addition`` appended to the china section."""
+    import shutil
+    from models.memo import TEMPLATES_DIR
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, folder)
+    section = folder / "sections" / "china.md.j2"
+    section.write_text(section.read_text() + "\n" + addition + "\n")
+    return folder
+
+
+@pytest.mark.parametrize("payload", [
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ ''.__class__.__mro__ }}",
+    "{{ joiner.__init__.__globals__ }}",
+])
+def test_templates_cannot_reach_python(tmp_path, capsys, payload):
+    """Issue 17, case 1: a --templates folder ran arbitrary code (``uid=0(root)`` in memo.md).
+    Templates render in Jinja's immutable sandbox: a clear error naming the template, exit 2,
+    and no run written."""
+    folder = _templates_with(tmp_path, payload)
+    out = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--templates", str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "china.md.j2" in err and "unsafe" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_templates_cannot_change_a_figure(tmp_path, capsys):
+    """Issue 17, case 2: ``o.update(...)`` in one section tripled the target another section
+    printed. The outputs reach templates read-only."""
+    folder = _templates_with(
+        tmp_path, "{% set _ = o.update({'valuation.price_target': 1}) %}")
+    out = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--templates", str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "china.md.j2" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_recursive_template_macro_is_a_clear_error(tmp_path, capsys):
+    """Issue 17, case 7: a macro calling itself ended in an internal error."""
+    folder = _templates_with(tmp_path, "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}")
+    assert main(["build", "--no-pdf", "--templates", str(folder),
+                 "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "recursed" in err and "Traceback" not in err
