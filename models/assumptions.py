@@ -53,6 +53,7 @@ import yaml
 from models.errors import EqrError, did_you_mean
 
 from models.paths import default_dir
+from models.registry import MODELS, optional
 
 ASSUMPTIONS_DIR = default_dir("assumptions")
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
@@ -74,6 +75,7 @@ _NONNEG = Unit("number", 0.0, None)
 UNITS: dict[str, Unit] = {
     "fraction": Unit("number", 0.0, 1.0),
     "fraction (signed)": Unit("number", -1.0, 1.0),
+    "growth rate": Unit("number", -1.0, None),  # 0.12 = +12% (q/q or y/y); may exceed 100%
     "pp": Unit("number", None, None),
     "units": _NONNEG,
     "dies per package": _NONNEG,
@@ -1096,10 +1098,9 @@ def check_models(a: Assumptions) -> None:
     """Each model's own checks of its resolved assumptions, beyond units and bounds (a life
     above zero, salvage below cost): ``validate(a)`` in ``models/<model>.py`` where defined.
     Runs before anything is written, so a bad sheet value or ``--set`` stops the build."""
-    from models.engine import MODEL_MODULES, model_module  # lazy: the engine imports this module
-    for name in MODEL_MODULES:
+    for name in MODELS:
         if name in a.sheets:
-            validate = getattr(model_module(name), "validate", None)
+            validate = optional(name, "validate")
             if validate is not None:
                 validate(a)
 

@@ -46,7 +46,7 @@ dies), power kW per package and GW.
 """
 from __future__ import annotations
 
-from models.lineitems import IF, MAX, MIN, ModelBuilder, SumRows, Total, safe_div
+from models.lineitems import IF, MAX, MIN, Across, ModelBuilder, SumRows, Total, safe_div
 
 TITLE = "Blackwell units"
 #: what `eqr diff` attributes first (models/headlines.py): packages revenue pays for, and the
@@ -57,6 +57,7 @@ DESCRIPTION = ("'6 million Blackwell GPUs' against data-center revenue and US po
 
 USD_PER_BN = 1e9      # USD bn -> USD
 USD_PER_USD_M = 1e6   # USD m -> USD
+USD_M_PER_BN = 1e3    # USD bn -> USD m
 KW_PER_GW = 1e6       # kW -> GW
 PCT_POINTS = 100      # percentage points per unit fraction
 HALF = 2              # midpoint of a low/high range = (low + high) / 2
@@ -84,7 +85,7 @@ def _inputs(m: ModelBuilder) -> dict:
     """Every assumption of the sheet as a green link row, grouped as on the Inputs sheet."""
     groups = {
         "Inputs by quarter (linked from the Inputs sheet)": [
-            "dc_revenue_bn", "networking_revenue_bn", "blackwell_share_of_compute",
+            "networking_revenue_bn", "blackwell_share_of_compute",
             "blackwell_share_shift", "non_dc_units", "shipped_not_recognised_units",
             "claim_window_share"],
         "Inputs: the claim, ASP and power": [
@@ -100,6 +101,11 @@ def _inputs(m: ModelBuilder) -> dict:
     refs = {}
     for title, names in groups.items():
         m.section(title)
+        if not refs:  # one source of truth: Nvidia's reported quarters (sheet nvda_actuals)
+            source = m.model("nvda_actuals").row("data_center_revenue")
+            refs["dc_revenue_bn"] = m.row(
+                "dc_revenue_bn", "Data-center revenue (sheet nvda_actuals)", "USD bn",
+                Across(source, m.name, {p: (p,) for p in m.periods}) / USD_M_PER_BN)
         refs.update({name: m.input(name) for name in names})
     return refs
 

@@ -1,11 +1,10 @@
 """Builds every model's line items from the assumptions and evaluates them.
 
-The models run in the order of :data:`MODEL_MODULES` (a model may link to the rows of any model
-before it). Each model module provides ``TITLE``, ``DESCRIPTION`` and ``define(m)``.
+The models run in the order of :data:`models.registry.MODELS` (a model may link to the rows of
+any model before it); the registry states what a model module provides.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +14,7 @@ from models.assumptions import Assumptions
 from models.errors import EqrError
 from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluate_spec
 
-#: model modules in dependency order
-MODEL_MODULES: tuple[str, ...] = ("export_control", "china_market", "china", "blackwell",
-                                   "depreciation", "valuation")
+from models.registry import MODELS as MODEL_MODULES, model_module  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -59,10 +56,6 @@ class Result:
         if period is None:
             return arr[0, 0] if arr.shape[-1] == 1 and not spec.row(name).series else arr[0]
         return arr[0, spec.periods.index(period)]
-
-
-def model_module(name: str):
-    return importlib.import_module(f"models.{name}")
 
 
 def build_specs(a: Assumptions) -> dict[str, ModelSpec]:

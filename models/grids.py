@@ -23,7 +23,8 @@ import numpy as np
 from models.errors import EqrError
 
 from models.lineitems import (At, CellContext, Env, Expr, InputValue, Prev, Row, RowRef,
-                              SumRows, Total, batch_inputs, col_letter, evaluate_spec)
+                              SumRows, Total, batch_inputs, col_letter, evaluate_spec,
+                              input_deps, row_deps)
 
 MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
 
@@ -155,23 +156,9 @@ def grid_frame(result, key: str):
 
 
 # --------------------------------------------------------------------------- formulas
-def _walk(expr: Expr) -> Iterator[Expr]:
-    yield expr
-    for child in expr.children():
-        yield from _walk(child)
-
-
 def _refs(expr: Expr) -> tuple[set[str], set[str]]:
-    rows: set[str] = set()
-    inputs: set[str] = set()
-    for node in _walk(expr):
-        if isinstance(node, (RowRef, Prev, Total, At)):
-            rows.add(node.row.key)
-        elif isinstance(node, SumRows):
-            rows.update(r.key for r in node.rows)
-        elif isinstance(node, InputValue):
-            inputs.add(node.key)
-    return rows, inputs
+    """(row keys, assumption keys) an expression reads: the one walk of models.lineitems."""
+    return {r.key for r in row_deps(expr)}, {i.key for i in input_deps(expr)}
 
 
 def dependent_rows(specs, varied: set[str]) -> set[str]:
@@ -238,6 +225,22 @@ class InlineContext(CellContext):
 
     def sum_rows(self, rows) -> str:
         return "(" + "+".join(self.ref(r) for r in rows) + ")"
+
+    def period_number(self, node) -> str:
+        if node.of is not None:
+            return super().period_number(node)
+        return str(self._periods(node.model).index(self.period) + 1)
+
+    def across(self, node) -> str:
+        wanted = node.mapping.get(self.period, ())
+        source = self._periods(node.row.model)
+        if not wanted or any(p not in source for p in wanted):
+            return "NA()"
+        parts = [self._at(p).ref(node.row) for p in wanted]
+        if len(parts) == 1:
+            return parts[0]
+        return ("(" + "+".join(parts) + ")" if node.how == "sum"
+                else "AVERAGE(" + ",".join(parts) + ")")
 
 
 def _inline(expr: Expr, ctx: InlineContext) -> str:

@@ -20,7 +20,7 @@ rows from another model's sheet likewise (``=china!F20``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -79,6 +79,29 @@ class Expr:
 
     def children(self) -> Sequence["Expr"]:
         return ()
+
+    def rows_read(self) -> Sequence["Row"]:
+        """Rows this node reads directly (not through its children). Every node that refers
+        to a row declares it here: :func:`row_deps` is the one dependency walk."""
+        return ()
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """The expression and every node under it."""
+    yield expr
+    for child in expr.children():
+        yield from walk(child)
+
+
+def row_deps(expr: Expr) -> list["Row"]:
+    """Every row an expression reads, through any node type (RowRef, Prev, Total, At,
+    SumRows, Across, SumProduct, running totals...), in order of appearance."""
+    return [row for node in walk(expr) for row in node.rows_read()]
+
+
+def input_deps(expr: Expr) -> list["InputValue"]:
+    """Every assumption reference inside an expression."""
+    return [node for node in walk(expr) if isinstance(node, InputValue)]
 
 
 def wrap(x: Any) -> Expr:
@@ -223,6 +246,17 @@ def ABS(a) -> Expr:
     return Func("ABS", [wrap(a)], np.abs)
 
 
+def NA() -> Expr:
+    """Excel ``NA()``: a value that does not exist (NaN in numpy, ``null`` in outputs.json)."""
+    return Func("NA", [], lambda: np.nan)
+
+
+def div_or_na(num, den) -> Expr:
+    """``num/den``, unknown (``#N/A``; n/a in the note) where ``den`` is 0: a margin of no
+    revenue is not 0%."""
+    return IF(wrap(den).eq(0), NA(), wrap(num) / wrap(den))
+
+
 def safe_div(num, den) -> Expr:
     """``num/den``, 0 where ``den`` is 0 (Excel: ``IF(den=0,0,num/den)``)."""
     return IF(wrap(den).eq(0), 0, wrap(num) / wrap(den))
@@ -233,6 +267,9 @@ class RowRef(Expr):
     """The value of a row: same column for a series, ``$D$r`` for a scalar."""
 
     row: "Row"
+
+    def rows_read(self):
+        return (self.row,)
 
     def is_series(self):
         return self.row.series
@@ -250,6 +287,9 @@ class Prev(Expr):
     left, whose first instance is the blank constant column)."""
 
     row: "Row"
+
+    def rows_read(self):
+        return (self.row,)
 
     def is_series(self):
         return True
@@ -270,6 +310,9 @@ class Total(Expr):
 
     row: "Row"
 
+    def rows_read(self):
+        return (self.row,)
+
     def is_series(self):
         return False
 
@@ -287,6 +330,9 @@ class At(Expr):
 
     row: "Row"
     period: Expr
+
+    def rows_read(self):
+        return (self.row,)
 
     def is_series(self):
         return False
@@ -326,6 +372,9 @@ class SumRows(Expr):
 
     rows: Sequence["Row"]
 
+    def rows_read(self):
+        return tuple(self.rows)
+
     def is_series(self):
         return any(r.series for r in self.rows)
 
@@ -337,6 +386,76 @@ class SumRows(Expr):
 
     def excel(self, ctx):
         return ctx.sum_rows(self.rows)
+
+
+@dataclass(eq=False)
+class Across(Expr):
+    """A row of another timeline, mapped period by period: each period of this model takes
+    the sum (or the average, or the single value) of the source periods ``mapping`` gives it.
+
+    Fiscal years from quarters (``SUM(nvda!E12:H12)``), a calendar year relabelled as the
+    fiscal year it is mapped to (``nvda_fy!G12``), a quarter picking its calendar year's figure.
+    A period that maps to no source period is unknown (``NA()``); the branch of an ``IF`` that
+    is not taken may hold one, as in Excel.
+    """
+
+    row: "Row"
+    model: str  # the model this expression is in (its timeline is the target)
+    mapping: dict  # target period -> tuple of source periods (contiguous, in order)
+    how: str = "sum"  # sum | mean
+
+    def __post_init__(self):
+        if self.how not in ("sum", "mean"):
+            raise ValueError(f"Across: unknown aggregation {self.how!r}")
+
+    def rows_read(self):
+        return (self.row,)
+
+    def is_series(self):
+        return True
+
+    def evaluate(self, env):
+        src = np.asarray(env.get(self.row.key), dtype=float)
+        source = list(env.periods(self.row.model))
+        target = env.periods(self.model)
+        out = np.full(src.shape[:-1] + (len(target),), np.nan)
+        for j, period in enumerate(target):
+            cols = [source.index(p) for p in self.mapping.get(period, ()) if p in source]
+            if cols and len(cols) == len(self.mapping.get(period, ())):
+                block = src[..., cols]
+                out[..., j] = block.sum(-1) if self.how == "sum" else block.mean(-1)
+        return out
+
+    def excel(self, ctx):
+        return ctx.across(self)
+
+
+@dataclass(eq=False)
+class PeriodNumber(Expr):
+    """The position of the current period on a model's timeline (1, 2, …), or with ``of`` the
+    position of the period a text row names (e.g. the last reported quarter):
+    ``MATCH(E$4,$E$4:$X$4,0)`` / ``MATCH($D$7,$E$4:$X$4,0)``. Comparing the two gives a flag
+    (actual quarter or forecast) that moves when the text input changes."""
+
+    model: str
+    of: Expr | None = None
+
+    def children(self):
+        return () if self.of is None else (self.of,)
+
+    def is_series(self):
+        return self.of is None or self.of.is_series()
+
+    def evaluate(self, env):
+        periods = list(env.periods(self.model))
+        if self.of is None:
+            return np.arange(1, len(periods) + 1, dtype=float).reshape(1, -1)
+        chosen = np.asarray(self.of.evaluate(env), dtype=object)
+        return np.vectorize(lambda p: periods.index(p) + 1.0 if p in periods else np.nan,
+                            otypes=[float])(chosen)
+
+    def excel(self, ctx):
+        return ctx.period_number(self)
 
 
 @dataclass(eq=False)
@@ -442,6 +561,10 @@ class ModelBuilder:
 
     def ref(self, name: str) -> RowRef:
         return self._by_name[name].ref()
+
+    def model(self, name: str) -> ModelSpec:
+        """A model defined before this one (its rows can be linked or rolled up)."""
+        return self._registry[name]
 
     # -- rows ----------------------------------------------------------------
     def input(self, name: str, label: str | None = None, row_name: str | None = None, *,
@@ -614,6 +737,37 @@ class CellContext:
 
     def input_ref(self, key: str, series: bool) -> str:
         return self.layout.input_ref(key, series, self.period_col, self.sheet)
+
+    def timeline(self, model: str) -> str:
+        """The model's own period headings, ``$E$4:$X$4`` (on its sheet)."""
+        h = self.layout.header_row(model, model) + 1
+        first = self.layout.first_period_col
+        last = first + len(self.layout.specs[model].periods) - 1
+        return f"{self._prefix(model)}${col_letter(first)}${h}:${col_letter(last)}${h}"
+
+    def period_number(self, node: "PeriodNumber") -> str:
+        if node.of is not None:
+            return f"MATCH({node.of.excel(self)},{self.timeline(node.model)},0)"
+        h = self.layout.header_row(node.model, node.model) + 1
+        return f"MATCH({self._prefix(node.model)}{col_letter(self.period_col)}${h}," \
+               f"{self.timeline(node.model)},0)"
+
+    def across(self, node: "Across") -> str:
+        target = self.layout.specs[self.sheet].periods[self.period_col
+                                                        - self.layout.first_period_col]
+        wanted = node.mapping.get(target, ())
+        source = self.layout.specs[node.row.model].periods
+        if not wanted or any(p not in source for p in wanted):
+            return "NA()"
+        sheet, r = self.layout.where(node.row)
+        cols = [self.layout.first_period_col + source.index(p) for p in wanted]
+        first = f"{self._prefix(sheet)}{col_letter(cols[0])}{r + 1}"
+        if len(cols) == 1:
+            return first
+        if cols != list(range(cols[0], cols[0] + len(cols))):
+            raise ValueError(f"Across: periods {wanted} are not adjacent on sheet {sheet}")
+        return (f"{'SUM' if node.how == 'sum' else 'AVERAGE'}("
+                f"{first}:{col_letter(cols[-1])}{r + 1})")
 
     def total(self, row: Row) -> str:
         return f"SUM({self.row_range(row)})"

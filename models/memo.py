@@ -189,7 +189,8 @@ FILTERS: dict[str, Callable[..., str]] = {
 
 #: an assumption's unit → the filter that shows it
 UNIT_FILTERS: dict[str, Callable[..., str]] = {
-    "fraction": pct, "fraction (signed)": pct, "USD m": usd_m, "USD bn": usd_bn,
+    "fraction": pct, "fraction (signed)": pct, "growth rate": pct, "USD m": usd_m,
+    "USD bn": usd_bn,
     "USD per unit": usd, "USD": usd, "USD per share": eps, "units": units, "x": mult,
     "pp": pp}
 

@@ -46,6 +46,7 @@ from models.assumptions import Assumptions, apply_override, available_scenarios,
     check_scalar, resolve, scenario_path, set_value
 from models.errors import EqrError, did_you_mean
 from models.newfile import write_new
+from models.registry import MODELS
 from models.workbook import CHECKS, COL_FIRST_PERIOD, COL_KEY, COL_VALUE, COVER, INPUTS
 
 GAP = "#N/A"  # what an unknown figure's input cell shows (=NA()): still unknown, not an edit
@@ -385,9 +386,8 @@ def _check_structure(book: WorkbookInputs, baseline: Assumptions) -> list[str]:
                            "since the workbook was written?)", key=model,
                            file=_where(book, book.header_cells[model]),
                            expected=list(baseline.periods(model)), found=list(periods))
-    from models.engine import MODEL_MODULES
     added = [k for k in baseline.items if k not in book.rows
-             and k.split(".", 1)[0] in MODEL_MODULES]
+             and k.split(".", 1)[0] in MODELS]
     if not added:
         return []
     by_model: dict[str, list[str]] = {}

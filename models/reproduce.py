@@ -20,8 +20,7 @@ from models.assumptions import ASSUMPTIONS_DIR, Assumption, Assumptions, Sheet, 
     set_value
 from models.errors import EqrError
 
-#: the engine files whose code decides the numbers (besides each model module)
-ENGINE_MODULES = ("lineitems", "engine", "fin")
+from models.registry import ENGINE_MODULES, MODELS
 
 _ITEM_FIELDS = ("label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
                 "choices", "file", "line", "set_by", "unknown")
@@ -30,10 +29,9 @@ _ITEM_FIELDS = ("label", "unit", "value", "source", "note", "bounds", "low", "hi
 # --------------------------------------------------------------------------- writing
 def code_sha256() -> dict[str, str]:
     """sha256 of each file whose code computes the outputs: the models and the engine."""
-    from models.engine import MODEL_MODULES
     folder = Path(__file__).resolve().parent
     out = {}
-    for name in (*ENGINE_MODULES, *MODEL_MODULES):
+    for name in (*ENGINE_MODULES, *MODELS):
         path = folder / f"{name}.py"
         if path.exists():
             out[f"models/{name}.py"] = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from models.lineitems import Const, Expr, Func, MIN, ModelBuilder, Prev, Row, RowRef, wrap
+from models.lineitems import IF, Const, Expr, Func, MIN, ModelBuilder, Prev, Row, RowRef, wrap
 
 
 # --------------------------------------------------------------------------- pick
@@ -77,6 +77,9 @@ class RunningTotal(Expr):
     def is_series(self):
         return True
 
+    def rows_read(self):
+        return () if self.row is None else (self.row,)
+
     def children(self):
         return (self.flow,) if self.cap is None else (self.flow, self.cap)
 
@@ -109,6 +112,61 @@ def running_total(m: ModelBuilder, name: str, label: str, unit: str, flow: Any,
     """Add a cumulative row ``total = MIN(previous total + flow, cap)`` (no cap: a plain
     running sum) and return its reference."""
     expr = RunningTotal(wrap(flow), None if cap is None else wrap(cap))
+    ref = m.row(name, label, unit, expr, fmt=fmt, note=note)
+    expr.row = ref.row
+    return ref
+
+
+# --------------------------------------------------------------------------- compounding
+@dataclass(eq=False)
+class Compound(Expr):
+    """``x(t) = IF(anchor(t) = 1, start(t), x(t-1) × (1 + growth(t)))``: a line that takes a
+    reported figure while ``anchor`` is 1 and grows from the previous period after it (a
+    forecast rolling forward from the last reported quarter). ``x`` before the first period is 0.
+
+    Like :class:`RunningTotal`, the row refers to its own previous period; numpy loops over
+    the periods, Excel gets the one formula across the row.
+    """
+
+    anchor: Expr
+    start: Expr
+    growth: Expr
+    row: Row | None = None  # set by compound() once the row exists
+
+    def is_series(self):
+        return True
+
+    def rows_read(self):
+        return () if self.row is None else (self.row,)
+
+    def children(self):
+        return (self.anchor, self.start, self.growth)
+
+    def _formula(self) -> Expr:
+        return IF(self.anchor.eq(1), self.start, Prev(self.row) * (1 + self.growth))
+
+    def evaluate(self, env):
+        width = len(env.periods(self.row.model))
+        parts = [np.atleast_2d(np.asarray(e.evaluate(env), dtype=float))
+                 for e in (self.anchor, self.start, self.growth)]
+        n = max(p.shape[0] for p in parts)
+        anchor, start, growth = (np.broadcast_to(p, (n, width)) for p in parts)
+        out = np.empty((n, width))
+        previous = np.zeros(n)
+        for j in range(width):
+            grown = previous * (1 + growth[:, j])
+            value = np.where(anchor[:, j] == 1, start[:, j], grown)
+            out[:, j] = previous = np.where(np.isnan(anchor[:, j]), np.nan, value)
+        return out
+
+    def excel(self, ctx):
+        return self._formula().excel(ctx)
+
+
+def compound(m: ModelBuilder, name: str, label: str, unit: str, anchor: Any, start: Any,
+             growth: Any, fmt: str | None = None, note: str = "") -> RowRef:
+    """Add a row that takes ``start`` where ``anchor`` is 1 and grows by ``growth`` after."""
+    expr = Compound(wrap(anchor), wrap(start), wrap(growth))
     ref = m.row(name, label, unit, expr, fmt=fmt, note=note)
     expr.row = ref.row
     return ref

@@ -137,6 +137,7 @@ def check_finite(result: Result) -> None:
 
     unknown = {k for k, it in result.assumptions.items.items() if getattr(it, "unknown", False)}
     depends: dict[int, bool] = {}
+    gaps: dict[str, bool] = {}
     bad: list[str] = []
     for spec in result.specs.values():
         for row in spec.rows:
@@ -144,7 +145,8 @@ def check_finite(result: Result) -> None:
             if values.dtype.kind not in "fc":
                 continue
             if np.isinf(values).any() or (
-                    np.isnan(values).any() and not _rests_on(row, unknown, depends)):
+                    np.isnan(values).any() and not _rests_on(row, unknown, depends)
+                    and not _declares_gaps(row, gaps)):
                 bad.append(row.key)
     grids = getattr(result, "grid_values", None) or {}
     for key, values in grids.items():
@@ -158,6 +160,20 @@ def check_finite(result: Result) -> None:
                              + (", ..." if len(bad) > 3 else ""),
                        hint="an input far outside its usual range (--force?) made a row "
                             "overflow or divide by zero; check the inputs of that row")
+
+
+def _declares_gaps(row, memo: dict[str, bool]) -> bool:
+    """Does a row (or a row it reads) hold a gap by design: ``NA()`` (a figure that does not
+    exist, e.g. other income of a reported quarter) or a period mapped to no source period
+    (a reported row after the last reported quarter)?"""
+    from models.lineitems import Across, Func, row_deps, walk
+    if row.key not in memo:
+        memo[row.key] = False  # rows only refer back; stay safe
+        memo[row.key] = any(isinstance(node, Across) or (isinstance(node, Func)
+                                                          and node.name == "NA")
+                            for node in walk(row.expr)) or any(
+            _declares_gaps(dep, memo) for dep in row_deps(row.expr) if dep is not row)
+    return memo[row.key]
 
 
 def _rests_on(node: Any, keys: set[str], memo: dict[int, bool]) -> bool:

@@ -36,7 +36,7 @@ from models.assumptions import Assumptions
 from models.engine import build_specs
 from models.errors import EqrError, did_you_mean
 from models.lineitems import (BinOp, Const, Env, Func, InputValue, ModelSpec, Neg, Row, RowRef,
-                              SumRows, _align, batch_inputs)
+                              SumRows, _align, batch_inputs, input_deps, row_deps, walk)
 
 CHUNK = 32_768  # scenarios per chunk: arrays stay cache-sized (fixes the random streams)
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -181,24 +181,8 @@ def model_closure(specs: dict[str, ModelSpec], targets: Iterable[str]) -> list[s
     return [m for m in specs if m in needed]
 
 
-def row_refs(expr) -> Iterable[Row]:
-    """Rows an expression reads (through RowRef, Prev, Total, At, SumRows, ...)."""
-    row = getattr(expr, "row", None)
-    if isinstance(row, Row):
-        yield row
-    for r in getattr(expr, "rows", ()) or ():
-        if isinstance(r, Row):
-            yield r
-    for child in expr.children():
-        yield from row_refs(child)
-
-
-def input_values(expr) -> Iterable[InputValue]:
-    """The assumption references inside an expression."""
-    if isinstance(expr, InputValue):
-        yield expr
-    for child in expr.children():
-        yield from input_values(child)
+row_refs = row_deps  # the one dependency walk (models.lineitems)
+input_values = input_deps
 
 
 def needed_rows(specs: dict[str, ModelSpec], outputs: Sequence[str]) -> list[Row]:
@@ -327,10 +311,7 @@ def plan(a: Assumptions, outputs: Sequence[str] | None = None,
     return Sweep(a, models, specs, ranged, rows, out_keys, constants)
 
 
-def _walk(expr) -> Iterable:
-    yield expr
-    for child in expr.children():
-        yield from _walk(child)
+_walk = walk
 
 
 #: Excel functions whose numpy twins work period by period (elementwise, broadcasting)
@@ -362,11 +343,8 @@ def needed_periods(specs: dict[str, ModelSpec], rows: Sequence[Row],
         for node in _walk(row.expr):
             if not _elementwise(node):  # Prev, Total, At, running totals, range functions...
                 full.add(row.model)
-                if isinstance(getattr(node, "row", None), Row):
-                    full.add(node.row.model)
-            ref = getattr(node, "row", None)
-            refs = [ref] if isinstance(ref, Row) else list(getattr(node, "rows", ()) or ())
-            for source in refs:
+                full.update(r.model for r in node.rows_read())
+            for source in node.rows_read():
                 if source.model == row.model or not source.series:
                     continue
                 if node is row.expr and isinstance(node, RowRef):

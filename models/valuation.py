@@ -1,33 +1,43 @@
-"""Nvidia EPS and price target, with the China H200 business flowing through.
+"""Nvidia EPS, price target and a DCF cross-check, from the model's own EPS.
 
-BofA's method (Dec 2025 note): price target = 28× CY2027E EPS excluding cash, plus net cash per
-share. The reference EPS path is what BofA's published figures imply (see the assumption sheet);
-whether it already holds the China H200 profit is an explicit choice. The China H200 EPS
-contribution is linked from the ``china`` sheet.
+By default the EPS is the ``nvda`` model's non-GAAP EPS (sheet ``nvda_fy``), calendarised by the
+Street's convention CY n = FY n+1, with China H200 already inside it. With ``eps_source: typed``
+the EPS is the typed reference (BofA's implied EPS; scenario ``bofa``) and the China H200
+contribution of the ``china`` sheet is added unless ``china_in_reference_eps`` says it is in.
+
+BofA's method (Dec 2025 note): price target = multiple × target-year EPS + net cash per share.
 
 Defined as::
 
-    eps_ex_china     = eps_reference − included × china_eps_contribution
-    eps              = eps_ex_china + china_eps_contribution
-    net_cash_per_share = (cash − debt) / diluted shares    (USD bn / bn shares)
-    price_target     = multiple × eps[target_period] + net_cash_per_share
-    upside           = price_target / share_price − 1
-    pe               = share_price / eps                      (per period)
+    eps                = model: nvda_fy.eps_non_gaap(FY n+1);  typed: reference − included × china + china
+    net_cash_per_share = (cash − debt) / diluted shares
+    price_target       = multiple × eps[target_period] + net_cash_per_share
+    upside             = price_target / share_price − 1
 
-Units: EPS and prices in USD per share, money in USD bn, multiples in x.
+DCF (cash flows from the start of CY2026; USD m)::
+
+    FCF(CY2026), FCF(CY2027) = fcf_conversion × net income (non-GAAP; nvda_fy FY2027, FY2028)
+    then ``growth_years`` years at ``growth_rate``, then a terminal value at ``terminal_growth``
+    q = (1 + g) / (1 + r)
+    value = F1/(1+r) + F2/(1+r)^2 + F2/(1+r)^2 × q (1 − q^N)/(1 − q)
+            + F2 (1+g)^N (1+g_t)/(r − g_t) / (1+r)^(2+N)
+    implied terminal growth: the g_t at which the DCF value equals the share price
+
+Units: EPS and prices in USD per share, money in USD bn (cash) or USD m (cash flows), x.
 """
 from __future__ import annotations
 
-from models.lineitems import IF, At, ModelBuilder, SumRows, safe_div
+from models.lineitems import IF, Across, At, ModelBuilder, SumRows, safe_div, wrap
 
 TITLE = "Valuation"
-DESCRIPTION = ("Nvidia EPS with and without the China H200 business, net cash per share, and "
-               "the price target = multiple × target-year EPS + net cash per share.")
+DESCRIPTION = ("Nvidia EPS from the model (or typed), net cash per share, the price target = "
+               "multiple × target-year EPS + net cash per share, and a DCF cross-check.")
 
 #: scenario probabilities are the assumptions named ``probability_<scenario>``
 PROBABILITY_PREFIX = "probability_"
+M_SHARES_PER_BN = 1e3
+USD_M_PER_BN = 1e3
 
-#: headline outputs (scalar rows) shown side by side per scenario and reported by the sweep
 #: scalar outputs shown side by side per scenario (models.compare) and swept by default
 COMPARE_HEADLINES: tuple[tuple[str, str], ...] = (
     ("valuation.china_eps_target", "China H200 EPS contribution, target year"),
@@ -36,6 +46,7 @@ COMPARE_HEADLINES: tuple[tuple[str, str], ...] = (
     ("valuation.price_target", "Price target"),
     ("valuation.upside", "Upside to the share price"),
     ("valuation.pe_target_year", "P/E at the share price, target year"),
+    ("valuation.dcf_value_per_share", "DCF value per share"),
 )
 #: rows a run-to-run diff explains first (models.headlines)
 HEADLINES = tuple(key.split(".", 1)[1] for key, _ in COMPARE_HEADLINES)
@@ -47,26 +58,52 @@ def probability_names(assumptions) -> list[str]:
             if item.name.startswith(PROBABILITY_PREFIX)]
 
 
+def fiscal_year(calendar: str) -> str:
+    """``CY2027`` → ``FY2028``: the Street's calendarisation of Nvidia's Feb–Jan year."""
+    return f"FY{int(calendar[-4:]) + 1}"
+
+
 def define(m: ModelBuilder) -> None:
-    m.section("Inputs (linked from the Inputs sheet and the china sheet)")
+    calendarised = {p: (fiscal_year(p),) for p in m.periods}
+    fy = m.model("nvda_fy")
+
+    m.section("EPS: from the model (sheet nvda_fy, CY n = FY n+1) or typed")
+    source = m.input("eps_source", unit="choice", series=False)
+    from_model = m.row("eps_from_model_flag", "EPS from the model (1) or typed (0)", "flag",
+                       IF(source.eq("model"), 1, 0))
+    model_eps = m.row("eps_model", "Non-GAAP EPS, model (sheet nvda_fy)", "USD per share",
+                      Across(fy.row("eps_non_gaap"), m.name, calendarised))
+    model_china = m.row("china_eps_model", "of which China H200 (sheet nvda_fy)",
+                        "USD per share", Across(fy.row("china_eps_contribution"), m.name,
+                                                calendarised))
+    model_net_income = m.row("net_income_non_gaap_model", "Non-GAAP net income, model "
+                             "(sheet nvda)", "USD m",
+                             Across(m.model("nvda").row("net_income_non_gaap"), m.name,
+                                    {p: tuple(q for q in m.model("nvda").periods
+                                              if q.endswith(fiscal_year(p)))
+                                     for p in m.periods}))
     reference = m.input("eps_reference")
     china_in_reference = m.input("china_in_reference_eps")
-    china_eps = m.link("china.eps_contribution", label="China H200 EPS contribution (sheet china)")
+    china_sheet = m.link("china.eps_contribution", name="china_eps_china_sheet",
+                         label="China H200 EPS contribution (sheet china; typed path)")
+    included = m.row("china_included_flag", "Typed path: China H200 already in the reference "
+                     "EPS (1) or not (0)", "flag", IF(china_in_reference.eq("included"), 1, 0))
+    china_eps = m.row("china_eps_contribution", "China H200 EPS contribution", "USD per share",
+                      IF(from_model.eq(1), model_china, china_sheet))
+    ex_china = m.row("eps_ex_china", "EPS excluding China H200", "USD per share",
+                     IF(from_model.eq(1), model_eps - model_china,
+                        reference - included * china_sheet))
+    eps = m.row("eps", "EPS including China H200", "USD per share", ex_china + china_eps)
+    m.row("eps_vs_reference", "EPS against BofA's implied EPS (typed reference)", "fraction",
+          safe_div(eps, reference) - 1)
+
+    m.section("Price target")
     multiple = m.input("multiple")
     target_period = m.input("target_period")
     cash = m.input("cash_usd_bn")
     debt = m.input("debt_usd_bn")
     shares = m.link("china.diluted_shares_bn")
     price = m.input("share_price")
-
-    m.section("EPS")
-    included = m.row("china_included_flag", "China H200 already in the reference EPS (1) or not (0)",
-                     "flag", IF(china_in_reference.eq("included"), 1, 0))
-    ex_china = m.row("eps_ex_china", "EPS excluding China H200", "USD per share",
-                     reference - included * china_eps)
-    eps = m.row("eps", "EPS including China H200", "USD per share", ex_china + china_eps)
-
-    m.section("Price target")
     net_cash = m.row("net_cash", "Net cash", "USD bn", cash - debt)
     cash_ps = m.row("net_cash_per_share", "Net cash per share", "USD per share",
                     safe_div(net_cash, shares))
@@ -81,22 +118,22 @@ def define(m: ModelBuilder) -> None:
     m.row("china_value_per_share", "of which China H200 (multiple × China EPS)",
           "USD per share", multiple * china_target)
     target = m.row("price_target", "Price target", "USD per share", earnings_value + cash_ps)
-    m.row("upside", "Upside to the share price", "fraction",
-          safe_div(target, price) - 1)
+    m.row("upside", "Upside to the share price", "fraction", safe_div(target, price) - 1)
     pe = m.row("pe", "P/E at the share price", "x", safe_div(price, eps))
     m.row("pe_target_year", "P/E at the share price, target year", "x", At(pe.row, target_period))
     m.row("pe_at_target", "P/E at the price target, target year", "x",
           safe_div(target, eps_target))
+    m.row("implied_multiple", "Multiple the share price implies on target-year EPS (ex cash)",
+          "x", safe_div(price - cash_ps, eps_target))
 
-    target_year = m.assumptions.value("valuation.target_period")
-    if m.assumptions.value("china.units_source") == "typed":
-        # On the default market path the units are an output of china_market; varying any of
-        # its drivers inlines the whole china_market chain into each cell and exceeds Excel's
-        # formula length (the china sheet's EPS grid varies the licence approval rate instead).
-        m.grid("grid_pt_units_asp", f"Price target: H200 units to China in {target_year} × ASP",
-               target, rows=f"china.h200_units.{target_year}", cols="china.asp_usd")
-    m.grid("grid_pt_multiple_eps", f"Price target: multiple × reference EPS {target_year}",
-           target, rows=f"valuation.eps_reference.{target_year}", cols="valuation.multiple")
+    _dcf(m, model_net_income, shares, cash_ps, price)
+
+    if m.assumptions.value("valuation.eps_source") == "typed":
+        target_year = m.assumptions.value("valuation.target_period")
+        m.grid("grid_pt_multiple_eps", f"Price target: multiple × reference EPS {target_year}",
+               target, rows=f"valuation.eps_reference.{target_year}", cols="valuation.multiple")
+    m.grid("grid_upside_multiple_price", "Upside: multiple × share price",
+           m.ref("upside"), rows="valuation.share_price", cols="valuation.multiple")
 
     m.section("Scenario probabilities (for the probability-weighted target on sheet Scenarios)")
     probabilities = [m.input(PROBABILITY_PREFIX + name) for name in probability_names(
@@ -109,3 +146,46 @@ def define(m: ModelBuilder) -> None:
             eps - ex_china - china_eps)
     if probabilities:
         m.check("check_probabilities_sum_to_one", "Scenario probabilities sum to 1", total - 1)
+
+
+def _dcf(m: ModelBuilder, net_income, shares, cash_ps, price) -> None:
+    """The DCF rows (scalars; the explicit years are the valuation's two calendar years)."""
+    m.section("DCF cross-check (cash flows from the start of CY2026; USD m)")
+    conversion = m.input("fcf_conversion")
+    r = m.input("discount_rate")
+    g = m.input("growth_rate")
+    n = m.input("growth_years")
+    g_t = m.input("terminal_growth")
+    first, second = m.periods[0], m.periods[-1]
+    fcf = m.row("fcf", "Free cash flow (conversion × non-GAAP net income)", "USD m",
+                conversion * net_income)
+    f1 = m.row("fcf_first_year", f"Free cash flow {first}", "USD m", At(fcf.row, wrap(first)))
+    f2 = m.row("fcf_second_year", f"Free cash flow {second}", "USD m", At(fcf.row, wrap(second)))
+    q = m.row("dcf_growth_discount_ratio", "(1 + growth) / (1 + discount rate)", "ratio",
+              (1 + g) / (1 + r))
+    pv_explicit = m.row("pv_explicit", "Present value of the two explicit years", "USD m",
+                        f1 / (1 + r) + f2 / (1 + r) ** 2)
+    pv_growth = m.row("pv_growth_years", "Present value of the growth years", "USD m",
+                      IF(q.eq(1), f2 / (1 + r) ** 2 * n,
+                         f2 / (1 + r) ** 2 * q * (1 - q ** n) / (1 - q)))
+    last_fcf = m.row("fcf_last_growth_year", "Free cash flow in the last growth year", "USD m",
+                     f2 * (1 + g) ** n)
+    discount_end = m.row("discount_factor_end", "Discount factor at the end of the growth years",
+                         "ratio", 1 / (1 + r) ** (2 + n))
+    pv_terminal = m.row("pv_terminal", "Present value of the terminal value", "USD m",
+                        last_fcf * (1 + g_t) / (r - g_t) * discount_end)
+    per_share = shares * M_SHARES_PER_BN
+    ev_ps = m.row("dcf_operations_per_share", "DCF value of operations per share",
+                  "USD per share", (pv_explicit + pv_growth + pv_terminal) / per_share)
+    m.row("pv_terminal_share", "Terminal value's share of the DCF value of operations",
+          "fraction", safe_div(pv_terminal, pv_explicit + pv_growth + pv_terminal))
+    dcf = m.row("dcf_value_per_share", "DCF value per share (operations + net cash)",
+                "USD per share", ev_ps + cash_ps)
+    m.row("dcf_upside", "DCF value against the share price", "fraction",
+          safe_div(dcf, price) - 1)
+    needed = m.row("terminal_value_implied", "Terminal value the share price implies", "USD m",
+                   ((price - cash_ps) * per_share - pv_explicit - pv_growth) / discount_end)
+    m.check("check_terminal_growth_below_discount_rate", "Terminal growth is below the discount "
+            "rate (else the terminal value is not finite)", IF(g_t < r, 0, 1))
+    m.row("terminal_growth_implied", "Terminal growth the share price implies", "fraction (signed)",
+          safe_div(needed * r - last_fcf, needed + last_fcf))

@@ -190,6 +190,9 @@ class SumProduct(Expr):
     def is_series(self) -> bool:
         return True
 
+    def rows_read(self):
+        return (*self.scalars, *self.series)
+
     def evaluate(self, env) -> Any:
         total = 0.0
         for s, v in zip(self.scalars, self.series):

@@ -35,6 +35,7 @@ NUMBER_FORMATS = {
     "USD bn": '#,##0.00;(#,##0.00);"–"',
     "fraction": "0.0%",
     "fraction (signed)": "0.0%",
+    "growth rate": "0.0%",
     "units": '#,##0;(#,##0);"–"',
     "count": "#,##0",
     "USD per unit": '"$"#,##0',

@@ -198,7 +198,7 @@ def test_bridge_closes_for_any_inputs(base, dc, net_share, bw_share, window, non
               "blackwell.asp_route": route, "blackwell.asp_package_base_usd": p_base,
               "blackwell.asp_reference_usd": p_ref, "blackwell.blackwell_share_shift": shift}
     for p, d, n, s, w, u, t in zip(PERIODS, dc, net_share, bw_share, window, non_dc, timing):
-        values.update({f"blackwell.dc_revenue_bn.{p}": d,
+        values.update({f"nvda_actuals.data_center_revenue.{p}": d * 1000,
                        f"blackwell.networking_revenue_bn.{p}": d * n,
                        f"blackwell.blackwell_share_of_compute.{p}": s,
                        f"blackwell.claim_window_share.{p}": w,
@@ -249,7 +249,7 @@ def test_bridge_check_is_on_the_checks_sheet(run_dir):
     ("blackwell.blackwell_share_of_compute.Q3FY2026=90", ["looks like a percentage",
                                                           "did you mean 0.9?"]),
     ("blackwell.asp_package_base_usd=0", ["below its lower bound 1000"]),
-    ("blackwell.dc_revenue_bn.Q3FY26=51", ["unknown period", "did you mean 'Q3FY2026'?"]),
+    ("blackwell.networking_revenue_bn.Q3FY26=8", ["unknown period", "did you mean 'Q3FY2026'?"]),
 ])
 def test_bad_input_is_a_clear_error(capsys, tmp_path, override, fragments):
     reports = tmp_path / "reports"

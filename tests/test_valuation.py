@@ -7,7 +7,9 @@ from models.assumptions import resolve, set_value
 
 
 def typed(a):
-    return set_value(a, "china.units_source", "typed", set_by="test")
+    """The typed paths: typed China units and the typed (BofA-implied) reference EPS."""
+    a = set_value(a, "china.units_source", "typed", set_by="test")
+    return set_value(a, "valuation.eps_source", "typed", set_by="test")
 
 
 def run_with(a, **values):
@@ -34,12 +36,23 @@ def test_bofa_scenario_reproduces_the_stock_multiples():
     assert o["valuation.pe.CY2027"] == pytest.approx(19, abs=0.05)
 
 
-def test_base_is_bofa_because_the_one_off_purchase_ends_in_cy2026(base):
-    """Base (china_market: a limited one-off purchase in CY2026) has no H200 sales in CY2027, so
-    the CY2027 target is BofA's arithmetic whatever BofA's EPS includes."""
+def test_base_target_is_the_models_own_eps(base):
+    """Base: the target rests on the nvda model's FY2028 non-GAAP EPS (CY2027 by the Street's
+    calendarisation), not on BofA's: PT = 28 × nvda_fy.eps_non_gaap.FY2028 + net cash."""
     o = engine.run(base).line_outputs
-    assert o["valuation.china_eps_target"] == 0
-    assert o["valuation.price_target"] == pytest.approx(28 * 9.745 + 52.141 / 24.483)
+    assert o["valuation.eps_target"] == pytest.approx(o["nvda_fy.eps_non_gaap.FY2028"],
+                                                      rel=1e-12)
+    assert o["valuation.eps.CY2026"] == pytest.approx(o["nvda_fy.eps_non_gaap.FY2027"],
+                                                      rel=1e-12)
+    assert o["valuation.price_target"] == pytest.approx(
+        28 * o["nvda_fy.eps_non_gaap.FY2028"] + 52.141 / 24.483, rel=1e-12)
+    assert o["valuation.price_target"] != pytest.approx(275, abs=5)  # not BofA's by construction
+
+
+def test_base_upside_is_against_the_dated_share_price(base):
+    o = engine.run(base).line_outputs
+    assert o["valuation.share_price"] == 221.69
+    assert o["valuation.upside"] == pytest.approx(o["valuation.price_target"] / 221.69 - 1)
 
 
 def test_typed_units_add_the_china_contribution_to_the_reference_eps(base):
@@ -53,13 +66,13 @@ def test_typed_units_add_the_china_contribution_to_the_reference_eps(base):
     assert o["valuation.price_target"] == pytest.approx(28 * (9.745 + china) + 52.141 / 24.483,
                                                         rel=1e-12)
     assert o["valuation.price_target"] == pytest.approx(292.49, abs=0.01)
-    assert o["valuation.upside"] == pytest.approx(292.4875 / 185.16 - 1, abs=1e-5)
+    assert o["valuation.upside"] == pytest.approx(292.4875 / 221.69 - 1, abs=1e-5)
 
 
 def test_china_ban_removes_the_china_contribution():
     o = engine.run(resolve(["china_ban"])).line_outputs
     assert o["valuation.china_eps_target"] == 0
-    assert o["valuation.price_target"] == pytest.approx(28 * 9.745 + 52.141 / 24.483)
+    assert o["nvda_fy.china_reported_revenue.FY2027"] == 0
 
 
 def test_target_period_picks_that_year(base):
@@ -100,17 +113,10 @@ def test_price_target_identities(base, multiple, units, treatment):
 
 
 def test_price_target_grids_by_hand(base):
-    """Units 2,000,000 × ASP 27,000 = $54bn; gross profit 54 × (0.70 − 0.25) = 24.3bn; after 15%
-    tax 20.655bn / 24.483bn shares = $0.8437; PT = 28 × (9.745 + 0.8437) + 2.1297 = 298.61.
-    Multiple 19 on reference EPS 8.771: 19 × (8.771 + 0.6249) + 2.1297 = 180.65."""
+    """Typed path. Multiple 19 on reference EPS 8.771: 19 × (8.771 + 0.6249) + 2.1297 = 180.65."""
     from models.grids import grid_frame
     result = engine.run(typed(base))
     cash = 52.141 / 24.483
-    units = grid_frame(result, "valuation.grid_pt_units_asp")
-    china = 2e6 * 27_000 / 1e9 * (0.70 - 0.25) * (1 - 0.15) / 24.483
-    assert units.loc[2_000_000.0, 27_000.0] == pytest.approx(28 * (9.745 + china) + cash,
-                                                            rel=1e-12)
-    assert units.loc[0.0].nunique() == 1  # no H200 sales: the ASP does not matter
     multiple = grid_frame(result, "valuation.grid_pt_multiple_eps")
     assert multiple.loc[8.771, 19.0] == pytest.approx(19 * (8.771 + 15_300 / 24_483) + cash,
                                                       rel=1e-12)
