@@ -236,14 +236,20 @@ def add_verify(sub) -> None:
                        description="Recalculate RUN/model.xlsx in headless LibreOffice (stored "
                                    "values ignored) and compare every formula cell with the "
                                    "value Python stored. Exit 1 on any mismatch.")
-    p.add_argument("run", type=Path, help="a run folder (or a model.xlsx)")
+    p.add_argument("run", metavar="RUN", help="run folder, its name under reports/, 'latest', "
+                                              "or a model.xlsx")
+    p.add_argument("--reports", type=Path, default=None,
+                   help="folder that holds run folders and 'latest' (default: reports/)")
     p.set_defaults(func=cmd_verify)
 
 
 def cmd_verify(args) -> int:
     import tempfile
     from models.recalc import compare, recalculate
-    path = args.run / "model.xlsx" if args.run.is_dir() else args.run
+    from models.reproduce import find_run
+    given = Path(args.run)
+    # RUN resolves as for rerun and diff: a folder, a run name under reports/, or latest
+    path = given if given.is_file() else find_run(args.run, args.reports) / "model.xlsx"
     if not path.is_file():
         raise EqrError("no workbook found", key="RUN", expected="a run folder with model.xlsx",
                        found=str(args.run))

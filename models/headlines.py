@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.errors import EqrError
-from models.lineitems import ModelSpec
+from models.lineitems import ModelSpec, find_output
 
 
 @dataclass(frozen=True)
@@ -75,17 +75,19 @@ def outputs_for(specs: dict[str, ModelSpec], names: list[str]) -> list[Headline]
         if spec is None or not rest:
             raise EqrError("unknown output", key=name,
                            expected=f"model.row[.PERIOD] with a model in {list(specs)}")
-        row_name, _, period = rest.partition(".")
+        match = find_output(specs, name)
         rows = [r.name for r in spec.rows]
-        if row_name not in rows:
+        if match is None:
             from models.errors import did_you_mean
-            raise EqrError("unknown output", key=name, expected=f"a row of model {model}",
-                           hint=did_you_mean(row_name, rows))
-        found = rows_to_outputs(spec, (row_name,))
-        if period:
-            found = [h for h in found if h.period == period]
-            if not found:
+            head, _, period = rest.rpartition(".")
+            if head in rows and spec.row(head).series:
                 raise EqrError("unknown period", key=name,
                                expected=f"one of {list(spec.periods)}", found=period)
+            raise EqrError("unknown output", key=name, expected=f"a row of model {model}",
+                           hint=did_you_mean(rest, rows))
+        row, period = match
+        found = [Headline(f"{row.key}.{p}", row.key, row.label, row.unit, p)
+                 for p in spec.periods if p == period or period is None] if row.series \
+            else [Headline(row.key, row.key, row.label, row.unit, None)]
         out += found
     return out

@@ -81,9 +81,16 @@ class Expr:
         return ()
 
     def rows_read(self) -> Sequence["Row"]:
-        """Rows this node reads directly (not through its children). Every node that refers
-        to a row declares it here: :func:`row_deps` is the one dependency walk."""
-        return ()
+        """Rows this node reads directly (not through its children): every :class:`Row` among
+        its fields, alone or in a list (``row``, ``rows``, ``scalars``/``series``...), so a node
+        type added later is covered without listing it; :func:`row_deps` is the one walk."""
+        found: list[Row] = []
+        for value in vars(self).values():
+            if isinstance(value, Row):
+                found.append(value)
+            elif isinstance(value, (list, tuple)):
+                found.extend(v for v in value if isinstance(v, Row))
+        return tuple(found)
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
@@ -97,6 +104,20 @@ def row_deps(expr: Expr) -> list["Row"]:
     """Every row an expression reads, through any node type (RowRef, Prev, Total, At,
     SumRows, Across, SumProduct, running totals...), in order of appearance."""
     return [row for node in walk(expr) for row in node.rows_read()]
+
+
+def find_output(specs: dict, name: str) -> tuple["Row", str | None] | None:
+    """The one output-key parser: ``model.row`` or ``model.row.PERIOD`` → (row, period or
+    None), or None if no row matches. Row names may hold dots (``seed_case.gap_low``): the
+    whole name is tried as a row first, then the last part as a period of a series row."""
+    by_key = {row.key: row for spec in specs.values() for row in spec.rows}
+    if name in by_key:
+        return by_key[name], None
+    head, _, period = name.rpartition(".")
+    row = by_key.get(head)
+    if row is not None and row.series and period in specs[row.model].periods:
+        return row, period
+    return None
 
 
 def input_deps(expr: Expr) -> list["InputValue"]:

@@ -38,12 +38,12 @@ FIGURES_FILE = "memo_figures.json"
 #: shown when the model ran and ``sections/<model>.md.j2`` exists; a section that is not a
 #: model (``risks``) when its template exists. A model with a section that is not listed here
 #: comes before ``risks``.
-SECTION_ORDER: tuple[str, ...] = ("china", "china_market", "export_control", "blackwell",
-                                  "depreciation", "valuation", "risks")
+SECTION_ORDER: tuple[str, ...] = ("nvda", "valuation", "china", "china_market", "export_control",
+                                  "blackwell", "depreciation", "risks")
 NOTE_SECTIONS = frozenset({"risks"})  # sections of the note itself, not of a model
 SECTION_BEFORE_UNLISTED = "risks"
 #: page one's key points lead with these sections' (the price target), then section order
-KEY_POINTS_FIRST: tuple[str, ...] = ("valuation",)
+KEY_POINTS_FIRST: tuple[str, ...] = ("valuation", "nvda")
 
 #: ``--paper`` → CSS page size
 PAPERS = {"a4": "A4", "letter": "letter"}
@@ -266,6 +266,12 @@ def _date_order(text: str) -> tuple[int, int, int]:
     return int(years[-1]) if years else 0, month, int(day[1]) if day else 0
 
 
+def quarter_label(period: str) -> str:
+    """A fiscal quarter's short heading: ``Q4FY2026`` → ``Q4 FY26`` (other names unchanged)."""
+    m = re.fullmatch(r"(Q[1-4])FY\d\d(\d\d)", str(period))
+    return f"{m[1]} FY{m[2]}" if m else str(period)
+
+
 def long_date(iso: str) -> str:
     """'2025-12-08T…' → '8 December 2025'."""
     day = dt.date.fromisoformat(iso[:10])
@@ -402,7 +408,8 @@ def environment(templates_dir: Path | None = None, html: bool = False) -> jinja2
         keep_trailing_newline=True,
     )
     env.filters.update({k: _logged(f) for k, f in FILTERS.items()})
-    env.filters.update(by_unit=by_unit, fig=fig, range_by_unit=range_by_unit)
+    env.filters.update(by_unit=by_unit, fig=fig, range_by_unit=range_by_unit,
+                       quarter_label=quarter_label)
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     return env
 
@@ -453,10 +460,12 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
     shown = run_info.get("sections") or sections(result.specs, templates_dir)
     no_comparison = {"compare": [], "compare_live": [], "compare_weighted": [],
                      "compare_headlines": []}  # a run built without --compare
-    run = {**no_comparison, **run_info, "date": long_date(run_info["created"]), "paper": paper,
+    run = {**no_comparison, **run_info, "date": long_date(run_info["created"]),
+           "as_of": _as_of(a), "paper": paper,
            "page_size": PAPERS[paper], "source_dates": dates, "sections": shown,
-           "key_points": sorted(shown, key=lambda s: (s not in KEY_POINTS_FIRST,
-                                                      shown.index(s)))}
+           "key_points": sorted(shown, key=lambda s: (
+               KEY_POINTS_FIRST.index(s) if s in KEY_POINTS_FIRST else len(KEY_POINTS_FIRST),
+               shown.index(s)))}
     ran = list(result.specs)
     grids = {g["key"]: g for g in grid_info(result)}
     groups = sorted(a.sheets.values(), key=lambda s: (s.model not in ran,
@@ -471,6 +480,21 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
             "periods": {m: list(s.periods) for m, s in result.specs.items()},
             "sheets": {m: s.title for m, s in result.specs.items()},
             "models": list(result.specs), "run": run}
+
+
+def _as_of(a) -> str:
+    """The note's date: the data's as-of date (``note.as_of``, YYYY-MM-DD), not the clock's."""
+    if "note.as_of" not in a.items:
+        return ""
+    item = a["note.as_of"]
+    try:
+        if len(str(item.value)) != len("YYYY-MM-DD"):
+            raise ValueError(item.value)
+        return long_date(str(item.value))
+    except ValueError:
+        raise EqrError("the note's as-of date is not a date", file=item.file or None,
+                       line=item.line, key=item.key, expected="YYYY-MM-DD, e.g. 2026-01-15",
+                       found=item.value) from None
 
 
 def _read_only(mapping: dict) -> MappingProxyType:

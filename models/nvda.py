@@ -127,6 +127,8 @@ def define(m: ModelBuilder) -> None:
                          IF(actual.eq(1), 0,
                             Across(china_spec.row(name), m.name, by_calendar_year) * phasing))
              for name, label in CHINA}
+    m.row("china_selling_flag", "Quarter with China H200 revenue (1) or not (0)", "flag",
+          IF(china["customer_revenue"] > 0, 1, 0))
     china_oi = m.row("china_operating_income", "China H200 operating income", "USD m",
                      china["reported_revenue"] - china["cogs"] - china["opex"])
 
@@ -176,6 +178,8 @@ def define(m: ModelBuilder) -> None:
           IF(actual.eq(1), rep["eps_non_gaap_as_reported"], net_income_ng / per_share))
     m.row("china_eps_contribution", "China H200 EPS contribution", "USD per share",
           china_oi * (1 - tax_rate) / per_share)
+    m.row("china_levy_eps", "EPS cost of the China H200 levy (after tax; either booking)",
+          "USD per share", china["levy"] * (1 - tax_rate) / per_share)
 
     m.section("Checks")
     m.check("check_reported_revenue", "Reported quarters: revenue equals the reported figure",

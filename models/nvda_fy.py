@@ -25,6 +25,7 @@ ROLLED_UP = (
     ("revenue", "Revenue", "USD m"),
     ("data_center_revenue", "Data Center revenue (incl. China H200)", "USD m"),
     ("china_reported_revenue", "of which China H200 reported revenue", "USD m"),
+    ("china_customer_revenue", "China H200 customer (gross) revenue", "USD m"),
     ("china_levy", "China H200 levy to the US government", "USD m"),
     ("edge_computing_revenue", "Edge Computing revenue", "USD m"),
     ("gross_profit", "Gross profit", "USD m"),
@@ -33,6 +34,7 @@ ROLLED_UP = (
     ("eps_gaap", "Diluted EPS (GAAP; sum of quarters)", "USD per share"),
     ("eps_non_gaap", "Diluted EPS (non-GAAP; sum of quarters)", "USD per share"),
     ("china_eps_contribution", "of which China H200 EPS contribution", "USD per share"),
+    ("china_levy_eps", "EPS cost of the China H200 levy", "USD per share"),
     ("china_phasing", "China H200 phasing: sum of the year's quarter shares", "fraction"),
 )
 
@@ -60,6 +62,22 @@ def define(m: ModelBuilder) -> None:
     previous = Prev(rows["revenue"].row)
     m.row("revenue_growth", "Revenue growth y/y (n/a for the first year)", "growth rate",
           IF(previous.eq(0), NA(), rows["revenue"] / previous - 1))
+
+    m.section("Cross-checks: China H200 against what Nvidia's CEO and CFO said (drive nothing)")
+    low = m.input("china_potential_per_quarter_low")
+    high = m.input("china_potential_per_quarter_high")
+    market = m.input("china_market_huang")
+    selling = m.row("china_quarters_selling", "Quarters with China H200 revenue", "count",
+                    Across(m.model("nvda").row("china_selling_flag"), m.name, mapping))
+    per_quarter = m.row("china_revenue_per_selling_quarter", "China H200 customer revenue per "
+                        "quarter with sales", "USD m",
+                        IF(selling.eq(0), NA(), rows["china_customer_revenue"] / selling))
+    m.row("china_per_quarter_vs_cfo_high", "… against the CFO's high end (USD 2-5bn a quarter)",
+          "ratio", per_quarter / high)
+    m.row("china_per_quarter_vs_cfo_low", "… against the CFO's low end", "ratio",
+          per_quarter / low)
+    m.row("china_share_of_huang_market", "China H200 customer revenue as a share of Huang's "
+          "China market", "fraction", rows["china_customer_revenue"] / market)
 
     m.section("Checks: reported quarters add up to the reported fiscal years")
     checks = (("revenue", "FY2024", "revenue_fy2024_reported", REVENUE_TOLERANCE_USD_M),

@@ -36,7 +36,8 @@ from models.assumptions import Assumptions
 from models.engine import build_specs
 from models.errors import EqrError, did_you_mean
 from models.lineitems import (BinOp, Const, Env, Func, InputValue, ModelSpec, Neg, Row, RowRef,
-                              SumRows, _align, batch_inputs, input_deps, row_deps, walk)
+                              SumRows, _align, batch_inputs, find_output, input_deps, row_deps,
+                              walk)
 
 CHUNK = 32_768  # scenarios per chunk: arrays stay cache-sized (fixes the random streams)
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -235,13 +236,11 @@ def output_keys(specs: dict[str, ModelSpec], keys: Sequence[str]) -> list[Output
     by_key = {row.key: row for spec in specs.values() for row in spec.rows}
     out = []
     for key in keys:
-        if key in by_key and not by_key[key].series:
-            out.append(OutputKey(key, by_key[key], None))
-            continue
-        head, _, period = key.rpartition(".")
-        row = by_key.get(head)
-        if row is not None and row.series and period in specs[row.model].periods:
-            out.append(OutputKey(key, row, specs[row.model].periods.index(period)))
+        found = find_output(specs, key)
+        if found is not None and (found[1] is not None or not found[0].series):
+            row, period = found
+            out.append(OutputKey(key, row, None if period is None
+                                 else specs[row.model].periods.index(period)))
             continue
         valid = [k for k, r in by_key.items() if not r.series] + [
             f"{k}.{p}" for k, r in by_key.items() if r.series for p in specs[r.model].periods]

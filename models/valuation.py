@@ -126,6 +126,7 @@ def define(m: ModelBuilder) -> None:
     m.row("implied_multiple", "Multiple the share price implies on target-year EPS (ex cash)",
           "x", safe_div(price - cash_ps, eps_target))
 
+    _bridge(m, reference, eps_target, china_target, target_period, calendarised, shares)
     _dcf(m, model_net_income, shares, cash_ps, price)
 
     if m.assumptions.value("valuation.eps_source") == "typed":
@@ -146,6 +147,57 @@ def define(m: ModelBuilder) -> None:
             eps - ex_china - china_eps)
     if probabilities:
         m.check("check_probabilities_sum_to_one", "Scenario probabilities sum to 1", total - 1)
+
+
+#: the EPS bridge's steps (row names), from BofA's implied EPS to the EPS the target uses
+BRIDGE_STEPS = ("bridge_definition", "bridge_outlook", "bridge_china_volume", "bridge_levy",
+                "bridge_booking")
+
+
+def _bridge(m: ModelBuilder, reference, eps_target, china_target, target_period,
+            calendarised, shares) -> None:
+    """Target-year EPS from BofA's implied figure to the one the target uses, step by step.
+
+    The definition step scales BofA's (old-definition) EPS by Nvidia's own recast of Q4 FY2026
+    (stock-based compensation now a cost); China volume is the China H200 EPS before the levy;
+    the booking step is zero by the accounting identity (either booking, same EPS); the outlook
+    is what remains: the model's data-center, margin, opex and share-count view.
+    """
+    m.section("EPS bridge, target year: BofA's implied EPS to the EPS the target uses")
+    actuals = m.model("nvda_actuals")
+    recast = m.row("sbc_recast_ratio", "Non-GAAP EPS on the new definition ÷ old (Nvidia's "
+                   "recast, Q4 FY2026)", "ratio",
+                   1 + actuals_ref(actuals, "sbc_effect_q4fy2026")
+                   / At(actuals.row("eps_non_gaap_as_reported"), wrap("Q4FY2026")))
+    levy = m.row("china_levy_eps", "EPS cost of the China H200 levy (sheet nvda_fy)",
+                 "USD per share", Across(m.model("nvda_fy").row("china_levy_eps"), m.name,
+                                         calendarised))
+    start = m.row("bridge_start", "BofA's implied EPS (old non-GAAP definition)",
+                  "USD per share", At(reference.row, target_period))
+    definition = m.row("bridge_definition", "Non-GAAP definition: stock-based compensation "
+                       "now a cost", "USD per share", start * (recast - 1))
+    levy_target = At(levy.row, target_period)
+    volume = m.row("bridge_china_volume", "China H200 volume (EPS before the levy)",
+                   "USD per share", china_target + levy_target)
+    levy_step = m.row("bridge_levy", "US levy on China H200", "USD per share", 0 - levy_target)
+    china = m.model("china")
+    same_year = {p: (p,) for p in m.periods}
+    gp_gap = m.row("china_gross_profit_booking_gap", "China H200 gross profit, contra-revenue "
+                   "less COGS booking (sheet china)", "USD m",
+                   Across(china.row("gross_profit_contra"), m.name, same_year)
+                   - Across(china.row("gross_profit_cogs"), m.name, same_year))
+    booking = m.row("bridge_booking", "Levy booked as contra-revenue instead of COGS (gross "
+                    "profit gap per share)", "USD per share",
+                    At(gp_gap.row, target_period) / (shares * M_SHARES_PER_BN))
+    m.row("bridge_outlook", "Data-center outlook, margins, opex and shares (the rest)",
+          "USD per share", eps_target - start - definition - volume - levy_step - booking)
+    m.check("check_bridge_closes", "EPS bridge closes: start + steps = target-year EPS",
+            SumRows([start.row] + [m.ref(name).row for name in BRIDGE_STEPS]) - eps_target)
+
+
+def actuals_ref(actuals, name: str):
+    """A scalar row of the nvda_actuals sheet."""
+    return actuals.row(name).ref()
 
 
 def _dcf(m: ModelBuilder, net_income, shares, cash_ps, price) -> None:

@@ -50,10 +50,17 @@ def test_recalculation_ignores_stored_values(lo, tmp_path):
                                    "--set", "depreciation.alphabet_method=syd",
                                    "--set", "depreciation.amazon_method=ddb",
                                    "--set", "depreciation.critic_life=4",
-                                   "--set", "depreciation.alt_life_2=4.25"]],
+                                   "--set", "depreciation.alt_life_2=4.25"],
+                                  # the Nvidia model: a reported quarter turned forecast, the
+                                  # bear drivers, the levy as contra-revenue, China open
+                                  ["--scenario", "nvda_bear", "--scenario", "china_open",
+                                   "--set", "nvda.last_actual=Q4FY2026",
+                                   "--set", "china.levy_treatment=contra_revenue",
+                                   "--set", "china.levy_rate=0.15"]],
                          ids=["base", "levy_contra", "h20_terms+set", "bofa+CY2026+compare",
                               "blackwell_variants", "china_ban", "china_open+unknown_chip",
-                              "china_limited+typed+filled_gap", "depreciation_methods"])
+                              "china_limited+typed+filled_gap", "depreciation_methods",
+                              "nvda_bear+china_open+forecast_q1fy27"])
 def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
     out = tmp_path / "run"
     assert main(["build", "--no-pdf", "--out", str(out), *args]) == 0
@@ -61,3 +68,14 @@ def test_libreoffice_recalculation_matches_python(lo, tmp_path, args):
     checked, mismatches = compare(out / "model.xlsx", fresh)
     assert checked > 100
     assert mismatches == [], mismatches[:10]
+
+
+def test_verify_resolves_latest_and_run_names(lo, tmp_path, capsys):
+    """Regression (issue 14): ``eqr verify latest`` and ``eqr verify <run name>`` said "no
+    workbook found"; RUN now resolves as it does for rerun and diff."""
+    reports = tmp_path / "reports"
+    assert main(["build", "--no-pdf", "--no-compare", "--reports", str(reports)]) == 0
+    name = next(p.name for p in reports.iterdir() if p.is_dir() and p.name != "latest")
+    for ref in ("latest", name):
+        assert main(["verify", ref, "--reports", str(reports)]) == 0
+        assert "0 mismatches" in capsys.readouterr().out
