@@ -21,6 +21,9 @@ USD_PER_USD_M = 1e6  # universal unit conversion
 M_SHARES_PER_BN = 1e3
 PCT_POINTS = 100
 
+#: china_market.china_response's choice under which China buys no H200 (on either units path)
+BAN = "continued_ban"
+
 #: rows a run-to-run diff explains first (models.headlines), one output per period
 HEADLINES = ("reported_revenue", "gross_profit", "gross_margin", "eps_contribution")
 
@@ -31,8 +34,13 @@ def define(m: ModelBuilder) -> None:
     market_units = m.link("china_market.h200_units", name="h200_units_market",
                           label="H200 units shipped to China (china_market path)")
     typed_units = m.input("h200_units", row_name="h200_units_typed", unit="units", series=True)
-    units = m.row("h200_units", "H200 units shipped to China (selected path)", "units",
-                  IF(source.eq("market"), market_units, typed_units))
+    response = m.link("china_market.china_response", name="china_response",
+                      label="China's response (sheet china_market)")
+    # a ban bans on either path: typed units count only while China is not banning H200
+    units = m.row("h200_units", "H200 units shipped to China (selected path; none under a "
+                  "continued ban)", "units",
+                  IF(source.eq("market"), market_units,
+                     IF(response.eq(BAN), 0, typed_units)))
     asp = m.input("asp_usd", unit="USD per unit")
     levy_rate = m.input("levy_rate", unit="fraction")
     treatment = m.input("levy_treatment", unit="choice", series=False)

@@ -38,7 +38,7 @@ def add_assumption_options(p: argparse.ArgumentParser) -> None:
                    help="apply assumptions/scenarios/NAME.yaml (repeatable, applied in order)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override one assumption, e.g. china.levy_rate=0.15 or "
-                        "china.h200_units.CY2026=1200000 (repeatable, applied last)")
+                        "nvda.dc_growth_qoq.Q3FY2027=0.05 (repeatable, applied last)")
     p.add_argument("--assumptions", type=Path, default=None, metavar="DIR",
                    help="folder of assumption sheets (default: the bundled assumptions/)")
     p.add_argument("--force", action="store_true",
@@ -113,8 +113,22 @@ def cmd_build(args) -> int:
     folder = write_run(a, out=args.out, reports_dir=args.reports,
                        templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                        scenarios=compared_scenarios(args, a))
+    warn_inactive(folder)
     print_path(folder)
     return 0
+
+
+def warn_inactive(folder: Path) -> None:
+    """After a successful build: one warning line per changed input that the current choices
+    disconnect (recorded in the manifest as ``inactive_inputs``). The run proceeds."""
+    import json
+    try:
+        found = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get(
+            "inactive_inputs", [])
+    except (OSError, ValueError):
+        return
+    for item in found:
+        print(f"eqr: warning: {item['message']}", file=sys.stderr)
 
 
 def print_path(path: Path) -> None:
@@ -159,6 +173,8 @@ def cmd_check(args) -> int:
         return 0
     result = dry_run(a, templates_dir=args.templates, paper=args.paper,
                      scenarios=compared_scenarios(args, a))
+    for item in getattr(result, "inactive", []):
+        print(f"eqr: warning: {item.message()}", file=sys.stderr)
     checks = [row for spec in result.specs.values() for row in spec.checks]
     failed = [row.key for row in checks if not check_passes(result, row)]
     print(f"ok: {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "

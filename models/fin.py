@@ -844,3 +844,43 @@ def cumulative_share(life, method, years, convention="full_year", factor=2.0) ->
     _require(y >= 0, func, "years", "years >= 0", years)
     b = min(max(y - (1.0 - CONVENTIONS[conv]), 0.0), n)
     return _window_amount(m, 1.0, 0.0, n, 0.0, b, f)
+
+
+# --------------------------------------------------------------------------- discounted cash flow
+def dcf_cash_flows(first, second, growth, years, terminal_growth, rate):
+    """The yearly cash flows of the valuation's DCF, terminal value included in the last year.
+
+    ``[F1, F2, F2(1+g), …, F2(1+g)^N + TV]`` with ``TV = F2 (1+g)^N (1+g_t) / (r − g_t)``: two
+    explicit years, ``N`` growth years, then growth ``g_t`` for ever (Gordon). Year ``t`` is
+    received at the end of year ``t`` (Excel's ``NPV`` convention: the first flow is discounted
+    one period).
+
+    Examples
+    --------
+    >>> [round(x, 6) for x in dcf_cash_flows(100, 110, 0.1, 2, 0.0, 0.1)]
+    [100.0, 110.0, 121.0, 1464.1]
+    """
+    rate = _real("dcf_cash_flows", "rate", rate)
+    terminal_growth = _real("dcf_cash_flows", "terminal_growth", terminal_growth)
+    years = _whole("dcf_cash_flows", "years", years, "a whole number of years >= 0")
+    _require(rate > terminal_growth, "dcf_cash_flows", "terminal_growth",
+             "below the discount rate", terminal_growth)
+    flows = [float(first), float(second)] + [float(second) * (1 + growth) ** k
+                                             for k in range(1, years + 1)]
+    flows[-1] += flows[-1] * (1 + terminal_growth) / (rate - terminal_growth)
+    return flows
+
+
+def dcf_value(first, second, growth, years, terminal_growth, rate) -> float:
+    """Present value (at the start of year one) of :func:`dcf_cash_flows`, computed with
+    ``numpy_financial.npv``, whose first flow is at t = 0: a leading 0 shifts the flows to the
+    end of each year (pyxirr's documentation spells out the same difference from Excel's NPV).
+
+    Examples
+    --------
+    >>> round(dcf_value(100, 110, 0.1, 2, 0.0, 0.1), 6)  # 3 × 90.909… + 1464.1 / 1.1^4
+    1272.727273
+    """
+    import numpy_financial as npf
+    flows = dcf_cash_flows(first, second, growth, years, terminal_growth, rate)
+    return float(npf.npv(float(rate), [0.0] + flows))

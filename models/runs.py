@@ -122,6 +122,10 @@ def prepare_run(a: Assumptions) -> Result:
     """
     result = run_models(a)
     check_finite(result)
+    from models.effects import changed_keys, inactive_inputs
+    changed = changed_keys(a)
+    result.inactive = [i for i in inactive_inputs(result, changed) if i.switches] \
+        if changed else []
     return result
 
 
@@ -253,6 +257,10 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         comparison = compare(result, scenarios)
         extra_manifest = {**(extra_manifest or {}),
                           "compared_values": compared_values(a, scenarios)}
+    if result.inactive:  # changed inputs the current choices disconnect (models.effects)
+        extra_manifest = {**(extra_manifest or {}), "inactive_inputs": [
+            {"key": i.key, "switches": [s[0] for s in i.switches], "message": i.message()}
+            for i in result.inactive]}
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
     reports = Path(reports_dir or REPORTS_DIR)

@@ -27,7 +27,7 @@ Units: EPS and prices in USD per share, money in USD bn (cash) or USD m (cash fl
 """
 from __future__ import annotations
 
-from models.lineitems import IF, Across, At, ModelBuilder, SumRows, safe_div, wrap
+from models.lineitems import IF, NA, Across, At, ModelBuilder, SumRows, safe_div, wrap
 
 TITLE = "Valuation"
 DESCRIPTION = ("Nvidia EPS from the model (or typed), net cash per share, the price target = "
@@ -225,7 +225,7 @@ def _dcf(m: ModelBuilder, net_income, shares, cash_ps, price) -> None:
     discount_end = m.row("discount_factor_end", "Discount factor at the end of the growth years",
                          "ratio", 1 / (1 + r) ** (2 + n))
     pv_terminal = m.row("pv_terminal", "Present value of the terminal value", "USD m",
-                        last_fcf * (1 + g_t) / (r - g_t) * discount_end)
+                        IF(g_t < r, last_fcf * (1 + g_t) / (r - g_t) * discount_end, NA()))
     per_share = shares * M_SHARES_PER_BN
     ev_ps = m.row("dcf_operations_per_share", "DCF value of operations per share",
                   "USD per share", (pv_explicit + pv_growth + pv_terminal) / per_share)

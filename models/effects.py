@@ -1,0 +1,122 @@
+"""Which inputs reach the results under the current choices (issue 15).
+
+An ``IF`` whose condition the current choices decide (``china.units_source = market``) cuts the
+branch it does not take; a ``CHOOSE`` cuts the options it does not pick. An assumption that
+reaches no calculated row through the branches taken has no effect on this run: changing it
+(``--set``, an overlay, a workbook edit) changes nothing, and the user is told which switch
+disconnects it.
+
+This module only reads an evaluated :class:`models.engine.Result`; it writes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.lineitems import Expr, Func, InputValue, Row
+
+
+@dataclass(frozen=True)
+class Inactive:
+    """An assumption with no effect, and the switches (choice assumptions) that cut it off."""
+
+    key: str
+    switches: tuple[tuple[str, str, tuple[str, ...]], ...]  # (key, current value, other choices)
+
+    def message(self) -> str:
+        if not self.switches:
+            return f"{self.key} has no effect on any result of this run"
+        key, value, others = self.switches[0]
+        text = f"{self.key} has no effect while {key} = {value}"
+        if len(others) == 1:
+            text += f"; add --set {key}={others[0]}"
+        elif others:
+            text += f" (other choices: {', '.join(others)})"
+        return text
+
+
+class _Walk:
+    """Inputs reached through the branches the current values take, per row (memoised)."""
+
+    def __init__(self, result):
+        self.env = result.env
+        self.rows: dict[str, frozenset[str]] = {}
+        self.cut: dict[str, set[str]] = {}  # input → switch inputs of the IFs that cut it
+
+    def row(self, row: Row) -> frozenset[str]:
+        if row.key not in self.rows:
+            self.rows[row.key] = frozenset()  # rows refer back only; stay safe on self-refs
+            self.rows[row.key] = frozenset(self.expr(row.expr))
+        return self.rows[row.key]
+
+    def expr(self, e: Expr) -> set[str]:
+        if isinstance(e, InputValue):
+            return {e.key}
+        found: set[str] = set()
+        for r in e.rows_read():
+            found |= self.row(r)
+        if isinstance(e, Func) and e.name in ("IF", "CHOOSE"):
+            taken, dropped = self._branches(e)
+            for child in taken:
+                found |= self.expr(child)
+            switch = self.expr(e.args[0])
+            for child in dropped:
+                for key in self.expr(child) - found:
+                    self.cut.setdefault(key, set()).update(switch)
+            return found
+        for child in e.children():
+            found |= self.expr(child)
+        return found
+
+    def _branches(self, e: Func) -> tuple[list[Expr], list[Expr]]:
+        """(taken, dropped): the condition or index always counts as taken."""
+        try:
+            value = np.asarray(e.args[0].evaluate(self.env), dtype=float)[0]
+        except (TypeError, ValueError, KeyError, IndexError):
+            return list(e.args), []
+        if np.isnan(value).any():
+            return list(e.args), []
+        if e.name == "IF":
+            if np.all(value != 0):
+                return [e.args[0], e.args[1]], [e.args[2]]
+            if np.all(value == 0):
+                return [e.args[0], e.args[2]], [e.args[1]]
+            return list(e.args), []
+        picked = {int(v) for v in np.ravel(value)}
+        options = e.args[1:]
+        return ([e.args[0]] + [o for i, o in enumerate(options, start=1) if i in picked],
+                [o for i, o in enumerate(options, start=1) if i not in picked])
+
+
+def inactive_inputs(result, keys) -> list[Inactive]:
+    """Of ``keys`` (assumption keys, or ``key.PERIOD``), those that reach no calculated row of
+    this run through the branches its choices take, with the switches that cut them off."""
+    walk = _Walk(result)
+    reached: set[str] = set()
+    for spec in result.specs.values():
+        for row in spec.rows:
+            if row.kind == "link" and isinstance(row.expr, InputValue):
+                continue  # an input's own link row is not an effect
+            reached |= walk.row(row)
+    a = result.assumptions
+    out: list[Inactive] = []
+    for flat in dict.fromkeys(keys):
+        key = flat if flat in a.items else flat.rpartition(".")[0]
+        if key not in a.items or key in reached:
+            continue
+        switches = []
+        for s in sorted(walk.cut.get(key, ())):
+            item = a[s]
+            if item.choices and isinstance(item.value, str):
+                switches.append((s, item.value, tuple(c for c in item.choices
+                                                      if c != item.value)))
+        out.append(Inactive(key, tuple(switches)))
+    return out
+
+
+def changed_keys(a) -> list[str]:
+    """Assumptions set by a scenario overlay, ``--set`` or a workbook edit in this run."""
+    return [key for key, item in a.items.items()
+            if item.set_by and (item.set_by.startswith("scenario ")
+                                or item.set_by in ("--set", "workbook"))]
