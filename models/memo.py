@@ -482,6 +482,47 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
             "models": list(result.specs), "run": run}
 
 
+_MD_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~&{}])")
+
+
+def md_text(text: str) -> str:
+    """Text from the inputs, made inert for Markdown: one line (no heading, list or block can
+    start), and every character Markdown or inline HTML gives a meaning to backslash-escaped,
+    so ``<script>``, ``![x](http://…)``, ``[link](…)``, ``**bold**`` and ``|`` show as typed.
+
+    """
+    return _MD_SPECIAL.sub(r"\\\1", _MD_BREAKS.sub(" ", str(text)))
+
+
+#: fields of an assumption that hold free text from the sheets, overlays or the workbook
+_TEXT_FIELDS = ("label", "source", "note", "set_by", "shown")
+
+
+def _md_item(item: dict) -> dict:
+    out = dict(item)
+    for field in _TEXT_FIELDS:
+        if isinstance(out.get(field), str):
+            out[field] = md_text(out[field])
+    if item.get("unit") == "text" and isinstance(item.get("value"), str):
+        out["value"] = md_text(item["value"])  # choices and periods are validated names
+    return out
+
+
+def markdown_context(ctx: dict) -> dict:
+    """The template context for memo.md: every input-derived text escaped for Markdown (HTML
+    gets Jinja's autoescape instead). Figures, names and choices are left as they are."""
+    items = {key: _md_item(item) for key, item in ctx["a"].items()}
+    sources = [{**group, "title": md_text(group["title"]),
+                "items": [items[i["key"]] for i in group["items"]]} for group in ctx["sources"]]
+    run = dict(ctx["run"])
+    for field in ("scenarios", "overrides"):
+        if isinstance(run.get(field), str):
+            run[field] = md_text(run[field])
+    return {**ctx, "a": items, "sources": sources, "run": run,
+            "sheets": {m: md_text(t) for m, t in ctx["sheets"].items()}}
+
+
 def _as_of(a) -> str:
     """The note's date: the data's as-of date (``note.as_of``, YYYY-MM-DD), not the clock's."""
     if "note.as_of" not in a.items:
@@ -610,10 +651,11 @@ def render_all(result, outputs, cells, run_info, templates_dir: Path | None = No
     """memo.md and memo.html; ``figures`` collects every figure shown (see :func:`figure_index`)."""
     check_templates(template_folders(templates_dir))
     ctx = context(result, outputs, cells, run_info, charts, templates_dir)
+    contexts = {"memo.md": markdown_context(ctx), "memo.html": ctx}  # HTML: autoescape
     out = {}
     for name in MEMO_TEMPLATES:
         log: list = []
-        out[name] = render(name, ctx, templates_dir, log)
+        out[name] = render(name, contexts.get(name, ctx), templates_dir, log)
         for entry in log:
             entry["file"] = name
         if figures is not None:

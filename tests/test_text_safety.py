@@ -176,3 +176,32 @@ def test_recursive_template_macro_is_a_clear_error(tmp_path, capsys):
                  "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "recursed" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- inert Markdown
+def test_markdown_escape_by_hand():
+    from models.memo import md_text
+    assert md_text("# Title\nnext") == "\\# Title next"
+    assert md_text("<b>*a*</b>") == "\\<b\\>\\*a\\*\\</b\\>"
+    assert md_text("![t](http://x)") == "\\!\\[t\\](http://x)"
+    assert md_text("a | b_c") == "a \\| b\\_c"
+
+
+def test_input_text_is_inert_in_memo_md(tmp_path):
+    """Issue 17, case 3: a newline opening a heading, raw HTML, a remote image and a link in a
+    source, a note and a label reached memo.md as Markdown. They are text now."""
+    import shutil
+    from models.assumptions import ASSUMPTIONS_DIR
+    sheets = tmp_path / "assumptions"
+    shutil.copytree(ASSUMPTIONS_DIR, sheets)
+    hostile = "x\\n# Pwned heading\\n![img](http://evil.example/p.png) [link](http://evil.example) <script>alert(1)</script>"
+    (sheets / "scenarios" / "md.yaml").write_text(
+        "description: markdown\nset:\n  china.levy_rate:\n    value: 0.2\n"
+        f"    source: \"{hostile}\"\n    note: \"{hostile}\"\n")
+    out = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--no-compare", "--assumptions", str(sheets),
+                 "--scenario", "md", "--out", str(out)]) == 0
+    md = (out / "memo.md").read_text()
+    assert "\n# Pwned" not in md and "<script>" not in md
+    assert "![img](" not in md and "[link](" not in md
+    assert "\\# Pwned heading \\!\\[img\\](http://evil.example/p.png)" in md
