@@ -164,8 +164,35 @@ def _fill_formula_values(book: WorkbookInputs, path: Path, shown: str) -> None:
         cell.value = stored.value
 
 
+#: the most rows and columns an Inputs sheet may span when read back (eqr writes a few hundred
+#: rows and a few dozen columns); checked on the sheet's declared dimension before iterating,
+#: so a value parked at XFD1048576 cannot make the reader walk billions of empty cells
+MAX_INPUT_ROWS = 20_000
+MAX_INPUT_COLUMNS = 500
+MAX_CELL_TEXT = 10_000
+
+
 def _grid(ws) -> list[list[Any]]:
-    return [list(r) for r in ws.iter_rows()]
+    rows, cols = _bounded_size(ws)
+    return [list(r) for r in ws.iter_rows(min_row=1, max_row=rows, max_col=cols)]
+
+
+def _bounded_size(ws) -> tuple[int, int]:
+    """(rows, columns) the sheet declares, refused above the limits."""
+    try:
+        from openpyxl.utils.cell import range_boundaries
+        dimension = ws.calculate_dimension()
+        _, _, max_col, max_row = range_boundaries(dimension)
+    except (ValueError, TypeError, AttributeError):
+        max_row, max_col = ws.max_row or 0, ws.max_column or 0
+    if (max_row or 0) > MAX_INPUT_ROWS or (max_col or 0) > MAX_INPUT_COLUMNS:
+        raise EqrError(f"the {ws.title} sheet is far larger than an eqr workbook's",
+                       key=ws.title,
+                       expected=f"at most {MAX_INPUT_ROWS:,} rows and {MAX_INPUT_COLUMNS} "
+                                f"columns", found=f"{max_row:,} rows × {max_col:,} columns",
+                       hint="delete the cells far below or to the right of the inputs, or "
+                            "rebuild the workbook")
+    return max(1, max_row or 1), max(1, max_col or 1)
 
 
 def _cell(grid, r: int, c: int):

@@ -562,3 +562,21 @@ def test_workbook_saved_by_libreoffice_with_a_formula_in_an_input(lo, base_run, 
 def test_copy_of_workbook_elsewhere_still_reads(base_run, tmp_path):
     shutil.copy(base_run / "model.xlsx", tmp_path / "copy.xlsx")
     assert read_back(tmp_path / "copy.xlsx").edits == []
+
+
+def test_a_cell_at_the_sheets_far_corner_is_refused_before_reading(tmp_path, capsys):
+    """Issue 17, case 5: one value at XFD1048576 on the Inputs sheet made the read-only reader
+    walk ~17 billion empty cells. The declared dimension is checked first: a clean exit 2."""
+    import openpyxl
+    from models.cli import main
+    run = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(run)]) == 0
+    book = openpyxl.load_workbook(run / "model.xlsx")
+    book["Inputs"]["XFD1048576"] = 1
+    book.save(tmp_path / "big.xlsx")
+    capsys.readouterr()
+    assert main(["build", "--no-pdf", "--from-workbook", str(tmp_path / "big.xlsx"),
+                 "--out", str(tmp_path / "again")]) == 2
+    err = capsys.readouterr().err
+    assert "far larger" in err and "1,048,576 rows" in err
+    assert not (tmp_path / "again").exists()
