@@ -345,7 +345,7 @@ def define(m: ModelBuilder) -> None:
     blocks = {co: _company(m, co, alts, unit, start, end, salvage, k) for co in companies(a)}
 
     # ------------------------------------------------------------- market-implied life
-    _market(m, blocks, salvage)
+    _market(m, blocks, salvage, k)
 
     # ------------------------------------------------------------- calibration
     _calibration(m, a, {co: b["effect"] for co, b in blocks.items()})
@@ -492,17 +492,18 @@ def _sum(rows):
     return total
 
 
-def _market(m: ModelBuilder, blocks: dict, salvage) -> None:
+def _market(m: ModelBuilder, blocks: dict, salvage, factor) -> None:
     """Market-implied life from resale values and rental prices; each policy against it."""
     m.section("Market-implied life: H100 resale value")
     resale = m.input("resale_fraction")
     age = m.input("resale_age")
-    sl_life = m.row("implied_sl_life", "Resale-implied straight-line life: age / (1 − resale)",
-                    "years", safe_div(age, 1 - resale))
+    # straight line to salvage s: book = 1 − (1 − s) × age / L, so L = age (1 − s) / (1 − resale)
+    sl_life = m.row("implied_sl_life", "Resale-implied straight-line life: age × (1 − salvage) "
+                    "/ (1 − resale)", "years", safe_div(age * (1 - salvage), 1 - resale))
     rate = m.row("implied_db_rate", "Resale-implied declining-balance rate: 1 − resale^(1/age)",
                  "fraction", 1 - resale ** (1 / age))
-    m.row("implied_ddb_life", "Resale-implied double-declining life: 2 / rate",
-          "years", safe_div(DDB_FACTOR, rate))
+    m.row("implied_ddb_life", "Resale-implied declining-balance life: the sheet's factor / rate",
+          "years", safe_div(factor, rate))
     m.section("Market-implied life: H100 rental prices")
     peak = m.input("rental_peak")
     latest = m.input("rental_latest")

@@ -566,3 +566,15 @@ def test_validation_is_also_applied_when_assumptions_are_set_in_code(base):
     bad = with_values(base, {f"{M}.salvage_fraction": 2.0})
     with pytest.raises(EqrError, match="salvage"):
         engine.run(bad)
+
+
+def test_resale_implied_life_allows_for_salvage():
+    """Issue 20, point 4: straight line to a salvage s leaves book 1 − (1 − s) × age / L, so
+    the life that matches resale r at that age is L = age (1 − s) / (1 − r): at 45% resale after
+    3 years, 3 / 0.55 = 5.455 years at zero salvage and 3 × 0.9 / 0.55 = 4.909 at 10%."""
+    from models.assumptions import resolve
+    o = engine.run(resolve(overrides=["depreciation.salvage_fraction=0.1"])).line_outputs
+    assert o[f"{M}.implied_sl_life"] == pytest.approx(4.909, abs=0.01)
+    assert o[f"{M}.implied_sl_life"] == pytest.approx(3 * 0.9 / 0.55, rel=1e-12)
+    o = engine.run(resolve(overrides=["depreciation.db_factor=1.5"])).line_outputs
+    assert o[f"{M}.implied_ddb_life"] == pytest.approx(1.5 / (1 - 0.45 ** (1 / 3)), rel=1e-12)
