@@ -203,3 +203,11 @@ def test_check_renders_what_build_renders(capsys, tmp_path):
     capsys.readouterr()
     assert main(["check"]) == 0
     assert capsys.readouterr().out.startswith("ok: ")
+
+
+def test_a_key_set_twice_is_an_error(capsys):
+    """Issue 17, case 8: ``--set k=1 --set k=2`` silently kept the last value."""
+    assert main(["check", "--quick", "--set", "china.levy_rate=0.2",
+                 "--set", "china.levy_rate=0.3"]) == 2
+    err = capsys.readouterr().err
+    assert "set twice" in err and "china.levy_rate" in err
