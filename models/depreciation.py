@@ -42,8 +42,8 @@ import numpy as np
 
 from models import fin
 from models.errors import EqrError
-from models.lineitems import (ABS, IF, MAX, MIN, At, Func, ModelBuilder, Prev, RowRef, SumRows,
-                              Total, safe_div, wrap)
+from models.lineitems import (ABS, IF, MAX, MIN, Across, At, Func, ModelBuilder, Prev, RowRef,
+                              SumRows, Total, div_or_na, safe_div, wrap)
 from models.vintage import (MOD1, CumBefore, HeaderYear, PeriodCell, SumProduct,
                             period_years, running_balance_row)
 
@@ -59,6 +59,7 @@ MODEL = "depreciation"
 HEADLINES = tuple(f"{co}_{row}.FY2026" for co in ("microsoft", "alphabet", "amazon", "meta")
                   for row in ("depr_policy", "eps_change_sl_critic"))
 DDB_FACTOR = 2  # 'double' declining balance, by definition
+USD_M_PER_BN = 1e3
 COMPANY_FIELDS = ("server_share", "life", "method", "pretax_income", "tax_rate",
                   "diluted_shares")
 SUBSET_FIELDS = ("subset_share", "subset_life")
@@ -344,6 +345,9 @@ def define(m: ModelBuilder) -> None:
     # ------------------------------------------------------------- companies
     blocks = {co: _company(m, co, alts, unit, start, end, salvage, k) for co in companies(a)}
 
+    # ------------------------------------------------------------- Nvidia's share of the capex
+    _nvidia_share_of_capex(m, companies(a))
+
     # ------------------------------------------------------------- market-implied life
     _market(m, blocks, salvage, k)
 
@@ -490,6 +494,26 @@ def _sum(rows):
     for r in rows[1:]:
         total = total + r
     return total
+
+
+def _nvidia_share_of_capex(m: ModelBuilder, cos: list[str]) -> None:
+    """Cross-check: Nvidia's data-center revenue (sheet nvda_fy) against the four companies'
+    capex. The companies' fiscal year n (Microsoft's ends in June, the others' in December) is
+    set beside Nvidia's FY n+1 (Feb–Jan); years Nvidia's sheets do not cover are #N/A."""
+    try:
+        nvidia = m.model("nvda_fy")
+    except KeyError:  # a run without Nvidia's sheets
+        return
+    m.section("Cross-check: Nvidia data-center revenue against the four companies' capex")
+    mapping = {p: (f"FY{int(p[-4:]) + 1}",) for p in m.periods
+               if f"FY{int(p[-4:]) + 1}" in nvidia.periods}
+    revenue = m.row("nvidia_dc_revenue", "Nvidia Data Center revenue, its next fiscal year "
+                    "(sheet nvda_fy)", "USD bn",
+                    Across(nvidia.row("data_center_revenue"), m.name, mapping) / USD_M_PER_BN)
+    total = m.row("big_four_capex", "The four companies' capex", "USD bn",
+                  SumRows([m.ref(f"{co}_capex").row for co in cos]))
+    m.row("nvidia_dc_revenue_share_of_capex", "Nvidia Data Center revenue as a share of the "
+          "four companies' capex", "fraction", div_or_na(revenue, total))
 
 
 def _market(m: ModelBuilder, blocks: dict, salvage, factor) -> None:
