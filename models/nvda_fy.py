@@ -72,7 +72,7 @@ def define(m: ModelBuilder) -> None:
     per_quarter = m.row("china_revenue_per_selling_quarter", "China H200 customer revenue per "
                         "quarter with sales", "USD m",
                         IF(selling.eq(0), NA(), rows["china_customer_revenue"] / selling))
-    m.row("china_per_quarter_vs_cfo_high", "… against the CFO's high end (USD 2-5bn a quarter)",
+    m.row("china_per_quarter_vs_cfo_high", "… against the high end of the CFO's range a quarter",
           "ratio", per_quarter / high)
     m.row("china_per_quarter_vs_cfo_low", "… against the CFO's low end", "ratio",
           per_quarter / low)
@@ -91,7 +91,7 @@ def define(m: ModelBuilder) -> None:
         if year not in m.periods:
             continue
         typed = m.input(reported)
-        m.check(f"check_{row}_{year.lower()}", f"{year} {rows[row].row.label.lower()}: sum of "
+        m.check(f"check_{row}_{year.lower()}", f"{year} {rows[row].row.label}: sum of "
                 f"quarters − reported", At(rows[row].row, Const(year)) - typed,
                 tolerance=tolerance)
     m.check("check_china_phasing", "China H200 phasing sums to 1 in each year with China "
