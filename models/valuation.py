@@ -96,6 +96,14 @@ def define(m: ModelBuilder) -> None:
     eps = m.row("eps", "EPS including China H200", "USD per share", ex_china + china_eps)
     m.row("eps_vs_reference", "EPS against BofA's implied EPS (typed reference)", "fraction",
           safe_div(eps, reference) - 1)
+    consensus = m.input("consensus_eps_fy2027")
+    m.row("eps_vs_consensus", f"{m.periods[0]} EPS against the Oct 2025 consensus for "
+          f"{fiscal_year(m.periods[0])} (old definition)", "fraction",
+          safe_div(At(eps.row, wrap(m.periods[0])), consensus) - 1)
+    consensus_q1 = m.input("consensus_eps_q1fy2027")
+    m.row("q1fy2027_beat", "Q1 FY2027 non-GAAP EPS reported less the consensus before the report",
+          "USD per share",
+          At(m.model("nvda").row("eps_non_gaap"), wrap("Q1FY2027")) - consensus_q1)
 
     m.section("Price target")
     multiple = m.input("multiple")

@@ -90,21 +90,22 @@ def test_seed_case_does_not_move_with_the_corrected_case_choices(base, o):
 # --------------------------------------------------------------------------- corrected case
 def test_corrected_case_hand_calculation(o):
     """Blackwell GPU revenue = (DC - networking) x share:
-    Q4 FY25 (35.58 - 2.98) x 0.337 = 10.98620; Q1 FY26 (39.1 - 5.0) x 0.70 = 23.87;
+    Data-center revenue is Nvidia's reported figure from the nvda_actuals sheet (one source of
+    truth): Q4 FY25 (35.58 - 2.98) x 0.337 = 10.98620; Q1 FY26 (39.112 - 5.0) x 0.70 = 23.8784;
     Q2 FY26 (41.096 - 7.252) x 0.83 = 28.09052; Q3 FY26 (51.215 - 8.187) x 0.90 = 38.7252;
-    total 101.67192bn / USD 35,000 = 2,904,912 packages. Claimed 6M dies / 2 = 3.0M packages;
-    residual gap 95,088. Headline: DC revenue 166.991bn / 35,000 = 4,771,171."""
+    total 101.68032bn / USD 35,000 = 2,905,152 packages. Claimed 6M dies / 2 = 3.0M packages;
+    residual gap 94,848. Headline: DC revenue 167.003bn / 35,000 = 4,771,514."""
     b = "blackwell."
-    assert o[b + "blackwell_revenue_total_bn"] == pytest.approx(101.67192)
-    assert o[b + "implied_packages_total"] == pytest.approx(2_904_912)
+    assert o[b + "blackwell_revenue_total_bn"] == pytest.approx(101.68032)
+    assert o[b + "implied_packages_total"] == pytest.approx(2_905_152)
     assert o[b + "claimed_packages"] == pytest.approx(3_000_000)
-    assert o[b + "bridge_residual_gap"] == pytest.approx(95_088)
-    assert o[b + "headline_implied_units"] == pytest.approx(166.991e9 / 35_000)
+    assert o[b + "bridge_residual_gap"] == pytest.approx(94_848)
+    assert o[b + "headline_implied_units"] == pytest.approx(167.003e9 / 35_000)
     assert o[b + "bridge_networking"] == pytest.approx(-23.419e9 / 35_000)
     assert o[b + "bridge_non_blackwell"] == pytest.approx(
-        -(166.991 - 23.419 - 101.67192) * 1e9 / 35_000)
+        -(167.003 - 23.419 - 101.68032) * 1e9 / 35_000)
     assert o[b + "bridge_die_vs_package"] == pytest.approx(3_000_000)
-    assert o[b + "implied_packages.Q4FY2026"] == pytest.approx((62.31 - 10.98) * 0.9e9 / 35_000)
+    assert o[b + "implied_packages.Q4FY2026"] == pytest.approx((62.314 - 10.98) * 0.9e9 / 35_000)
 
 
 def test_corrected_power_hand_calculation(o):
@@ -117,7 +118,7 @@ def test_corrected_power_hand_calculation(o):
     assert o[b + "us_capacity_added_cbre_gw"] == pytest.approx(4.27)
     assert o[b + "us_power_gap_claimed_cbre_low_gw"] == pytest.approx(0.80)
     assert o[b + "us_power_gap_claimed_seed_high_gw"] == pytest.approx(6.5975 - 8.75)
-    assert o[b + "us_power_needed_implied_low_gw"] == pytest.approx(2_904_912 * 0.65 * 2.6e-6)
+    assert o[b + "us_power_needed_implied_low_gw"] == pytest.approx(2_905_152 * 0.65 * 2.6e-6)
 
 
 def test_die_basis_doubles_units_per_package(base):
@@ -143,18 +144,18 @@ def test_asp_routes_and_cases(base):
                            ("high", 3.325e6 / 72)):
         out = run_with(base, {"blackwell.asp_route": "rack", "blackwell.asp_case": case})
         assert out[b + "asp_selected_usd"] == pytest.approx(expected)
-        assert out[b + "implied_packages_total"] == pytest.approx(101.67192e9 / expected)
+        assert out[b + "implied_packages_total"] == pytest.approx(101.68032e9 / expected)
     for case, expected in (("low", 22_000), ("base", 35_000), ("high", 40_000)):
         out = run_with(base, {"blackwell.asp_case": case})
         assert out[b + "asp_selected_usd"] == expected
-        assert out[b + "bridge_asp"] == pytest.approx(101.67192e9 * (1 / expected - 1 / 35_000))
+        assert out[b + "bridge_asp"] == pytest.approx(101.68032e9 * (1 / expected - 1 / 35_000))
 
 
 def test_claim_window_can_be_shifted(base):
-    """Window Q1 FY26 - Q4 FY26: DC revenue 39.1 + 41.096 + 51.215 + 62.31 = 193.721."""
+    """Window Q1 FY26 - Q4 FY26: DC revenue 39.112 + 41.096 + 51.215 + 62.314 = 193.737."""
     out = run_with(base, {"blackwell.claim_window_share.Q4FY2025": 0,
                           "blackwell.claim_window_share.Q4FY2026": 1})
-    assert out["blackwell.dc_revenue_total_bn"] == pytest.approx(193.721)
+    assert out["blackwell.dc_revenue_total_bn"] == pytest.approx(193.737)
     assert out["blackwell.networking_revenue_total_bn"] == pytest.approx(5.0 + 7.252 + 8.187
                                                                         + 10.98)
 
@@ -290,7 +291,7 @@ def test_waterfall_bars_stand_on_the_bridge_levels(o):
     from models.plots.blackwell import waterfall_bars
     bars = waterfall_bars(o)
     totals = [(label, height) for label, colour, _, height, _ in bars if colour == "total"]
-    assert [h for _, h in totals] == pytest.approx([6e6, 3e6, 2_904_912, 166.991e9 / 35_000])
+    assert [h for _, h in totals] == pytest.approx([6e6, 3e6, 2_905_152, 167.003e9 / 35_000])
     broken = dict(o, **{"blackwell.bridge_networking": o["blackwell.bridge_networking"] + 1e3})
     with pytest.raises(ValueError, match="does not reach bridge_headline_units"):
         waterfall_bars(broken)

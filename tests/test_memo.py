@@ -125,7 +125,7 @@ def test_sections_follow_the_fixed_order_and_only_those_that_exist(tmp_path):
     models = ["china", "newmodel", "valuation", "depreciation", "nosection"]
     # blackwell has a template but did not run; nosection ran but has no template
     assert sections(models, tmp_path / "templates") == [
-        "china", "depreciation", "valuation", "newmodel", "risks"]
+        "valuation", "china", "depreciation", "newmodel", "risks"]
 
 
 @pytest.fixture(scope="module")

@@ -55,9 +55,19 @@ def test_each_drawn_scenario_equals_a_single_run_with_its_inputs(base, outputs):
 
 
 def test_only_the_periods_needed_are_evaluated_unless_asked(base):
-    assert S.plan(base).specs["china"].periods == ("CY2026", "CY2027")
-    wide = S.plan(base, outputs=["valuation.price_target", "china.gross_margin.CY2028"])
-    assert wide.specs["china"].periods == ("CY2026", "CY2027", "CY2028")
+    """A model read only period by period is cut to the periods asked for; one whose rows the
+    nvda quarters read across timelines (china, through the calendar-year mapping) keeps all
+    of them, and so does nvda (its forecast compounds from quarter to quarter)."""
+    plan = S.plan(base, outputs=["export_control.tpp.H200"], targets=())
+    assert "nvda" not in plan.specs
+    narrow = S.plan(base, outputs=["china.gross_margin.CY2028"], targets=())
+    assert narrow.specs["china"].periods == ("CY2028",)
+    two = S.plan(base, outputs=["china.gross_margin.CY2028", "china.gross_margin.CY2026"],
+                 targets=())
+    assert two.specs["china"].periods == ("CY2026", "CY2028")
+    full = S.plan(base)
+    assert full.specs["china"].periods == base.periods("china")
+    assert full.specs["nvda"].periods == base.periods("nvda")
 
 
 def test_same_seed_same_numbers_whatever_the_threads(base):

@@ -89,14 +89,15 @@ def test_gap_is_null_in_outputs_na_in_memo_and_set_fills_it(tmp_path):
 
 def test_an_unknown_figure_under_the_price_target_reaches_every_scenario_and_check(
         tmp_path, sheets):
-    """Found by the fuzz: the tax rate marked unknown. Every compared scenario's target, the
+    """Found by the fuzz: the tax rate marked unknown (now the nvda sheet's, under every
+    forecast quarter's EPS). Every compared scenario's target, the
     probability-weighted target and the checks that rest on it are unknown (null, #N/A, n/a),
     and LibreOffice computes the same #N/A cells as Python."""
     import yaml
 
     from conftest import require_tool
     from models.recalc import compare, recalculate, soffice_path
-    path = sheets / "china.yaml"
+    path = sheets / "nvda.yaml"
     data = yaml.safe_load(path.read_text())
     entry = data["assumptions"]["tax_rate"]
     for field in ("value", "low", "high"):

@@ -41,6 +41,9 @@ def bridge_bars(outputs: dict[str, float]) -> list[tuple[str, str, float, float,
 
 
 def charts(result, outputs):
+    names = [f"valuation.{name}" for _, name, _ in BRIDGE]
+    if any(outputs.get(name) is None for name in names):  # no valuation outputs, or unknown
+        return []
     bars = bridge_bars(outputs)
     target_year = result.assumptions.value("valuation.target_period")
     fig, ax = new_figure(6.4, 2.9)
