@@ -203,17 +203,20 @@ def sweep(n: int, seed: int = 0, outputs: Sequence[str] | None = None,
     return SweepResult(summary, draws)
 
 
-def diff(run_a: str | Path, run_b: str | Path) -> pd.DataFrame:
-    """What changed between two run folders and why: the headline outputs of A and B."""
-    import json
-    from models.reproduce import find_run
-    out = {}
-    for label, ref in (("A", run_a), ("B", run_b)):
-        folder = find_run(ref)
-        out[label] = json.loads((folder / "outputs.json").read_text(encoding="utf-8"))
-    keys = [k for k in out["A"] if k in out["B"] and isinstance(out["A"][k], (int, float))
-            and isinstance(out["B"][k], (int, float)) and out["A"][k] != out["B"][k]]
-    frame = pd.DataFrame({"A": [out["A"][k] for k in keys], "B": [out["B"][k] for k in keys]},
-                         index=pd.Index(keys, name="output"))
-    frame["change"] = frame["B"] - frame["A"]
-    return frame
+def diff(run_a: str | Path, run_b: str | Path, outputs: Sequence[str] = ()) -> pd.DataFrame:
+    """What changed between two run folders and why (as ``eqr diff``): one row per headline
+    output and each changed assumption's Shapley share of its change, plus ``other`` (model or
+    sheet version) and the recorded values. RUN is a folder, a run name or ``latest``."""
+    from models.diff import compute, player_label
+    from models.reproduce import load_run
+    d = compute(load_run(str(run_a)), load_run(str(run_b)), extra_outputs=list(outputs))
+    records = []
+    for row in d.rows:
+        record = {"output": row.headline.output, "A": row.a, "B": row.b,
+                  "change": row.change, "other": row.other}
+        for key, share in zip(d.players, row.shapley):
+            record[player_label(d, key)] = float(share)
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    frame.attrs["notes"] = list(d.notes)
+    return frame.set_index("output") if records else frame

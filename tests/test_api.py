@@ -36,3 +36,17 @@ def test_bad_input_raises_eqr_error_not_system_exit():
         eqr.run(overrides={"china.levy_rate": 25})
     with pytest.raises(eqr.EqrError):
         eqr.run().frame("no_such_model")
+
+
+def test_diff_attributes_the_change(tmp_path):
+    """eqr.diff: the target's change is split between the changed assumptions (Shapley) and
+    the shares add up to the change."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(a)]) == 0
+    assert main(["build", "--no-pdf", "--no-compare", "--scenario", "china_open", "--set",
+                 "china.levy_rate=0.15", "--out", str(b)]) == 0
+    frame = eqr.diff(a, b)
+    row = frame.loc["valuation.price_target"]
+    shares = row.drop(["A", "B", "change", "other"])
+    assert row["change"] > 0
+    assert shares.sum() + row["other"] == pytest.approx(row["change"], abs=1e-9)
