@@ -1088,23 +1088,22 @@ def resolve(scenarios: Iterable[str] = (), overrides: Iterable[str] = (),
     a = load_base(directory, force=force)
     for name in scenarios:
         a = apply_scenario(a, name, directory, force=force)
-    overrides = list(overrides)
-    refuse_repeated_keys(overrides)
+    seen: dict[str, str] = {}
     for text in overrides:
-        a = apply_override(a, text, force=force)
+        a = apply_override(a, text, force=force)  # a malformed --set fails here first
+        refuse_repeated_key(seen, text)
     check_models(a)
     return a
 
 
-def refuse_repeated_keys(overrides: Iterable[str]) -> None:
-    """``--set k=1 --set k=2`` is an error, not a silent 'last one wins' (issue 17)."""
-    seen: dict[str, str] = {}
-    for text in overrides:
-        key = str(text).split("=", 1)[0].strip()
-        if key in seen:
-            raise EqrError("the same key is set twice", key=key, expected="one --set per key",
-                           found=f"{seen[key]!r} and {str(text)!r}")
-        seen[key] = str(text)
+def refuse_repeated_key(seen: dict[str, str], text: str) -> None:
+    """``--set k=1 --set k=2`` is an error, not a silent 'last one wins' (issue 17); ``seen``
+    holds the keys set so far (after each one applied cleanly)."""
+    key = str(text).split("=", 1)[0].strip()
+    if key in seen:
+        raise EqrError("the same key is set twice", key=key, expected="one --set per key",
+                       found=f"{seen[key]!r} and {str(text)!r}")
+    seen[key] = str(text)
 
 
 def check_models(a: Assumptions) -> None:

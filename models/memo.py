@@ -516,9 +516,10 @@ def markdown_context(ctx: dict) -> dict:
     sources = [{**group, "title": md_text(group["title"]),
                 "items": [items[i["key"]] for i in group["items"]]} for group in ctx["sources"]]
     run = dict(ctx["run"])
-    for field in ("scenarios", "overrides"):
-        if isinstance(run.get(field), str):
-            run[field] = md_text(run[field])
+    if isinstance(run.get("scenarios"), str):
+        run["scenarios"] = md_text(run["scenarios"])
+    if isinstance(run.get("overrides"), str):  # shown in a code span: one line, no backticks
+        run["overrides"] = _MD_BREAKS.sub(" ", run["overrides"]).replace("`", "'")
     return {**ctx, "a": items, "sources": sources, "run": run,
             "sheets": {m: md_text(t) for m, t in ctx["sheets"].items()}}
 

@@ -43,7 +43,7 @@ from typing import Any
 import yaml
 
 from models.assumptions import Assumptions, apply_override, available_scenarios, \
-    refuse_repeated_keys, \
+    refuse_repeated_key, \
     check_scalar, resolve, scenario_path, set_value
 from models.errors import EqrError, did_you_mean
 from models.newfile import write_new
@@ -548,9 +548,10 @@ def read_back(path: Path, *, scenarios: list[str] = (), overrides: list[str] = (
     baseline = resolve(names, (), directory, force=force)
     rb = apply_workbook(book, baseline, force=force, today=today)
     rb.notes[:0] = notes
-    refuse_repeated_keys(overrides)
+    seen: dict[str, str] = {}
     for text in overrides:
         rb.assumptions = apply_override(rb.assumptions, text, force=force)
+        refuse_repeated_key(seen, text)
     _check_models(rb)
     return rb
 

@@ -334,7 +334,7 @@ def test_scenarios_in_one_vectorised_batch_equal_single_runs(base):
         env = engine.run(single).env
         for key, values in env.values.items():
             if key.startswith(f"{M}.") and values.dtype != object:
-                assert np.array_equal(batch.env.get(key)[i], values[0]), key
+                assert np.array_equal(batch.env.get(key)[i], values[0], equal_nan=True), key
 
 
 def test_checks_pass_on_the_bundled_assumptions(base):

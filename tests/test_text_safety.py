@@ -98,7 +98,8 @@ def test_html_memo_escapes_hostile_text(hostile_run):
     assert "{{ 7*7 }}" in html and "{% if true %}" in html  # printed, never evaluated
     assert "&amp;amp;" in html
     md = (hostile_run / "memo.md").read_text()
-    assert "{{ 7*7 }}" in md
+    assert "\\{\\{ 7\\*7 \\}\\}" in md  # Markdown shows "{{ 7*7 }}", as typed
+    assert "<script>" not in md
 
 
 def test_manifest_and_outputs_are_valid_json_with_hostile_text(hostile_run):
