@@ -151,17 +151,46 @@ def _from_record(manifest: dict[str, Any]) -> Assumptions:
                               file=s["file"], sha256=s["sha256"],
                               assumptions=tuple(s["assumptions"]))
     items = {}
+    forced = bool(manifest.get("forced"))
     for key, rec in manifest["assumption_items"].items():
-        fields = {f: rec.get(f) for f in _ITEM_FIELDS if f in rec}
-        fields["bounds"] = tuple(fields.get("bounds") or (None, None))
-        fields["choices"] = tuple(fields.get("choices") or ())
-        fields["note"] = fields.get("note") or ""
-        fields["unknown"] = bool(fields.get("unknown"))
-        items[key] = Assumption(key=key, **fields)
+        try:
+            fields = {f: rec.get(f) for f in _ITEM_FIELDS if f in rec}
+            fields["bounds"] = tuple(fields.get("bounds") or (None, None))
+            fields["choices"] = tuple(fields.get("choices") or ())
+            fields["note"] = fields.get("note") or ""
+            fields["unknown"] = bool(fields.get("unknown"))
+            items[key] = Assumption(key=key, **fields)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise EqrError("manifest.json: a malformed assumption record", key=key,
+                           file="manifest.json", found=f"{exc.__class__.__name__}: {exc}"[:200],
+                           hint="the manifest was edited; rebuild the run") from None
+        _check_recorded_value(items[key], forced)
     return Assumptions(sheets=sheets, items=items,
                        scenarios=list(manifest.get("scenarios") or []),
                        overrides=list(manifest.get("overrides") or []),
                        forced=bool(manifest.get("forced")))
+
+
+def _check_recorded_value(item: Assumption, forced: bool) -> None:
+    """A recorded value is checked exactly as a sheet value or ``--set`` is (unit, bounds,
+    choices, 25-for-25%): ``eqr rerun`` does not trust the manifest (issue 17, case 6)."""
+    from models.assumptions import UNITS, check_scalar
+    if not isinstance(item.unit, str) or item.unit not in UNITS:
+        raise EqrError("manifest.json: an assumption with an unknown unit", key=item.key,
+                       file="manifest.json", found=item.unit)
+    if item.unknown:
+        return
+    try:
+        if isinstance(item.value, dict):
+            for period, value in item.value.items():
+                check_scalar(item, value, f"{item.key}.{period}", "manifest.json", None,
+                             force=forced)
+        else:
+            check_scalar(item, item.value, item.key, "manifest.json", None, force=forced)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise EqrError("manifest.json: a recorded value of the wrong type", key=item.key,
+                       file="manifest.json", found=f"{exc.__class__.__name__}: {exc}"[:200]
+                       ) from None
 
 
 def _from_current_sheets(manifest: dict[str, Any], directory: Path) -> Rebuilt:

@@ -196,3 +196,23 @@ def test_assumptions_listing_shows_where_each_value_comes_from(capsys):
     assert "$27,000" in asp and "$40,000" in asp  # value and base value
     assert "scenario h20_terms (assumptions/scenarios/h20_terms.yaml)" in asp
     assert "--set" in out[3]
+
+
+@pytest.mark.parametrize("value, fragment", [(25, "did you mean 0.25?"),
+                                             ([1, 2], "wrong type of value"),
+                                             ("x", "looks like")])
+def test_rerun_checks_the_manifest_like_a_sheet(tmp_path, capsys, value, fragment):
+    """Issue 17, case 6: a levy of 25 in the manifest's assumption_items built a 2,500% levy,
+    and wrong types gave internal errors. Recorded values are checked as --set values are."""
+    import json
+    from models.cli import main
+    run = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(run)]) == 0
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["assumption_items"]["china.levy_rate"]["value"] = value
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert main(["rerun", str(run), "--out", str(tmp_path / "again")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("eqr: error: manifest.json") and "china.levy_rate" in err
+    assert not (tmp_path / "again").exists()
