@@ -619,7 +619,7 @@ def prepare_overlay(rb: Readback, name: str, directory: Path,
                     today: dt.date | None = None) -> tuple[Path, str]:
     """Check the name and the edits; return the overlay's path and text (nothing written)."""
     path = scenario_path(name, directory)
-    if path.exists():
+    if path.exists() or path.is_symlink():  # a dangling symlink too
         raise EqrError("scenario exists already", key="--save-scenario", file=str(path),
                        expected="a new scenario name", found=name,
                        hint="overlays are never overwritten; choose another name")
@@ -660,11 +660,18 @@ def cmd_build_from_workbook(args) -> int:
                     f"{override_text(e.new)}" for e in rb.edits), file=sys.stderr)
     from models.cli import compared_scenarios
     compare = compared_scenarios(args, rb.assumptions, overrides=rb.assumptions.overrides)
-    folder = write_run(rb.assumptions, out=args.out, reports_dir=args.reports,
-                       templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
-                       extra_manifest=rb.manifest(), scenarios=compare)
-    if overlay:
-        saved = save_overlay(*overlay)
+    # the overlay first (atomic, never over an existing file), then the run; if the run
+    # fails the overlay goes again: both or neither (issue 17, case 4)
+    saved = save_overlay(*overlay) if overlay else None
+    try:
+        folder = write_run(rb.assumptions, out=args.out, reports_dir=args.reports,
+                           templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
+                           extra_manifest=rb.manifest(), scenarios=compare)
+    except BaseException:
+        if saved is not None:
+            saved.unlink(missing_ok=True)
+        raise
+    if saved is not None:
         print(f"eqr: saved the edits as scenario {args.save_scenario}: {saved}",
               file=sys.stderr)
     print(folder)

@@ -580,3 +580,31 @@ def test_a_cell_at_the_sheets_far_corner_is_refused_before_reading(tmp_path, cap
     err = capsys.readouterr().err
     assert "far larger" in err and "1,048,576 rows" in err
     assert not (tmp_path / "again").exists()
+
+
+def test_save_scenario_and_run_commit_together(tmp_path, sheets, capsys):
+    """Issue 17, case 4: the overlay was written after the run, so a failed save left a run
+    behind (and a failed run could not leave an overlay). Now the overlay is written first and
+    removed again if the run fails: both or neither."""
+    import openpyxl
+    from models.cli import main
+    run = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--no-compare", "--assumptions", str(sheets),
+                 "--out", str(run)]) == 0
+    book = openpyxl.load_workbook(run / "model.xlsx")
+    ws = book["Inputs"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value == "china.levy_rate")
+    ws.cell(row, 4).value = 0.2
+    book.save(tmp_path / "edited.xlsx")
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "x").write_text("not empty")
+    capsys.readouterr()
+    assert main(["build", "--no-pdf", "--no-compare", "--assumptions", str(sheets),
+                 "--from-workbook", str(tmp_path / "edited.xlsx"), "--save-scenario", "desk",
+                 "--out", str(busy)]) == 2
+    assert not (sheets / "scenarios" / "desk.yaml").exists()
+    assert main(["build", "--no-pdf", "--no-compare", "--assumptions", str(sheets),
+                 "--from-workbook", str(tmp_path / "edited.xlsx"), "--save-scenario", "desk",
+                 "--out", str(tmp_path / "ok")]) == 0
+    assert (sheets / "scenarios" / "desk.yaml").exists() and (tmp_path / "ok").is_dir()
