@@ -120,3 +120,83 @@ def changed_keys(a) -> list[str]:
     return [key for key, item in a.items.items()
             if item.set_by and (item.set_by.startswith("scenario ")
                                 or item.set_by in ("--set", "workbook"))]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """An input that reaches the results only through one branch of an ``IF`` on a choice:
+    it has no effect while ``switch`` is (``equal`` True) or is not (False) ``value``."""
+
+    key: str
+    switch: str
+    value: str
+    equal: bool
+
+
+def _choice_condition(e: Func) -> tuple[str, str] | None:
+    """``IF(<choice input> = "text", …)`` → (choice key, text); None for other conditions."""
+    from models.lineitems import BinOp, Const, RowRef
+    cond = e.args[0]
+    if not (isinstance(cond, BinOp) and cond.op == "=" and isinstance(cond.b, Const)
+            and isinstance(cond.b.value, str)):
+        return None
+    left = cond.a
+    if isinstance(left, RowRef) and isinstance(left.row.expr, InputValue):
+        return left.row.expr.key, cond.b.value
+    if isinstance(left, InputValue):
+        return left.key, cond.b.value
+    return None
+
+
+def switch_guards(specs) -> list[Guard]:
+    """For every ``IF`` on a choice, the inputs that reach a calculated row only through one
+    of its branches (static: whatever the current values). The workbook greys their rows on the
+    Inputs sheet with a conditional format that reads the choice cell, so switching it in Excel
+    greys and un-greys them at once.
+
+    One walk: each row maps every input it reads to the guards common to all its paths
+    (a guard is an IF branch on a choice); reading through a branch adds that branch's guard."""
+    memo: dict[str, dict[str, frozenset]] = {}
+
+    def merge(into: dict, part: dict, extra: frozenset = frozenset()) -> None:
+        for key, guards in part.items():
+            guards = guards | extra
+            into[key] = into[key] & guards if key in into else guards
+
+    def expr(e) -> dict[str, frozenset]:
+        if isinstance(e, InputValue):
+            return {e.key: frozenset()}
+        out: dict[str, frozenset] = {}
+        for r in e.rows_read():
+            merge(out, row_inputs(r))
+        found = _choice_condition(e) if isinstance(e, Func) and e.name == "IF" else None
+        for i, c in enumerate(e.children()):
+            extra = frozenset()
+            if found is not None and i in (1, 2):
+                switch, value = found
+                extra = frozenset({(switch, value, i == 2)})  # else-branch: needs switch ≠ value
+            merge(out, expr(c), extra)
+        return out
+
+    def row_inputs(r) -> dict[str, frozenset]:
+        if r.key not in memo:
+            memo[r.key] = {}
+            memo[r.key] = expr(r.expr)
+        return memo[r.key]
+
+    total: dict[str, frozenset] = {}
+    for spec in specs.values():
+        for row in spec.rows:
+            if row.kind == "link" and isinstance(row.expr, InputValue):
+                continue
+            merge(total, row_inputs(row))
+    # a guard (switch, value, on_else) cuts the input off when the switch takes the other side
+    return [Guard(key, switch, value, equal=on_else)
+            for key, guards in sorted(total.items())
+            for switch, value, on_else in sorted(guards) if key != switch]
+
+
+def _nodes(e):
+    yield e
+    for c in e.children():
+        yield from _nodes(c)

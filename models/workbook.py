@@ -172,6 +172,7 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     cells: dict[str, str] = {}
     _write_cover(book, fmts, result, run_info)
     _write_inputs(book, fmts, layout, result.assumptions)
+    _grey_disconnected_inputs(book.get_worksheet_by_name(INPUTS), fmts, layout, result)
     for spec in result.specs.values():
         cells.update(_write_model(book, fmts, layout, spec, result))
     cells.update(_write_grids(book, fmts, layout, result))
@@ -319,6 +320,24 @@ def _write_inputs(book, fmts, layout: Layout, a: Assumptions) -> None:
             _text(ws, r, src + 4, item.set_by)
     ws.freeze_panes(3, 3)
     _print_setup(ws, 2)
+
+
+def _grey_disconnected_inputs(ws, fmts, layout: Layout, result: Result) -> None:
+    """Inputs that reach the results only through one branch of an IF on a choice are greyed
+    by a conditional format reading the choice cell (``=$D$5="market"``): switch the choice in
+    Excel or LibreOffice and the rows grey or un-grey at once (models.effects)."""
+    from models.effects import switch_guards
+    grey = fmts.get(font_color="#9a9a9a", bg_color="#eeeeee", italic=True)
+    last = layout.source_col + 4
+    for guard in switch_guards(result.specs):
+        if guard.key not in layout.inputs or guard.switch not in layout.inputs:
+            continue
+        r = layout.inputs[guard.key]
+        switch = f"$D${layout.inputs[guard.switch] + 1}"
+        value = guard.value.replace('"', '""')
+        ws.conditional_format(r, 0, r, last, {
+            "type": "formula", "format": grey,
+            "criteria": f'={switch}{"=" if guard.equal else "<>"}"{value}"'})
 
 
 def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) -> dict[str, str]:

@@ -42,3 +42,16 @@ def test_a_ban_ships_no_h200_on_the_typed_path_either():
     assert o["valuation.china_eps_contribution.CY2026"] == 0
     typed = engine.run(resolve(overrides=["china.units_source=typed"])).line_outputs
     assert typed["china.h200_units.CY2026"] == 1_000_000
+
+
+def test_the_inputs_sheet_greys_disconnected_rows_live(tmp_path):
+    """The typed-units row is greyed by a conditional format that reads the units_source cell,
+    so switching the choice in Excel greys or un-greys it at once (issue 15)."""
+    import openpyxl
+    out = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(out)]) == 0
+    ws = openpyxl.load_workbook(out / "model.xlsx")["Inputs"]
+    row = {ws.cell(r, 3).value: r for r in range(1, ws.max_row + 1)}
+    rules = {rng.sqref.ranges[0].min_row: rule.formula[0]
+             for rng, found in ws.conditional_formatting._cf_rules.items() for rule in found}
+    assert rules[row["china.h200_units"]] == f'$D${row["china.units_source"]}="market"'
