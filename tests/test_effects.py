@@ -52,6 +52,7 @@ def test_the_inputs_sheet_greys_disconnected_rows_live(tmp_path):
     assert main(["build", "--no-pdf", "--no-compare", "--out", str(out)]) == 0
     ws = openpyxl.load_workbook(out / "model.xlsx")["Inputs"]
     row = {ws.cell(r, 3).value: r for r in range(1, ws.max_row + 1)}
-    rules = {rng.sqref.ranges[0].min_row: rule.formula[0]
+    from openpyxl.utils.cell import range_boundaries
+    rules = {range_boundaries(str(rng.sqref))[1]: rule.formula[0]
              for rng, found in ws.conditional_formatting._cf_rules.items() for rule in found}
     assert rules[row["china.h200_units"]] == f'$D${row["china.units_source"]}="market"'
