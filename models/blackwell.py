@@ -47,6 +47,7 @@ dies), power kW per package and GW.
 from __future__ import annotations
 
 from models.lineitems import IF, MAX, MIN, Across, ModelBuilder, SumRows, Total, safe_div
+from models.units import PCT_POINTS, USD_M_PER_BN, USD_PER_BN, USD_PER_USD_M
 
 TITLE = "Blackwell units"
 #: what `eqr diff` attributes first (models/headlines.py): packages revenue pays for, and the
@@ -55,11 +56,7 @@ HEADLINES = ("implied_packages_total", "bridge_residual_gap", "residual_gap_shar
 DESCRIPTION = ("'6 million Blackwell GPUs' against data-center revenue and US power: seed "
                "case, corrected case by Nvidia fiscal quarter, bridge, power cross-check.")
 
-USD_PER_BN = 1e9      # USD bn -> USD
-USD_PER_USD_M = 1e6   # USD m -> USD
-USD_M_PER_BN = 1e3    # USD bn -> USD m
 KW_PER_GW = 1e6       # kW -> GW
-PCT_POINTS = 100      # percentage points per unit fraction
 HALF = 2              # midpoint of a low/high range = (low + high) / 2
 GRID_STEPS = 7        # grid points per axis: ASP 22k..40k in 3k steps, share -20..+10 pp in 5 pp
 

@@ -12,14 +12,11 @@ Units: money in USD m, EPS in USD per share, margins as fractions (differences i
 from __future__ import annotations
 
 from models.lineitems import IF, ModelBuilder, safe_div
+from models.units import M_SHARES_PER_BN, PCT_POINTS, USD_PER_USD_M
 
 TITLE = "China H200"
 DESCRIPTION = ("Nvidia H200 revenue from China, the 25% US levy booked as COGS or as "
                "contra-revenue, and what reaches EPS. USD m unless stated.")
-
-USD_PER_USD_M = 1e6  # universal unit conversion
-M_SHARES_PER_BN = 1e3
-PCT_POINTS = 100
 
 #: china_market.china_response's choice under which China buys no H200 (on either units path)
 BAN = "continued_ban"

@@ -44,6 +44,7 @@ from models import fin
 from models.errors import EqrError
 from models.lineitems import (ABS, IF, MAX, MIN, Across, At, Func, ModelBuilder, Prev, RowRef,
                               SumRows, Total, div_or_na, safe_div, wrap)
+from models.units import USD_M_PER_BN
 from models.vintage import (MOD1, CumBefore, HeaderYear, PeriodCell, SumProduct,
                             period_years, running_balance_row)
 
@@ -59,7 +60,6 @@ MODEL = "depreciation"
 HEADLINES = tuple(f"{co}_{row}.FY2026" for co in ("microsoft", "alphabet", "amazon", "meta")
                   for row in ("depr_policy", "eps_change_sl_critic"))
 DDB_FACTOR = 2  # 'double' declining balance, by definition
-USD_M_PER_BN = 1e3
 COMPANY_FIELDS = ("server_share", "life", "method", "pretax_income", "tax_rate",
                   "diluted_shares")
 SUBSET_FIELDS = ("subset_share", "subset_life")

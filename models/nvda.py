@@ -27,12 +27,12 @@ from __future__ import annotations
 from models.errors import EqrError
 from models.lineitems import IF, NA, Across, ModelBuilder, PeriodNumber, Prev, div_or_na
 from models.rowexprs import compound
+from models.units import M_SHARES_PER_BN
 
 TITLE = "Nvidia income statement"
 DESCRIPTION = ("Nvidia's P&L by fiscal quarter: reported quarters, then a driver-based "
                "forecast with China H200 (sheet china) on top, to GAAP and non-GAAP EPS. USD m.")
 
-M_SHARES_PER_BN = 1e3  # USD m / (bn shares × 1e3) = USD per share
 
 #: rows a run-to-run diff explains first (models.headlines): FY2028 = the target year CY2027
 HEADLINES = ("revenue.Q4FY2027", "eps_non_gaap.Q4FY2027", "eps_non_gaap.Q4FY2028")

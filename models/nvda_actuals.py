@@ -18,12 +18,12 @@ Units: USD m; EPS in USD per share (split-adjusted); shares in bn.
 from __future__ import annotations
 
 from models.lineitems import At, Const, ModelBuilder, safe_div
+from models.units import M_SHARES_PER_BN
 
 TITLE = "Nvidia reported quarters"
 DESCRIPTION = ("Nvidia's income statement as reported, Q1 FY2024 onward (USD m): the actual "
                "quarters the nvda model uses, with the two definitional breaks as rows.")
 
-M_SHARES_PER_BN = 1e3  # USD m / (bn shares × 1e3) = USD per share
 
 #: the quarters Nvidia recast on the new non-GAAP definition (names of the sheet's scalars)
 RECAST_QUARTERS = ("Q1FY2026", "Q4FY2026")

@@ -31,6 +31,7 @@ ROLLED_UP = (
     ("gross_profit", "Gross profit", "USD m"),
     ("operating_income", "Operating income (GAAP)", "USD m"),
     ("net_income_gaap", "Net income (GAAP)", "USD m"),
+    ("net_income_non_gaap", "Net income (non-GAAP)", "USD m"),
     ("eps_gaap", "Diluted EPS (GAAP; sum of quarters)", "USD per share"),
     ("eps_non_gaap", "Diluted EPS (non-GAAP; sum of quarters)", "USD per share"),
     ("china_eps_contribution", "of which China H200 EPS contribution", "USD per share"),

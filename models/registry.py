@@ -26,7 +26,7 @@ MODELS: tuple[str, ...] = ("export_control", "china_market", "china", "nvda_actu
 #: the engine files whose code decides the numbers (besides each model module): a change in
 #: any of them changes what ``eqr rerun`` reproduces
 ENGINE_MODULES: tuple[str, ...] = ("lineitems", "engine", "fin", "vintage", "rowexprs", "grids",
-                                   "registry")
+                                   "registry", "units")
 
 REQUIRED = ("TITLE", "DESCRIPTION", "define")
 

@@ -28,6 +28,7 @@ Units: EPS and prices in USD per share, money in USD bn (cash) or USD m (cash fl
 from __future__ import annotations
 
 from models.lineitems import IF, NA, Across, At, ModelBuilder, SumRows, safe_div, wrap
+from models.units import M_SHARES_PER_BN
 
 TITLE = "Valuation"
 DESCRIPTION = ("Nvidia EPS from the model (or typed), net cash per share, the price target = "
@@ -35,8 +36,6 @@ DESCRIPTION = ("Nvidia EPS from the model (or typed), net cash per share, the pr
 
 #: scenario probabilities are the assumptions named ``probability_<scenario>``
 PROBABILITY_PREFIX = "probability_"
-M_SHARES_PER_BN = 1e3
-USD_M_PER_BN = 1e3
 
 #: scalar outputs shown side by side per scenario (models.compare) and swept by default
 COMPARE_HEADLINES: tuple[tuple[str, str], ...] = (
@@ -77,11 +76,8 @@ def define(m: ModelBuilder) -> None:
                         "USD per share", Across(fy.row("china_eps_contribution"), m.name,
                                                 calendarised))
     model_net_income = m.row("net_income_non_gaap_model", "Non-GAAP net income, model "
-                             "(sheet nvda)", "USD m",
-                             Across(m.model("nvda").row("net_income_non_gaap"), m.name,
-                                    {p: tuple(q for q in m.model("nvda").periods
-                                              if q.endswith(fiscal_year(p)))
-                                     for p in m.periods}))
+                             "(sheet nvda_fy)", "USD m",
+                             Across(fy.row("net_income_non_gaap"), m.name, calendarised))
     reference = m.input("eps_reference")
     china_in_reference = m.input("china_in_reference_eps")
     china_sheet = m.link("china.eps_contribution", name="china_eps_china_sheet",
@@ -175,7 +171,7 @@ def _bridge(m: ModelBuilder, reference, eps_target, china_target, target_period,
     actuals = m.model("nvda_actuals")
     recast = m.row("sbc_recast_ratio", "Non-GAAP EPS on the new definition ÷ old (Nvidia's "
                    "recast, Q4 FY2026)", "ratio",
-                   1 + actuals_ref(actuals, "sbc_effect_q4fy2026")
+                   1 + actuals.row("sbc_effect_q4fy2026").ref()
                    / At(actuals.row("eps_non_gaap_as_reported"), wrap("Q4FY2026")))
     levy = m.row("china_levy_eps", "EPS cost of the China H200 levy (sheet nvda_fy)",
                  "USD per share", Across(m.model("nvda_fy").row("china_levy_eps"), m.name,
@@ -201,11 +197,6 @@ def _bridge(m: ModelBuilder, reference, eps_target, china_target, target_period,
           "USD per share", eps_target - start - definition - volume - levy_step - booking)
     m.check("check_bridge_closes", "EPS bridge closes: start + steps = target-year EPS",
             SumRows([start.row] + [m.ref(name).row for name in BRIDGE_STEPS]) - eps_target)
-
-
-def actuals_ref(actuals, name: str):
-    """A scalar row of the nvda_actuals sheet."""
-    return actuals.row(name).ref()
 
 
 def _dcf(m: ModelBuilder, net_income, shares, cash_ps, price) -> None:
