@@ -22,8 +22,9 @@ from typing import Iterable, Sequence
 
 from models.assumptions import (ASSUMPTIONS_DIR, Assumptions, apply_override, apply_scenario,
                                 available_scenarios, load_base)
-from models.engine import MODEL_MODULES, Result, flat_outputs, model_module, run as run_models
+from models.engine import MODEL_MODULES, Result, flat_outputs, run as run_models
 from models.errors import EqrError
+from models.registry import optional
 
 BASE = "base"
 WEIGHTED = "probability_weighted"
@@ -35,7 +36,7 @@ def headlines() -> list[tuple[str, str]]:
     outputs), in model order."""
     out: list[tuple[str, str]] = []
     for name in MODEL_MODULES:
-        out.extend(getattr(model_module(name), "COMPARE_HEADLINES", ()))
+        out.extend(optional(name, "COMPARE_HEADLINES", ()))
     return out
 
 

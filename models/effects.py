@@ -194,9 +194,3 @@ def switch_guards(specs) -> list[Guard]:
     return [Guard(key, switch, value, equal=on_else)
             for key, guards in sorted(total.items())
             for switch, value, on_else in sorted(guards) if key != switch]
-
-
-def _nodes(e):
-    yield e
-    for c in e.children():
-        yield from _nodes(c)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from models.errors import EqrError
 from models.lineitems import ModelSpec, find_output
+from models.registry import optional
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,7 @@ class Headline:
 
 def declared(model: str) -> tuple[str, ...]:
     """The row names a model module lists in ``HEADLINES`` (empty if it lists none)."""
-    from models.engine import model_module
-    names = getattr(model_module(model), "HEADLINES", ())
+    names = optional(model, "HEADLINES", ())
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
         raise EqrError(f"models/{model}.py: HEADLINES must be a tuple of row names",
                        found=names)

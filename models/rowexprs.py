@@ -61,9 +61,35 @@ def pick(choice: Any, options: Mapping[str, Any]) -> Expr:
     return Func("CHOOSE", [index, *(wrap(v) for v in options.values())], _choose)
 
 
-# --------------------------------------------------------------------------- running total
+# --------------------------------------------------------------------------- recurrences
+class _Recurrence(Expr):
+    """A series row that refers to its own previous period, which the row-at-a-time engine
+    cannot do with ``Prev``: numpy loops over the periods (``evaluate``); Excel gets the one
+    formula across the row from ``_formula()``. ``row`` is set by :func:`_recurrent_row` once
+    the row exists."""
+
+    row: Row | None
+
+    def is_series(self):
+        return True
+
+    def _formula(self) -> Expr:
+        raise NotImplementedError
+
+    def excel(self, ctx):
+        return self._formula().excel(ctx)
+
+
+def _recurrent_row(m: ModelBuilder, name: str, label: str, unit: str, expr: _Recurrence,
+                   fmt: str | None, note: str) -> RowRef:
+    """Add the row defined by ``expr`` and tell the expression which row it is."""
+    ref = m.row(name, label, unit, expr, fmt=fmt, note=note)
+    expr.row = ref.row
+    return ref
+
+
 @dataclass(eq=False)
-class RunningTotal(Expr):
+class RunningTotal(_Recurrence):
     """``total(t) = MIN(total(t-1) + flow(t), cap(t))``, ``total`` before the first period = 0.
 
     The row refers to its own previous period, which the row-at-a-time engine cannot do with
@@ -72,13 +98,7 @@ class RunningTotal(Expr):
 
     flow: Expr
     cap: Expr | None = None
-    row: Row | None = None  # set by running_total() once the row exists
-
-    def is_series(self):
-        return True
-
-    def rows_read(self):
-        return () if self.row is None else (self.row,)
+    row: Row | None = None
 
     def children(self):
         return (self.flow,) if self.cap is None else (self.flow, self.cap)
@@ -103,41 +123,29 @@ class RunningTotal(Expr):
             out[:, j] = previous = total
         return out
 
-    def excel(self, ctx):
-        return self._formula().excel(ctx)
-
 
 def running_total(m: ModelBuilder, name: str, label: str, unit: str, flow: Any,
                   cap: Any = None, fmt: str | None = None, note: str = "") -> RowRef:
     """Add a cumulative row ``total = MIN(previous total + flow, cap)`` (no cap: a plain
     running sum) and return its reference."""
-    expr = RunningTotal(wrap(flow), None if cap is None else wrap(cap))
-    ref = m.row(name, label, unit, expr, fmt=fmt, note=note)
-    expr.row = ref.row
-    return ref
+    return _recurrent_row(m, name, label, unit,
+                          RunningTotal(wrap(flow), None if cap is None else wrap(cap)), fmt, note)
 
 
 # --------------------------------------------------------------------------- compounding
 @dataclass(eq=False)
-class Compound(Expr):
+class Compound(_Recurrence):
     """``x(t) = IF(anchor(t) = 1, start(t), x(t-1) × (1 + growth(t)))``: a line that takes a
     reported figure while ``anchor`` is 1 and grows from the previous period after it (a
     forecast rolling forward from the last reported quarter). ``x`` before the first period is 0.
 
-    Like :class:`RunningTotal`, the row refers to its own previous period; numpy loops over
-    the periods, Excel gets the one formula across the row.
+    Like :class:`RunningTotal`, a recurrence on the row's own previous period.
     """
 
     anchor: Expr
     start: Expr
     growth: Expr
-    row: Row | None = None  # set by compound() once the row exists
-
-    def is_series(self):
-        return True
-
-    def rows_read(self):
-        return () if self.row is None else (self.row,)
+    row: Row | None = None
 
     def children(self):
         return (self.anchor, self.start, self.growth)
@@ -159,14 +167,9 @@ class Compound(Expr):
             out[:, j] = previous = np.where(np.isnan(anchor[:, j]), np.nan, value)
         return out
 
-    def excel(self, ctx):
-        return self._formula().excel(ctx)
-
 
 def compound(m: ModelBuilder, name: str, label: str, unit: str, anchor: Any, start: Any,
              growth: Any, fmt: str | None = None, note: str = "") -> RowRef:
     """Add a row that takes ``start`` where ``anchor`` is 1 and grows by ``growth`` after."""
-    expr = Compound(wrap(anchor), wrap(start), wrap(growth))
-    ref = m.row(name, label, unit, expr, fmt=fmt, note=note)
-    expr.row = ref.row
-    return ref
+    return _recurrent_row(m, name, label, unit,
+                          Compound(wrap(anchor), wrap(start), wrap(growth)), fmt, note)

@@ -310,9 +310,6 @@ def plan(a: Assumptions, outputs: Sequence[str] | None = None,
     return Sweep(a, models, specs, ranged, rows, out_keys, constants)
 
 
-_walk = walk
-
-
 #: Excel functions whose numpy twins work period by period (elementwise, broadcasting)
 ELEMENTWISE_FUNCTIONS = frozenset({"IF", "MAX", "MIN", "ABS", "MATCH", "CHOOSE"})
 
@@ -339,7 +336,7 @@ def needed_periods(specs: dict[str, ModelSpec], rows: Sequence[Row],
             keep[k.row.model].add(specs[k.row.model].periods[k.column])
     feeds: dict[str, set[str]] = {m: set() for m in specs}  # model → models it feeds series to
     for row in rows:
-        for node in _walk(row.expr):
+        for node in walk(row.expr):
             if not _elementwise(node):  # Prev, Total, At, running totals, range functions...
                 full.add(row.model)
                 full.update(r.model for r in node.rows_read())
