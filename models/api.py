@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from models.assumptions import ASSUMPTIONS_DIR, Assumptions, resolve
-from models.engine import Result
+from models.engine import Result, finite_or_none
 from models.errors import EqrError
 
 __all__ = ["EqrError", "Run", "run", "compare", "assumptions", "sweep", "diff"]
@@ -77,9 +77,9 @@ class Run:
             values = self.result.env.get(row.key)[0]
             text = values.dtype == object
             if not row.series:
-                cells = {"value": values[0] if text else _number(values[0])}
+                cells = {"value": values[0] if text else finite_or_none(values[0])}
             else:
-                cells = {p: v if text else _number(v) for p, v in zip(spec.periods, values)}
+                cells = {p: v if text else finite_or_none(v) for p, v in zip(spec.periods, values)}
             records.append({"row": row.name, "label": row.label, "unit": row.unit, **cells})
         frame = pd.DataFrame.from_records(records).set_index("row")
         columns = ["label", "unit", *(["value"] if "value" in frame else []), *spec.periods]
@@ -113,11 +113,6 @@ def _html(text: Any) -> str:
     return html.escape(str(text))
 
 
-def _number(v: Any) -> float | None:
-    f = float(v)
-    return f if f == f and abs(f) != float("inf") else None
-
-
 def _comparison(a: Assumptions, names: Sequence[str] | None) -> dict:
     """The scenarios compared side by side, as ``eqr build`` picks them (``--compare``)."""
     from models.compare import default_names, resolve_scenarios
@@ -148,15 +143,13 @@ def compare(scenarios: Sequence[str] = ("base",), overrides: Mapping[str, Any] |
             ) -> pd.DataFrame:
     """Headline outputs × scenarios (the Scenarios sheet's content), e.g.
     ``compare(["base", "nvda_bear", "nvda_bull"])``; ``a+b`` stacks overlays."""
-    from models.compare import headlines, resolve_scenarios
+    from models.compare import compare as compare_scenarios, resolve_scenarios
     from models.engine import run as run_models
-    resolved = resolve_scenarios(list(scenarios), _override_texts(overrides), ASSUMPTIONS_DIR)
-    table = {}
-    for name, a in resolved.items():
-        out = run_models(a).line_outputs
-        table[name] = {key: out.get(key) for key, _ in headlines()}
-    frame = pd.DataFrame(table)
-    frame.insert(0, "label", [label for _, label in headlines()])
+    texts = _override_texts(overrides)
+    resolved = resolve_scenarios(list(scenarios), texts, ASSUMPTIONS_DIR)
+    comparison = compare_scenarios(run_models(resolve((), texts)), resolved, ASSUMPTIONS_DIR)
+    frame = pd.DataFrame({c.name: c.values for c in comparison.columns})
+    frame.insert(0, "label", [label for _, label in comparison.headlines])
     return frame
 
 

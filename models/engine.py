@@ -103,12 +103,13 @@ def flat_outputs(specs: dict[str, ModelSpec], env: Env,
                 continue
             if row.series:
                 for period, v in zip(spec.periods, values):
-                    out[f"{row.key}.{period}"] = _number(v)
+                    out[f"{row.key}.{period}"] = finite_or_none(v)
             else:
-                out[row.key] = _number(values[0])
+                out[row.key] = finite_or_none(values[0])
     return out
 
 
-def _number(v: Any) -> float | None:
+def finite_or_none(v: Any) -> float | None:
+    """A value as a float, or None where it is not finite (an unknown figure)."""
     f = float(v)
     return f if np.isfinite(f) else None
