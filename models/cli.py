@@ -110,25 +110,20 @@ def cmd_build(args) -> int:
         from models.readback import cmd_build_from_workbook
         return cmd_build_from_workbook(args)
     a = resolve_from_args(args)
+    warnings: list[str] = []
     folder = write_run(a, out=args.out, reports_dir=args.reports,
                        templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
-                       scenarios=compared_scenarios(args, a))
-    warn_inactive(folder)
+                       scenarios=compared_scenarios(args, a), warnings=warnings)
+    print_warnings(warnings)
     print_path(folder)
     return 0
 
 
-def warn_inactive(folder: Path) -> None:
-    """After a successful build: one warning line per changed input that the current choices
-    disconnect (recorded in the manifest as ``inactive_inputs``). The run proceeds."""
-    import json
-    try:
-        found = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get(
-            "inactive_inputs", [])
-    except (OSError, ValueError):
-        return
-    for item in found:
-        print(f"eqr: warning: {item['message']}", file=sys.stderr)
+def print_warnings(warnings: list[str]) -> None:
+    """After a successful build: one line per changed input that the current choices
+    disconnect (models.effects). The run proceeds."""
+    for message in warnings:
+        print(f"eqr: warning: {message}", file=sys.stderr)
 
 
 def print_path(path: Path) -> None:
@@ -173,8 +168,7 @@ def cmd_check(args) -> int:
         return 0
     result = dry_run(a, templates_dir=args.templates, paper=args.paper,
                      scenarios=compared_scenarios(args, a))
-    for item in getattr(result, "inactive", []):
-        print(f"eqr: warning: {item.message()}", file=sys.stderr)
+    print_warnings([item.message() for item in result.inactive])
     checks = [row for spec in result.specs.values() for row in spec.checks]
     failed = [row.key for row in checks if not check_passes(result, row)]
     print(f"ok: {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "

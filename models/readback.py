@@ -658,15 +658,17 @@ def cmd_build_from_workbook(args) -> int:
     print(f"eqr: {len(rb.edits)} input(s) edited in {rb.book.shown}"
           + "".join(f"\n  {e.cell:<12} {e.key}: {override_text(e.old)} → "
                     f"{override_text(e.new)}" for e in rb.edits), file=sys.stderr)
-    from models.cli import compared_scenarios
+    from models.cli import compared_scenarios, print_warnings
     compare = compared_scenarios(args, rb.assumptions, overrides=rb.assumptions.overrides)
     # the overlay first (atomic, never over an existing file), then the run; if the run
     # fails the overlay goes again: both or neither (issue 17, case 4)
     saved = save_overlay(*overlay) if overlay else None
+    warnings: list[str] = []
     try:
         folder = write_run(rb.assumptions, out=args.out, reports_dir=args.reports,
                            templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
-                           extra_manifest=rb.manifest(), scenarios=compare)
+                           extra_manifest=rb.manifest(), scenarios=compare,
+                           warnings=warnings)
     except BaseException:
         if saved is not None:
             saved.unlink(missing_ok=True)
@@ -674,5 +676,6 @@ def cmd_build_from_workbook(args) -> int:
     if saved is not None:
         print(f"eqr: saved the edits as scenario {args.save_scenario}: {saved}",
               file=sys.stderr)
+    print_warnings(warnings)
     print(folder)
     return 0

@@ -239,11 +239,14 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
               templates_dir: Path | None = None, pdf: bool = False, paper: str = "a4",
               extra_manifest: dict[str, Any] | None = None,
               after_write: Callable[[Path], None] | None = None,
-              scenarios: dict[str, Assumptions] | None = None) -> Path:
+              scenarios: dict[str, Assumptions] | None = None,
+              warnings: list[str] | None = None) -> Path:
     """Evaluate the models and write a complete run folder; return its path.
 
     ``scenarios`` (name → resolved assumptions) are compared side by side on a Scenarios sheet
-    and as outputs ``scenarios.<name>.<output>`` (see :mod:`models.compare`).
+    and as outputs ``scenarios.<name>.<output>`` (see :mod:`models.compare`). ``warnings``, if
+    given, receives a line per changed input the current choices disconnect (for the caller to
+    print once the run is written; the manifest records them as ``inactive_inputs``).
 
     Atomic: files go to a hidden ``.incomplete-<host>-<pid>-<start>-...`` folder beside the
     destination, renamed into place only when complete. Any failure (bad input, disk full,
@@ -295,6 +298,8 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         raise
     if out is None:
         point_latest(reports, final)
+    if warnings is not None:
+        warnings.extend(i.message() for i in result.inactive)
     return final
 
 
