@@ -194,3 +194,10 @@ def switch_guards(specs) -> list[Guard]:
     return [Guard(key, switch, value, equal=on_else)
             for key, guards in sorted(total.items())
             for switch, value, on_else in sorted(guards) if key != switch]
+
+
+def inputs_reaching(result, row_key: str) -> frozenset[str]:
+    """The assumptions that reach the row ``row_key`` (``valuation.price_target``) through the
+    branches this run's choices take; empty if the run has no such row."""
+    rows = {row.key: row for spec in result.specs.values() for row in spec.rows}
+    return _Walk(result).row(rows[row_key]) if row_key in rows else frozenset()

@@ -29,9 +29,14 @@ import jinja2.sandbox
 
 from models.errors import EqrError
 from models.paths import default_dir
+from models.sources import citation, documents
 
 TEMPLATES_DIR = default_dir("templates")
 MEMO_TEMPLATES = {"memo.md": "memo.md.j2", "memo.html": "memo.html.j2"}
+#: the full sources appendix, a file of its own beside the note (issue 13)
+SOURCES_TEMPLATES = {"sources.md": "sources.md.j2", "sources.html": "sources.html.j2"}
+#: how many documents the note's "Key sources" lists (the rest: sources.html, Sources sheet)
+KEY_SOURCES = 8
 FIGURES_FILE = "memo_figures.json"
 
 #: the note's sections in reading order (the one place the order is set). A model's section is
@@ -446,6 +451,7 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
     assumptions = {
         key: {"key": key, "model": it.model, "label": it.label,
               "value": _figures(it.value, key), "unit": it.unit, "source": it.source,
+              "cite": citation(it.source),
               "note": it.note, "set_by": it.set_by, "shown": format_by_unit(it.value, it.unit),
               "low": _figures(it.low, f"{key}.low"), "high": _figures(it.high, f"{key}.high"),
               "date": source_date(it.source)}
@@ -473,13 +479,30 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
                                                       else 0, s.model))
     sources = [{"model": s.model, "title": s.title, "in_workbook": s.model in ran,
                 "items": [assumptions[k] for k in s.assumptions]} for s in groups]
+    docs = documents(it for it in a.items.values() if it.model in ran)
+    key_sources = _key_sources(result, docs)
     return {"o": _read_only({k: None if v is None else Figure(v, k)
                              for k, v in outputs.items()}),
             "cell": _read_only(cells),
             "a": assumptions, "sources": sources, "charts": charts or {}, "grids": grids,
+            "documents": docs, "key_sources": key_sources,
             "periods": {m: list(s.periods) for m, s in result.specs.items()},
             "sheets": {m: s.title for m, s in result.specs.items()},
             "models": list(result.specs), "run": run}
+
+
+#: the figure whose inputs make a source "key": the note's headline
+KEY_SOURCES_FOR = "valuation.price_target"
+
+
+def _key_sources(result, docs: list[dict]) -> list[dict]:
+    """The documents the headline rests on most: ranked by how many of the assumptions that
+    reach the price target (through the branches this run takes) cite them, then by how many
+    assumptions cite them at all."""
+    from models.effects import inputs_reaching
+    reach = inputs_reaching(result, KEY_SOURCES_FOR)
+    ranked = sorted(docs, key=lambda d: (-sum(k in reach for k in d["keys"]), -len(d["keys"])))
+    return ranked[:KEY_SOURCES]
 
 
 _MD_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
@@ -496,7 +519,7 @@ def md_text(text: str) -> str:
 
 
 #: fields of an assumption that hold free text from the sheets, overlays or the workbook
-_TEXT_FIELDS = ("label", "source", "note", "set_by", "shown")
+_TEXT_FIELDS = ("label", "source", "cite", "note", "set_by", "shown")
 
 
 def _md_item(item: dict) -> dict:
@@ -520,7 +543,11 @@ def markdown_context(ctx: dict) -> dict:
         run["scenarios"] = md_text(run["scenarios"])
     if isinstance(run.get("overrides"), str):  # shown in a code span: one line, no backticks
         run["overrides"] = _MD_BREAKS.sub(" ", run["overrides"]).replace("`", "'")
+    def md_docs(docs: list[dict]) -> list[dict]:
+        return [{**d, "document": md_text(d["document"])} for d in docs]
     return {**ctx, "a": items, "sources": sources, "run": run,
+            "documents": md_docs(ctx.get("documents", [])),
+            "key_sources": md_docs(ctx.get("key_sources", [])),
             "sheets": {m: md_text(t) for m, t in ctx["sheets"].items()}}
 
 
@@ -568,7 +595,7 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
     """Render one memo file; figures formatted on the way are appended to ``log``."""
     html = name.endswith(".html")
     env = _cached_environment(templates_dir, html)
-    template_name = MEMO_TEMPLATES[name]
+    template_name = {**MEMO_TEMPLATES, **SOURCES_TEMPLATES}[name]
     token = _FIGURE_LOG.set(log if log is not None else [])
     try:
         return env.get_template(template_name).render(**ctx)
@@ -652,11 +679,11 @@ def render_all(result, outputs, cells, run_info, templates_dir: Path | None = No
     """memo.md and memo.html; ``figures`` collects every figure shown (see :func:`figure_index`)."""
     check_templates(template_folders(templates_dir))
     ctx = context(result, outputs, cells, run_info, charts, templates_dir)
-    contexts = {"memo.md": markdown_context(ctx), "memo.html": ctx}  # HTML: autoescape
+    md_ctx = markdown_context(ctx)  # HTML: autoescape
     out = {}
-    for name in MEMO_TEMPLATES:
+    for name in {**MEMO_TEMPLATES, **SOURCES_TEMPLATES}:
         log: list = []
-        out[name] = render(name, contexts.get(name, ctx), templates_dir, log)
+        out[name] = render(name, md_ctx if name.endswith(".md") else ctx, templates_dir, log)
         for entry in log:
             entry["file"] = name
         if figures is not None:

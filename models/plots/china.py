@@ -15,6 +15,9 @@ def charts(result, outputs):
     def series(item):
         return np.array([outputs[f"china.{item}.{p}"] for p in periods])
 
+    def margin_series(item):  # a margin of no revenue is n/a (null): a gap in the line
+        return np.array([outputs[f"china.{item}.{p}"] for p in periods], dtype=float)
+
     fig, ax = new_figure(6.4, 3.2)
     has_revenue = series("reported_revenue_cogs") != 0
     x = np.arange(len(periods))
@@ -30,7 +33,7 @@ def charts(result, outputs):
     ax2 = ax.twinx()
     for item, colour, label in (("gross_margin_cogs", PALETTE[0], "Gross margin, levy in COGS"),
                                 ("gross_margin_contra", PALETTE[1], "Gross margin, contra")):
-        margin = np.where(has_revenue, series(item) * 100, np.nan)  # no margin without revenue
+        margin = np.where(has_revenue, margin_series(item) * 100, np.nan)
         ax2.plot(x, margin, "o--", color=colour, markeredgecolor="white", label=label)
     ax2.set_ylabel("gross margin, %")
     ax2.set_ylim(0, 100)
