@@ -150,6 +150,26 @@ def eps(v: Any) -> str:
     return usd(v, 2)
 
 
+def price(v: Any) -> str:
+    """A price per share (target, share price, DCF value, value per share) → '$299.57': one
+    rounding for every price the note prints, on page one and in the sections alike."""
+    return usd(v, 2)
+
+
+def signed(v: Any, digits: int = 2) -> str:
+    """A signed difference of plain numbers (years, multiples) → '+0.55' / '−0.55'."""
+    x = _num(v)
+    return "n/a" if math.isnan(x) else (("+" if x > 0 else "−" if x < 0 else "")
+                                         + f"{abs(x):,.{digits}f}")
+
+
+def units_change(v: Any) -> str:
+    """A signed step in units → '+1.20M' / '−3.00M' (bridges, as their charts label them)."""
+    x = _num(v)
+    return "n/a" if math.isnan(x) else (("+" if x > 0 else "−" if x < 0 else "")
+                                         + units(abs(x)))
+
+
 def pct(v: Any, digits: int = 1) -> str:
     """Fraction → '45.0%'."""
     x = _num(v)
@@ -190,7 +210,8 @@ def number(v: Any, digits: int = 2) -> str:
 
 FILTERS: dict[str, Callable[..., str]] = {
     "usd_m": usd_m, "usd_bn": usd_bn, "usd": usd, "eps": eps, "pct": pct, "pp": pp,
-    "mult": mult, "units": units, "number": number}
+    "mult": mult, "units": units, "number": number, "price": price,
+    "units_change": units_change, "signed": signed}
 
 #: an assumption's unit → the filter that shows it
 UNIT_FILTERS: dict[str, Callable[..., str]] = {
@@ -480,12 +501,13 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
     sources = [{"model": s.model, "title": s.title, "in_workbook": s.model in ran,
                 "items": [assumptions[k] for k in s.assumptions]} for s in groups]
     docs = documents(it for it in a.items.values() if it.model in ran)
-    key_sources = _key_sources(result, docs)
+    reach = _reaching_target(result)
+    key_sources = _key_sources(docs, reach)
     return {"o": _read_only({k: None if v is None else Figure(v, k)
                              for k, v in outputs.items()}),
             "cell": _read_only(cells),
             "a": assumptions, "sources": sources, "charts": charts or {}, "grids": grids,
-            "documents": docs, "key_sources": key_sources,
+            "documents": docs, "key_sources": key_sources, "reach_target": sorted(reach),
             "periods": {m: list(s.periods) for m, s in result.specs.items()},
             "sheets": {m: s.title for m, s in result.specs.items()},
             "models": list(result.specs), "run": run}
@@ -495,12 +517,15 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
 KEY_SOURCES_FOR = "valuation.price_target"
 
 
-def _key_sources(result, docs: list[dict]) -> list[dict]:
-    """The documents the headline rests on most: ranked by how many of the assumptions that
-    reach the price target (through the branches this run takes) cite them, then by how many
-    assumptions cite them at all."""
+def _reaching_target(result) -> frozenset[str]:
+    """The assumptions that reach the price target through the branches this run takes."""
     from models.effects import inputs_reaching
-    reach = inputs_reaching(result, KEY_SOURCES_FOR)
+    return inputs_reaching(result, KEY_SOURCES_FOR)
+
+
+def _key_sources(docs: list[dict], reach: frozenset[str]) -> list[dict]:
+    """The documents the headline rests on most: ranked by how many of the assumptions that
+    reach the price target cite them, then by how many assumptions cite them at all."""
     ranked = sorted(docs, key=lambda d: (-sum(k in reach for k in d["keys"]), -len(d["keys"])))
     return ranked[:KEY_SOURCES]
 

@@ -27,6 +27,7 @@ INPUTS = "Inputs"
 SENSITIVITY = "Sensitivity"
 CHECKS = "Checks"
 COVER = "Cover"
+SOURCES = "Sources"
 COL_LABEL, COL_UNIT, COL_KEY, COL_VALUE, COL_FIRST_PERIOD = 0, 1, 2, 3, 4
 HEADER_ROW = 3  # 0-based row of the timeline header on calculation sheets
 
@@ -178,6 +179,7 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     cells.update(_write_grids(book, fmts, layout, result))
     for write_sheet in extra_sheets:
         cells.update(write_sheet(book, fmts, layout, result))
+    _write_sources(book, fmts, result)
     _write_checks(book, fmts, layout, result)
     _define_names(book, layout, result)
     book.set_properties({"title": "eqr model", "subject": run_info.get("run_id", ""),
@@ -487,6 +489,38 @@ def check_value(result: Result, row: Row) -> Any:
 def check_passes(result: Result, row: Row) -> bool:
     """The Python twin of the Checks sheet formula ``SUMPRODUCT(ABS(range))<=tolerance``."""
     return bool(np.sum(np.abs(result.env.get(row.key)[0])) <= row.tolerance)
+
+
+def _write_sources(book, fmts, result: Result) -> None:
+    """The source documents the sheets cite, with the assumptions citing each (the note's key
+    sources and sources.html list the same, from :func:`models.sources.documents`)."""
+    from models.sources import analyst_figures, documents
+    items = [it for it in result.assumptions.items.values() if it.model in result.specs]
+    ws = book.add_worksheet(SOURCES)
+    for c, width in enumerate((60, 12, 70, 70)):
+        ws.set_column(c, c, width)
+    _text(ws, 0, 0, "Sources", fmts.get(bold=True, font_size=14))
+    _text(ws, 1, 0, "Each document the assumption sheets cite; every input's full source text is "
+                    "in the Source column of the Inputs sheet.", fmts.get(italic=True,
+                                                                         font_color=GREY))
+    head = fmts.get(bold=True, bottom=1, bg_color="#DDEBF7")
+    for c, text in enumerate(["Document", "Assumptions", "Cited by", "Reference-file keys"]):
+        _text(ws, 3, c, text, head)
+    wrap = fmts.get(text_wrap=True, valign="top")
+    r = 4
+    for doc in documents(items):
+        _text(ws, r, 0, doc["document"], wrap)
+        ws.write_number(r, 1, len(doc["keys"]), fmts.get(num_format="0", valign="top"))
+        _text(ws, r, 2, ", ".join(doc["keys"]), wrap)
+        _text(ws, r, 3, "; ".join(doc["references"]), wrap)
+        r += 1
+    analyst = analyst_figures(items)
+    _text(ws, r + 1, 0, "Figures no document gives (the analyst's; the Inputs sheet says why)",
+          fmts.get(bold=True))
+    ws.write_number(r + 1, 1, len(analyst), fmts.get(num_format="0"))
+    _text(ws, r + 1, 2, ", ".join(analyst), wrap)
+    ws.freeze_panes(4, 0)
+    _print_setup(ws, 3)
 
 
 def _write_checks(book, fmts, layout: Layout, result: Result) -> None:
