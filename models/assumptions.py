@@ -983,8 +983,9 @@ def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
     file = _display(path)
     data = read_yaml(path)
     _require_mapping(data, file, 1, "a scenario overlay")
-    _check_fields(data, {"description", "set"}, {"set"}, file, 1, "the overlay")
+    _check_fields(data, {"label", "description", "set"}, {"set"}, file, 1, "the overlay")
     _text_field(data, "description", "", file, 1)
+    _text_field(data, "label", "", file, 1)
     changes = _require_mapping(data["set"], file, _line(data, "set"), "'set'")
     out = a.copy()
     for key, raw in changes.items():

@@ -152,12 +152,27 @@ def _description(name: str, a: Assumptions, directory: Path) -> str:
     return "; ".join(texts)
 
 
+def label(name: str, directory: Path) -> str:
+    """A scenario's short column label (the overlay's ``label``; its name if it has none):
+    "China ban", "Bear", "China ban + Levy contra"."""
+    if name == BASE:
+        return "Base"
+    from models.assumptions import read_yaml, scenario_path
+    return " + ".join(str(read_yaml(scenario_path(overlay, directory)).get("label") or overlay)
+                      for overlay in name.split("+"))
+
+
+def scenario_folder(result: Result) -> Path:
+    """The folder the run's assumption sheets came from (its ``scenarios/`` holds overlays)."""
+    return Path(next(iter(result.assumptions.sheets.values())).file).parent
+
+
 def compare(result: Result, scenarios: dict[str, Assumptions],
             directory: Path | None = None) -> Comparison:
     """Evaluate each scenario and collect its headline outputs. ``directory`` (for the
     overlays' descriptions) defaults to the folder the run's assumption sheets came from."""
     if directory is None:
-        directory = Path(next(iter(result.assumptions.sheets.values())).file).parent
+        directory = scenario_folder(result)
     from models.valuation import PROBABILITY_PREFIX
     keys = headlines()
     main_digest = result.assumptions.digest()

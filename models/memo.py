@@ -485,7 +485,7 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
         raise EqrError("unknown paper size", key="--paper", expected=f"one of {list(PAPERS)}",
                        found=paper)
     shown = run_info.get("sections") or sections(result.specs, templates_dir)
-    no_comparison = {"compare": [], "compare_live": [], "compare_weighted": [],
+    no_comparison = {"compare": [], "compare_labels": {}, "compare_live": [], "compare_weighted": [],
                      "compare_headlines": []}  # a run built without --compare
     run = {**no_comparison, **run_info, "date": long_date(run_info["created"]),
            "as_of": _as_of(a), "paper": paper,
@@ -566,6 +566,7 @@ def markdown_context(ctx: dict) -> dict:
     run = dict(ctx["run"])
     if isinstance(run.get("scenarios"), str):
         run["scenarios"] = md_text(run["scenarios"])
+    run["compare_labels"] = {k: md_text(v) for k, v in (run.get("compare_labels") or {}).items()}
     if isinstance(run.get("overrides"), str):  # shown in a code span: one line, no backticks
         run["overrides"] = _MD_BREAKS.sub(" ", run["overrides"]).replace("`", "'")
     def md_docs(docs: list[dict]) -> list[dict]:

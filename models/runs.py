@@ -416,12 +416,22 @@ def _run_info(result: Result, rid: str, created: str, templates_dir: Path | None
             "overrides": ", ".join(a.overrides), "version": __version__,
             "paper": paper, "sections": memo.sections(result.specs, templates_dir),
             "compare": comparison.names if comparison else [],
+            "compare_labels": _compare_labels(result, comparison),
             "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
             "compare_weighted": list(comparison.probabilities) if comparison else [],
             "compare_headlines": [
                 {"key": k, "label": label,
                  "unit": result.specs[k.split(".")[0]].row(k.split(".")[1]).unit}
                 for k, label in comparison.headlines] if comparison else []}
+
+
+def _compare_labels(result: Result, comparison) -> dict[str, str]:
+    """Each compared scenario's column label, for the note's tables."""
+    if not comparison:
+        return {}
+    from models.compare import label, scenario_folder
+    folder = scenario_folder(result)
+    return {name: label(name, folder) for name in comparison.names}
 
 
 def _dump(path: Path, data: Any) -> None:
