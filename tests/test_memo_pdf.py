@@ -120,9 +120,12 @@ def test_memo_tables_repeat_headers_and_keep_rows_whole(run_dir):
     out, _ = run_dir
     document = _layout(out / "memo.html")
     assert_tables_print_well(document)
-    # a time series' values (row "series") print on the page of the assumption's own row
+    # the sources appendix (sources.html, printable on its own): a time series' values (row
+    # "series") print on the page of the assumption's own row
+    appendix = _layout(out / "sources.html")
+    assert_tables_print_well(appendix)
     pages, order = {}, []
-    for i, page in enumerate(document.pages):
+    for i, page in enumerate(appendix.pages):
         for box in page._page_box.descendants():
             if isinstance(box, boxes.TableRowBox):
                 if id(box.element) not in pages:
@@ -178,3 +181,40 @@ def test_the_pdf_refuses_files_outside_the_run_folder_and_missing_charts(tmp_pat
         with pytest.raises(EqrError, match=message):
             memo.write_pdf(html, tmp_path / "run" / "memo.pdf")
         assert not (tmp_path / "run" / "memo.pdf").exists()
+
+
+# ---------------------------------------------------------------- issue 13: a note to send
+#: a figure as the note prints it: money, shares, multiples, units, percentages, points
+FIGURE = re.compile(r"[−+-]?\$[\d,]+(?:\.\d+)?(?:bn|m)?|[−+-]?\d[\d,]*(?:\.\d+)?(?:%| pp|x\b|M\b|k\b)")
+
+
+def test_the_note_is_at_most_twelve_pages_on_both_papers(run_dir):
+    out, paper = run_dir
+    assert len(pypdf.PdfReader(str(out / "memo.pdf")).pages) <= 12, paper
+
+
+def test_page_one_names_every_topic_and_the_as_of_date(run_dir):
+    out, _ = run_dir
+    first = " ".join(page_texts(out / "memo.pdf")[0].split())
+    for topic in ("Blackwell", "depreciation", "China", "H200", "levy", "EPS", "Price target"):
+        assert topic in first, topic
+    assert "21 May 2026 (data as of)" in first  # note.as_of, not the build's clock
+    assert (out / "sources.html").is_file() and (out / "sources.md").is_file()
+
+
+def test_every_figure_on_page_one_is_an_output_rendered_with_the_notes_rounding(run_dir):
+    """Each number-like token on page one is the text of a figure the templates formatted from
+    an output or assumption (memo_figures.json), so none is typed or rounded twice."""
+    import json
+    out, _ = run_dir
+    page = " ".join(page_texts(out / "memo.pdf")[0].split())
+    first = re.split(r"Run \d{4}-\d\d-\d\d_", page)[0]  # the front: box and key points
+    shown = {f["text"] for f in json.loads((out / memo.FIGURES_FILE).read_text())
+             if "memo.html" in f["files"]}
+    tokens = FIGURE.findall(first)
+    assert len(tokens) >= 15
+    stray = [t for t in tokens if t not in shown and t.lstrip("+−-") not in shown]
+    assert not stray, stray
+    outputs = json.loads((out / "outputs.json").read_text())
+    assert memo.price(outputs["valuation.price_target"]) in first  # one rounding: $299.57
+    assert memo.pct(outputs["valuation.upside"]) in first

@@ -74,7 +74,10 @@ def charts(result, outputs):
     ax.set_xticks(x, [b[0] for b in bars], fontsize=6.8)
     ax.set_ylabel("million units")
     ax.set_ylim(0, max((b[2] + b[3]) for b in bars) / MILLION * 1.12)
-    ax.set_title("Blackwell: claimed GPUs to revenue-implied units (claim window)")
+    ax.set_title(f"The {outputs['blackwell.bridge_claimed_units'] / MILLION:.0f}M claim counts dies: "
+                 f"revenue implies {outputs['blackwell.implied_packages_total'] / MILLION:.2f}M "
+                 f"packages vs {outputs['blackwell.claimed_dc_packages'] / MILLION:.2f}M claimed",
+                 fontsize=9)
     names = [f"blackwell.{name}" for _, name, _ in BRIDGE]
     return [Chart("blackwell", "bridge", "Bridge from claimed GPUs to revenue-implied units "
                   "(green: explains part of the claim; red: widens it; orange: residual gap)", "blackwell", fig,

@@ -42,6 +42,7 @@ def charts(result, outputs):
     handles2 = ax2.get_legend_handles_labels()
     ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], loc="upper center",
               bbox_to_anchor=(0.5, -0.12), fontsize=7, frameon=False, ncol=3)
-    ax.set_title("H200 China: reported revenue and gross margin by levy treatment")
+    ax.set_title("The levy's booking moves reported revenue and margin, not gross profit",
+                 fontsize=9)
     return [Chart("china", "treatments", "Reported revenue and gross margin by levy treatment",
                   "china", fig, names)]

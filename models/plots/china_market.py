@@ -47,9 +47,23 @@ def supply_demand(result, outputs) -> Chart:
     ax.set_ylim(0, top * 1.15 if top > 0 else 1)
     ax.set_ylabel("million cards")
     ax.legend(loc="upper left", fontsize=6.8, frameon=False, ncol=2)
-    ax.set_title("China AI accelerators: supply by source against demand")
-    return Chart("china_market", "supply_demand", "Supply by source against demand (units)",
-                 "china_market", fig, names)
+    title = _supply_title(outputs, periods)
+    ax.set_title(title, fontsize=9)
+    names += [f"china_market.domestic_units.{p}" for p in periods]
+    return Chart("china_market", "supply_demand", f"{title}: supply by source against demand "
+                 "(units)", "china_market", fig, names)
+
+
+def _supply_title(outputs, periods) -> str:
+    """What to conclude: the first year domestic chips alone cover demand, if any."""
+    domestic = _series(outputs, periods, "domestic_units")
+    demand = _series(outputs, periods, "demand_units")
+    covered = [p for p, d, n in zip(periods, domestic, demand) if d >= n]
+    if covered:
+        return f"Domestic chips alone cover China's demand from {covered[0]}"
+    last = periods[-1]
+    share = domestic[-1] / demand[-1] if demand[-1] else float("nan")
+    return f"Domestic chips meet {share:.0%} of China's demand in {last}"
 
 
 def domestic_share(result, outputs) -> Chart:

@@ -86,6 +86,18 @@ def policy_vs_alternatives(result, outputs) -> Chart:
                  MODEL, fig, names)
 
 
+def _critic_title(outputs, cos, periods, critic) -> str:
+    """What to conclude: who the critics' life hits hardest in the last year shown."""
+    last = periods[-1]
+    shares = {co: outputs[f"{MODEL}.{co}_pretax_share_sl_critic.{last}"] for co in cos}
+    shares = {co: v for co, v in shares.items() if v is not None}
+    if not shares:
+        return f"Pre-tax income change at a {critic:g}-year straight-line life vs policy"
+    worst = min(shares, key=shares.get)
+    return (f"A {critic:g}-year life would cut {last} pre-tax income by up to "
+            f"{abs(shares[worst]):.0%} ({worst.title()})")
+
+
 def critic_effect(result, outputs) -> Chart:
     """Bars: pre-tax income change at the critics' life (straight line), share of pre-tax."""
     cos = _companies(result)
@@ -103,7 +115,7 @@ def critic_effect(result, outputs) -> Chart:
     ax.set_xticks(x, periods)
     ax.set_ylabel("% of pre-tax income")
     critic = result.assumptions.value(f"{MODEL}.critic_life")
-    ax.set_title(f"Pre-tax income change at a {critic:g}-year straight-line life vs policy")
+    ax.set_title(_critic_title(outputs, cos, periods, critic), fontsize=9)
     ax.legend(fontsize=7, frameon=False, ncol=len(cos), loc="upper center",
               bbox_to_anchor=(0.5, -0.12))
     return Chart(MODEL, "critic_effect",
