@@ -748,9 +748,9 @@ def cmd_build_from_workbook(args) -> int:
                            templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                            extra_manifest=rb.manifest(), scenarios=compare,
                            warnings=warnings)
-    except BaseException:
-        if saved is not None:
-            saved.unlink(missing_ok=True)
+    except BaseException as exc:
+        if saved is not None and getattr(exc, "eqr_written", None) is None:
+            saved.unlink(missing_ok=True)  # no run: no overlay (a run kept keeps it too)
         raise
     if saved is not None:
         print(f"eqr: saved the edits as scenario {args.save_scenario}: {saved}",
