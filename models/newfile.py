@@ -29,19 +29,20 @@ def write_new_files(files: list[tuple[Path, bytes | str, str]]) -> list[Path]:
     (path, data, what) triples."""
     staged: list[tuple[Path, str, str]] = []
     linked: list[Path] = []
+    current = None  # the file being written or linked
     try:
         for path, data, what in files:
-            path = Path(path)
-            _check_new(path, what)
-            staged.append((path, _stage(path, data), what))
-        for path, tmp, what in staged:
-            _link(tmp, path, what)
-            linked.append(path)
+            current = Path(path)
+            _check_new(current, what)
+            staged.append((current, _stage(current, data), what))
+        for current, tmp, what in staged:
+            _link(tmp, current, what)
+            linked.append(current)
     except BaseException as exc:
-        for path in linked:
-            path.unlink(missing_ok=True)
+        for done in linked:
+            done.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise _os_error(exc, path) from None
+            raise _os_error(exc, current) from None
         raise
     finally:
         for _, tmp, _ in staged:
