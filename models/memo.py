@@ -463,7 +463,8 @@ def _deadline(seconds: float):
     import signal
     import threading
     if seconds <= 0 or not hasattr(signal, "setitimer") \
-            or threading.current_thread() is not threading.main_thread():
+            or threading.current_thread() is not threading.main_thread() \
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0:  # someone else's timer runs
         yield
         return
 

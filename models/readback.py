@@ -136,8 +136,8 @@ def check_xml_parts(path: Path, shown: str) -> None:
                        found=f"{exc.__class__.__name__}: {exc}"[:200]) from None
     with archive:
         for info in archive.infolist():
-            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                continue
+            if not info.filename.lower().endswith((".xml", ".rels")):
+                continue  # VML (Excel's is often not well-formed) and images: never parsed
             where = f"{shown}:{info.filename}"
             if info.file_size > MAX_PART_BYTES:
                 raise EqrError("a part of the workbook is far larger than an eqr workbook's",
