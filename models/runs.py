@@ -88,7 +88,8 @@ def check_no_detour(path: Path, option: str) -> None:
         if part == ".." and i > 0 and parts[i - 1] not in ("..", path.anchor):
             raise EqrError("the path goes into a folder and back out again ('x/..')",
                            key=option, expected="a path without 'name/..'",
-                           found=str(path), hint=f"write it as {os.path.normpath(path)}; nothing was written")
+                           found=str(path),
+                           hint=f"write it as {os.path.normpath(path)}; nothing was written")
 
 
 def _os_error(exc: OSError, what: str, path: Path | None = None) -> EqrError:
