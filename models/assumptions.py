@@ -44,6 +44,7 @@ import json
 import math
 import numbers
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -256,6 +257,25 @@ def _check_scalar_node(node: yaml.ScalarNode, file: str, line: int) -> None:
         raise EqrError("number has too many digits", file=file, line=line,
                        expected=f"at most {MAX_NUMBER_CHARS} characters",
                        found=f"{len(text)} characters")
+    if node.tag == _TAG + "float" and underflows(text):
+        raise EqrError(UNDERFLOW, file=file, line=line, expected=UNDERFLOW_EXPECTED,
+                       found=text)
+
+
+UNDERFLOW = "number too small: it would become 0"
+UNDERFLOW_EXPECTED = "0, or a number of magnitude at least 5e-324 (the smallest a float holds)"
+
+
+def underflows(text: str) -> bool:
+    """A nonzero literal (``1e-400``) that a float can only hold as 0 (issue 17): refused
+    rather than silently turned into zero."""
+    mantissa = re.split("[eE]", text.replace("_", ""), maxsplit=1)[0]
+    if not re.search("[1-9]", mantissa):
+        return False
+    try:
+        return float(text.replace("_", "")) == 0.0
+    except ValueError:
+        return False
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
@@ -542,11 +562,11 @@ def _as_text(raw: Any, what: str, file: str | None, line: int | None, key: str |
         raise EqrError(f"{what} must be text", file=file, line=line, key=key,
                        expected="text (quote it if it looks like something else)",
                        found=_kind(raw))
-    _check_text(text, what, file, line, key)
+    check_text(text, what, file, line, key)
     return text
 
 
-def _check_text(text: str, what: str, file: str | None, line: int | None,
+def check_text(text: str, what: str, file: str | None, line: int | None,
                 key: str | None) -> None:
     """Text that reaches Excel, JSON and HTML: no control characters, no lone surrogates."""
     bad = _BAD_CHARS.search(text)
@@ -554,10 +574,30 @@ def _check_text(text: str, what: str, file: str | None, line: int | None,
         raise EqrError(f"{what} holds a control character or an invalid unicode character",
                        file=file, line=line, key=key, expected="printable text",
                        found=f"{bad.group()!r} at position {bad.start()}")
+    invisible = invisible_format_character(text)
+    if invisible is not None:
+        at, name = invisible
+        raise EqrError(f"{what} holds an invisible formatting character", file=file,
+                       line=line, key=key, expected="visible text (no bidirectional controls, "
+                       "zero-width or other format characters)", found=f"{name} at position {at}",
+                       hint="such characters can make the text read differently from what it "
+                            "says (issue 17); delete it")
     if len(text) > MAX_TEXT_CHARS:
         raise EqrError(f"{what} too long", file=file, line=line, key=key,
                        expected=f"at most {MAX_TEXT_CHARS:,} characters (one Excel cell)",
                        found=f"{len(text):,} characters")
+
+
+def invisible_format_character(text: str) -> tuple[int, str] | None:
+    """The first Unicode format character (category Cf: bidirectional controls U+202A–U+202E
+    and U+2066–U+2069, marks U+200E/U+200F, zero-width U+200B–U+200D, U+2060, U+FEFF, soft
+    hyphen...) in ``text``, as (position, "U+202E RIGHT-TO-LEFT OVERRIDE"); None if none."""
+    if text.isascii():
+        return None
+    for at, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cf":
+            return at, f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
+    return None
 
 
 def _duplicate_ignoring_case(names: Iterable[str]) -> tuple[str, str] | None:
@@ -668,7 +708,7 @@ def _build_item(key: str, raw: Mapping, file: str, line: int | None,
         raise EqrError("every assumption needs a source", file=file,
                        line=_line(raw, "source") or line, key=key,
                        expected="the publication or filing (or 'unknown: <why>')", found=source)
-    _check_text(source, "source", file, _line(raw, "source") or line, key)
+    check_text(source, "source", file, _line(raw, "source") or line, key)
     bounds = raw.get("bounds", [None, None])
     if (not isinstance(bounds, list) or len(bounds) != 2
             or not all(b is None or _number_problem(b) is None for b in bounds)):
@@ -764,7 +804,8 @@ def _choices(raw: Mapping, unit_name: str, periods: tuple[str, ...], file: str,
         if isinstance(c, int) and not isinstance(c, bool):
             c = str(c)
         if not isinstance(c, str) or not c.strip() or any(ch in c for ch in ',"') \
-                or len(c) > MAX_NAME_CHARS or _BAD_CHARS.search(c):
+                or len(c) > MAX_NAME_CHARS or _BAD_CHARS.search(c) \
+                or invisible_format_character(c):
             raise EqrError("bad choice", file=file, line=where, key=key,
                            expected=f"plain texts without commas or quotes (at most "
                                     f"{MAX_NAME_CHARS} characters)", found=c)
@@ -836,10 +877,25 @@ def _number_hint(raw: Any, item: Assumption) -> str | None:
                     else "drop the % sign")
         if "," in text:
             return f"write it without thousands separators: {float(text.replace(',', '')):g}"
-        float(text)
-        return "it is quoted text: remove the quotes"
+        number = float(text)
     except ValueError:
         return None
+    return _parsed_number_hint(text, number)
+
+
+def _parsed_number_hint(text: str, number: float) -> str:
+    """Why text that Python reads as a number is not one here. Only a plain ASCII number can
+    have been quoted (``"0.25"``); ``inf``, ``nan``, other scripts' digits and ``1e-400`` are
+    refused for what they are, not for quotes nobody typed (issue 17)."""
+    if not text.isascii():
+        return "write the number with the digits 0-9"
+    if not math.isfinite(number):
+        return "a finite number is expected: inf and nan are not values"
+    if underflows(text):
+        return "it is too small: a number that small would become 0; write 0 or a larger number"
+    if not re.fullmatch(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?", text):
+        return "write it as a plain decimal number, e.g. 0.25 or 1e6"
+    return "it is quoted text: remove the quotes"
 
 
 def _fraction_like(item: Assumption) -> tuple[bool, bool]:
@@ -872,7 +928,7 @@ def check_scalar(item: Assumption, raw: Any, key: str, file: str | None, line: i
         if not isinstance(raw, str) or not raw.strip():
             raise EqrError(f"bad {what}", file=file, line=line, key=key,
                            expected="a non-empty text", found=raw)
-        _check_text(raw, what, file, line, key)
+        check_text(raw, what, file, line, key)
         return raw
     if raw is None:
         raise EqrError(f"missing {what}", file=file, line=line, key=key,
@@ -1027,7 +1083,10 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not key or not raw:
         raise EqrError("bad --set", key="--set", expected="KEY=VALUE with both sides",
                        found=text)
-    return key, parse_scalar(raw)
+    value = parse_scalar(raw)
+    if isinstance(value, str) and underflows(value):
+        raise EqrError(UNDERFLOW, key=key, expected=UNDERFLOW_EXPECTED, found=raw)
+    return key, value
 
 
 def apply_override(a: Assumptions, text: str, force: bool = False) -> Assumptions:

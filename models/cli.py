@@ -353,6 +353,16 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
+def _what_was_written(exc: BaseException) -> str:
+    """An interrupt after the run folder's rename leaves a complete run (models.runs marks the
+    exception with it): name it rather than claim nothing was written (issue 17)."""
+    written = getattr(exc, "eqr_written", None)
+    if written is None:
+        return "no run folder was written"
+    return (f"the run was complete and is kept: {written} ('latest' may not point at it "
+            f"yet)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     debug = bool(getattr(args, "debug", False) or os.environ.get("EQR_DEBUG"))
@@ -363,11 +373,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EqrError as err:
         print(f"eqr: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("eqr: interrupted; no run folder was written", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"eqr: interrupted; {_what_was_written(exc)}", file=sys.stderr)
         return 130
     except _Terminated as term:
-        print("eqr: terminated; no run folder was written", file=sys.stderr)
+        print(f"eqr: terminated; {_what_was_written(term)}", file=sys.stderr)
         return 128 + term.signum
     except BrokenPipeError:
         _quiet_broken_pipe()

@@ -491,12 +491,16 @@ def render_text(d: Diff) -> str:
 
 
 def _md_escape(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from the runs (values, overrides, notes, run ids) made inert for Markdown, as in
+    memo.md: one line, with every character Markdown or HTML gives a meaning escaped, so a
+    heading, an image, a link or raw HTML typed into an input shows as typed (issue 17)."""
+    from models.memo import md_text
+    return md_text(text)
 
 
 def render_markdown(d: Diff) -> str:
     """The diff as Markdown (tables)."""
-    out = [f"# Run diff: {d.run_a.run_id} → {d.run_b.run_id}", "",
+    out = [f"# Run diff: {_md_escape(d.run_a.run_id)} → {_md_escape(d.run_b.run_id)}", "",
            f"- **A**: {_md_escape(d.run_a.describe())}",
            f"- **B**: {_md_escape(d.run_b.describe())}", ""]
     for note in d.notes:
@@ -678,7 +682,7 @@ def add_diff(sub) -> None:
 
 
 def cmd_diff(args) -> int:
-    from models.newfile import write_new
+    from models.newfile import write_new_files
     if args.exact_limit < 0 or args.exact_limit > 20:
         raise EqrError("--exact-limit out of range", key="--exact-limit",
                        expected="0 to 20 (2^20 mixes)", found=args.exact_limit)
@@ -694,10 +698,9 @@ def cmd_diff(args) -> int:
                 exact_limit=args.exact_limit, samples=args.samples, seed=args.seed,
                 extra_outputs=args.output)
     print(render_text(d), end="")
-    if args.md is not None:
-        write_new(args.md, render_markdown(d), what="Markdown diff")
-        print(f"wrote {args.md}")
-    if args.xlsx is not None:
-        write_new(args.xlsx, render_xlsx(d), what="Excel diff")
-        print(f"wrote {args.xlsx}")
+    # both files rendered, then written together: both land or neither (issue 17)
+    files = ([(args.md, render_markdown(d), "Markdown diff")] if args.md is not None else []) \
+        + ([(args.xlsx, render_xlsx(d), "Excel diff")] if args.xlsx is not None else [])
+    for path in write_new_files(files):
+        print(f"wrote {path}")
     return 0

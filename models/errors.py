@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 from typing import Iterable
 
 
@@ -84,3 +85,23 @@ def nearest(word: str, candidates: Iterable[str]) -> str | None:
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     best = nearest(word, candidates)
     return f"did you mean {best!r}?" if best else None
+
+
+def os_error(exc: OSError, what: str, path: object = None,
+             done: str = "nothing was written") -> EqrError:
+    """An OSError (disk full, permission denied, a file where a folder should be) in words;
+    ``done`` says what became of the output (the hint where the error has no better one)."""
+    hints = {errno.ENOSPC: "the disk is full: free some space and try again",
+             errno.EDQUOT: "the disk quota is used up: free some space and try again",
+             errno.EFBIG: "a file grew beyond the size the system allows",
+             errno.EACCES: "check the folder's permissions or choose another folder",
+             errno.EPERM: "check the folder's permissions or choose another folder",
+             errno.EROFS: "the folder is on a read-only disk; choose another folder",
+             errno.ENOTDIR: "part of the path is a file, not a folder",
+             errno.EEXIST: "part of the path is a file, not a folder",
+             errno.ENAMETOOLONG: "use a shorter path"}
+    where = exc.filename if exc.filename is not None else path
+    hint = hints.get(exc.errno)
+    return EqrError(f"{what}: {exc.strerror or exc.__class__.__name__}",
+                    file=str(where) if where is not None else None,
+                    hint=f"{hint}; {done}" if hint else done)

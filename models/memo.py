@@ -13,6 +13,7 @@ key points from ``keypoints/<section>.*.j2``), then ``sections/<section>.*.j2`` 
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import functools
@@ -419,11 +420,90 @@ def _bytecode_cache(html: bool) -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
+#: the most characters one memo file may have (eqr's are about 200,000): a template that
+#: writes more is stopped, as is a ``*`` repetition that would build a longer text or list
+MAX_MEMO_CHARS = 20_000_000
+#: the most bits an integer power may have (``x ** y``): 10 ** 10 ** 10 never finishes
+MAX_POWER_BITS = 4096
+#: seconds one memo file may take to render (eqr's take well under one); a template that
+#: loops for ever is stopped. ``EQR_TEMPLATE_SECONDS`` changes it.
+TEMPLATE_SECONDS = 60.0
+
+
+class _MemoSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` bounded: a template cannot build a gigabyte of text
+    or a number that takes for ever to compute (issue 17)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
+                        and len(seq) * count > MAX_MEMO_CHARS:
+                    raise jinja2.sandbox.SecurityError(
+                        f"a repetition of {len(seq):,} × {count:,} items is longer than the "
+                        f"{MAX_MEMO_CHARS:,} a memo may have")
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) \
+                and abs(left) > 1 and right > 0 \
+                and right * abs(left).bit_length() > MAX_POWER_BITS:
+            raise jinja2.sandbox.SecurityError(
+                f"a power with more than {MAX_POWER_BITS} bits is too large")
+        return super().call_binop(context, operator, left, right)
+
+
+class _TemplateTimeout(Exception):
+    """A memo template ran longer than :data:`TEMPLATE_SECONDS`."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Raise :class:`_TemplateTimeout` in the rendering code after ``seconds`` (a timer
+    signal; only in the main thread, where signals are delivered — elsewhere no limit)."""
+    import signal
+    import threading
+    if seconds <= 0 or not hasattr(signal, "setitimer") \
+            or threading.current_thread() is not threading.main_thread() \
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0:  # someone else's timer runs
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _TemplateTimeout()
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _template_seconds() -> float:
+    try:
+        return float(os.environ.get("EQR_TEMPLATE_SECONDS", TEMPLATE_SECONDS))
+    except ValueError:
+        return TEMPLATE_SECONDS
+
+
+def _bounded_render(template: jinja2.Template, ctx: dict[str, Any]) -> str:
+    """Render chunk by chunk, refusing output beyond :data:`MAX_MEMO_CHARS`."""
+    parts, size = [], 0
+    for chunk in template.generate(**ctx):
+        size += len(chunk)
+        if size > MAX_MEMO_CHARS:
+            raise jinja2.sandbox.SecurityError(
+                f"the memo grew beyond {MAX_MEMO_CHARS:,} characters")
+        parts.append(chunk)
+    return "".join(parts)
+
+
 def environment(templates_dir: Path | None = None, html: bool = False) -> jinja2.Environment:
     """The memo's Jinja environment: sandboxed and immutable for bundled and ``--templates``
     folders alike, so a template can neither reach Python internals (``cycler.__init__``…)
     nor change a figure another section prints (``o.update(...)``)."""
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+    env = _MemoSandbox(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f))
                                     for f in template_folders(templates_dir)]),
         bytecode_cache=_bytecode_cache(html),
@@ -624,7 +704,17 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
     template_name = {**MEMO_TEMPLATES, **SOURCES_TEMPLATES}[name]
     token = _FIGURE_LOG.set(log if log is not None else [])
     try:
-        return env.get_template(template_name).render(**ctx)
+        with _deadline(_template_seconds()):
+            return _bounded_render(env.get_template(template_name), ctx)
+    except _TemplateTimeout as exc:
+        file, line = _template_position(exc)
+        raise EqrError(f"memo template {template_name} ran longer than "
+                       f"{_template_seconds():g} s (a loop without end?)", file=file, line=line,
+                       key=None if file else "--templates",
+                       hint="eqr's own templates render in well under a second") from None
+    except MemoryError:
+        raise EqrError(f"memo template {template_name} ran out of memory (a text or list "
+                       f"that keeps doubling?)", key="--templates") from None
     except jinja2.UndefinedError as exc:
         file, line = _template_position(exc)
         raise EqrError(f"memo template {template_name} uses a name the run does not "
@@ -645,7 +735,8 @@ def render(name: str, ctx: dict[str, Any], templates_dir: Path | None = None,
         file, line = _template_position(exc)
         raise EqrError(f"memo template {template_name} tried an unsafe operation (templates "
                        f"are sandboxed: they read figures, they cannot change them or reach "
-                       f"Python)", file=file, line=line, found=str(exc)[:200]) from None
+                       f"Python)", file=file, line=line, key=None if file else "--templates",
+                       found=str(exc)[:200]) from None
     except RecursionError:
         raise EqrError(f"memo template {template_name} recursed too deeply (a macro that "
                        f"calls itself without end?)", key="--templates") from None

@@ -44,7 +44,7 @@ import yaml
 
 from models.assumptions import Assumptions, apply_override, available_scenarios, \
     refuse_repeated_key, \
-    check_scalar, resolve, scenario_path, set_value
+    check_scalar, check_text, resolve, scenario_path, set_value
 from models.errors import EqrError, did_you_mean
 from models.newfile import write_new
 from models.registry import MODELS
@@ -98,10 +98,79 @@ def _open(path: Path, shown: str, data_only: bool):
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except FileNotFoundError:
         raise EqrError("workbook not found", file=shown) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
+            SyntaxError) as exc:  # SyntaxError: xml.etree's ParseError
         raise EqrError("cannot read the workbook", file=shown,
                        expected="an Excel .xlsx workbook written by eqr build",
                        found=f"{exc.__class__.__name__}: {exc}"[:200]) from None
+
+
+#: the largest uncompressed part read from an .xlsx (eqr's Inputs sheet is well under 10 MB);
+#: refused before decompressing, so a zip bomb cannot fill memory or disk
+MAX_PART_BYTES = 200_000_000
+_XML_CHUNK = 1 << 20
+
+
+class _Refused(Exception):
+    """Raised from an expat handler: the part declares a DTD or an entity."""
+
+
+def check_xml_parts(path: Path, shown: str) -> None:
+    """Every XML part of the workbook is well-formed XML with no DTD: checked with expat
+    before openpyxl reads anything (issue 17).
+
+    A document type declaration (``<!DOCTYPE``) is refused wherever it appears, with or
+    without entities: an .xlsx never needs one, and it is how "billion laughs" entity
+    expansion and external entities (``SYSTEM "file:///etc/passwd"``) get in. Checking with
+    expat's own handlers (not by searching bytes) also covers parts in UTF-16 or another
+    declared encoding. A part that is not well-formed is named with its line and column.
+    """
+    from xml.parsers import expat
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise EqrError("workbook not found", file=shown) from None
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise EqrError("cannot read the workbook", file=shown,
+                       expected="an Excel .xlsx workbook written by eqr build",
+                       found=f"{exc.__class__.__name__}: {exc}"[:200]) from None
+    with archive:
+        for info in archive.infolist():
+            if not info.filename.lower().endswith((".xml", ".rels")):
+                continue  # VML (Excel's is often not well-formed) and images: never parsed
+            where = f"{shown}:{info.filename}"
+            if info.file_size > MAX_PART_BYTES:
+                raise EqrError("a part of the workbook is far larger than an eqr workbook's",
+                               file=where, expected=f"at most {MAX_PART_BYTES:,} bytes "
+                               "uncompressed", found=f"{info.file_size:,} bytes")
+            parser = expat.ParserCreate()
+            parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+            def refuse(*_args):
+                raise _Refused()
+
+            parser.StartDoctypeDeclHandler = refuse
+            parser.EntityDeclHandler = refuse
+            try:
+                with archive.open(info) as part:
+                    while chunk := part.read(_XML_CHUNK):
+                        parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+            except _Refused:
+                raise EqrError("a part of the workbook declares a DTD or an entity (an "
+                               "entity-expansion or external-entity attack?)", file=where,
+                               line=parser.CurrentLineNumber,
+                               expected="plain XML with no <!DOCTYPE> or <!ENTITY>",
+                               hint="Excel never writes these; the file was altered") from None
+            except expat.ExpatError as exc:
+                raise EqrError(f"a part of the workbook is not well-formed XML: "
+                               f"{expat.ErrorString(exc.code)} at column {exc.offset + 1}",
+                               file=where, line=exc.lineno,
+                               expected="an .xlsx saved by Excel, LibreOffice or eqr") from None
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError,
+                    NotImplementedError) as exc:  # a bad CRC, an unsupported compression
+                raise EqrError("cannot read a part of the workbook", file=where,
+                               found=f"{exc.__class__.__name__}: {exc}"[:200]) from None
 
 
 def _is_eqr(book) -> bool:
@@ -118,6 +187,9 @@ def read_inputs(path: Path, shown: str | None = None) -> WorkbookInputs:
     """
     path = Path(path)
     shown = shown or str(path)
+    if path.is_dir():
+        raise EqrError("the workbook is a folder", file=shown, expected="an .xlsx file")
+    check_xml_parts(path, shown)
     formulas = _open(path, shown, data_only=False)
     try:
         if INPUTS not in formulas.sheetnames:
@@ -175,7 +247,11 @@ MAX_CELL_TEXT = 10_000
 
 def _grid(ws) -> list[list[Any]]:
     rows, cols = _bounded_size(ws)
-    return [list(r) for r in ws.iter_rows(min_row=1, max_row=rows, max_col=cols)]
+    try:
+        return [list(r) for r in ws.iter_rows(min_row=1, max_row=rows, max_col=cols)]
+    except SyntaxError as exc:  # xml.etree's ParseError (check_xml_parts should come first)
+        raise EqrError(f"the {ws.title} sheet is not well-formed XML", key=ws.title,
+                       found=str(exc)[:200]) from None
 
 
 def _bounded_size(ws) -> tuple[int, int]:
@@ -233,7 +309,10 @@ def _parse_inputs(ws, shown: str) -> WorkbookInputs:
         book.rows[key] = r + 1
         book.key_cells[key] = f"{_letter(COL_KEY)}{r + 1}"
         if source_col is not None and isinstance(_val(grid, r, source_col), str):
-            book.sources[key] = _val(grid, r, source_col)
+            source = _val(grid, r, source_col)
+            # checked here, where the cell is known (set_value checks it again, cell-less)
+            check_text(source, "source", f"{where}{_letter(source_col)}{r + 1}", None, key)
+            book.sources[key] = source
         series = [(p, COL_FIRST_PERIOD + j) for j, p in enumerate(periods)]
         filled = [c for _, c in series if _val(grid, r, c) not in (None, "")]
         if filled:
@@ -669,9 +748,9 @@ def cmd_build_from_workbook(args) -> int:
                            templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                            extra_manifest=rb.manifest(), scenarios=compare,
                            warnings=warnings)
-    except BaseException:
-        if saved is not None:
-            saved.unlink(missing_ok=True)
+    except BaseException as exc:
+        if saved is not None and getattr(exc, "eqr_written", None) is None:
+            saved.unlink(missing_ok=True)  # no run: no overlay (a run kept keeps it too)
         raise
     if saved is not None:
         print(f"eqr: saved the edits as scenario {args.save_scenario}: {saved}",

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from models import __version__
 from models.assumptions import Assumptions
 from models.engine import Result, run as run_models
-from models.errors import EqrError
+from models.errors import EqrError, os_error
 from models.paths import default_dir
 from models.reproduce import manifest_fields
 
@@ -62,6 +62,7 @@ def check_path(path: Path | None, option: str) -> None:
 def check_out_dir(out: Path) -> None:
     """``--out`` must be a new or empty folder (earlier runs are never overwritten)."""
     check_path(out, "--out")
+    check_no_detour(out, "--out")
     try:
         if out.is_symlink():
             raise EqrError("output folder is a symbolic link", key="--out",
@@ -78,21 +79,21 @@ def check_out_dir(out: Path) -> None:
         raise _os_error(exc, "cannot use the output folder", out) from None
 
 
+def check_no_detour(path: Path, option: str) -> None:
+    """Refuse ``..`` after a named folder (``a/../b``): creating the path would create ``a``
+    only to leave it, and the same name reads differently once ``a`` is a link. A leading
+    ``../`` is fine (issue 17)."""
+    parts = Path(path).parts
+    for i, part in enumerate(parts):
+        if part == ".." and i > 0 and parts[i - 1] not in ("..", path.anchor):
+            raise EqrError("the path goes into a folder and back out again ('x/..')",
+                           key=option, expected="a path without 'name/..'",
+                           found=str(path),
+                           hint=f"write it as {os.path.normpath(path)}; nothing was written")
+
+
 def _os_error(exc: OSError, what: str, path: Path | None = None) -> EqrError:
-    """An OSError (disk full, permission denied, a file where a folder should be) in words."""
-    hints = {errno.ENOSPC: "the disk is full: free some space and build again",
-             errno.EDQUOT: "the disk quota is used up: free some space and build again",
-             errno.EFBIG: "a file grew beyond the size the system allows",
-             errno.EACCES: "check the folder's permissions or choose another folder",
-             errno.EPERM: "check the folder's permissions or choose another folder",
-             errno.EROFS: "the folder is on a read-only disk; choose another folder",
-             errno.ENOTDIR: "part of the path is a file, not a folder",
-             errno.EEXIST: "part of the path is a file, not a folder",
-             errno.ENAMETOOLONG: "use a shorter path"}
-    where = exc.filename if exc.filename is not None else path
-    return EqrError(f"{what}: {exc.strerror or exc.__class__.__name__}",
-                    file=str(where) if where is not None else None,
-                    hint=hints.get(exc.errno, "nothing was written"))
+    return os_error(exc, what, path)
 
 
 def manifest(a: Assumptions, rid: str, created: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -274,6 +275,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         check_out_dir(out)
         final = out
     else:
+        check_no_detour(reports, "--reports")
         final = reports / rid
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -281,26 +283,47 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         tmp = _make_tmp(final)
     except OSError as exc:
         raise _os_error(exc, "cannot create the run folder", final.parent) from None
+    placed: list[Path] = []  # where the rename put (or was putting) the folder
     try:
         _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {},
                      comparison, paper)
         if after_write:
             after_write(tmp)
         _test_pause(tmp)
-        final = _move_into_place(tmp, final, replace_empty=out is not None)
+        final = _move_into_place(tmp, final, replace_empty=out is not None, placed=placed)
     except BaseException as exc:
+        if placed and not tmp.exists() and placed[-1].is_dir():
+            # interrupted after the rename: the run is complete and stays (issue 17)
+            exc.eqr_written = placed[-1]
+            raise
         shutil.rmtree(tmp, ignore_errors=True)
         os_exc = _underlying_os_error(exc)
         if os_exc is not None:  # name the destination, not the hidden folder just removed
             if isinstance(os_exc.filename, str) and os_exc.filename.startswith(str(tmp)):
                 os_exc.filename = str(final) + os_exc.filename[len(str(tmp)):]
             raise _os_error(os_exc, "cannot write the run", final) from None
+        if isinstance(exc, EqrError):  # e.g. a PDF error naming tmp/memo.html
+            raise _renamed(exc, tmp, final) from None
         raise
-    if out is None:
-        point_latest(reports, final)
-    if warnings is not None:
-        warnings.extend(i.message() for i in result.inactive)
+    try:
+        if out is None:
+            point_latest(reports, final)
+        if warnings is not None:
+            warnings.extend(i.message() for i in result.inactive)
+    except BaseException as exc:  # Ctrl-C or SIGTERM now: the run exists, say so
+        exc.eqr_written = final
+        raise
     return final
+
+
+def _renamed(err: EqrError, tmp: Path, final: Path) -> EqrError:
+    """``err`` with the removed temporary folder's path replaced by the run's own path (the
+    path the user will see), in its file and its text."""
+    def fix(text):
+        return text.replace(str(tmp), str(final)) if isinstance(text, str) else text
+
+    return EqrError(fix(err.message), file=fix(err.file), line=err.line, key=err.key,
+                    expected=fix(err.expected), found=fix(err.found), hint=fix(err.hint))
 
 
 def _underlying_os_error(exc: BaseException) -> OSError | None:
@@ -322,16 +345,22 @@ def _make_tmp(final: Path) -> Path:
     return tmp
 
 
-def _move_into_place(tmp: Path, final: Path, replace_empty: bool) -> Path:
-    """Rename the complete folder to ``final`` (or ``final-2``, ... if another build took it)."""
+def _move_into_place(tmp: Path, final: Path, replace_empty: bool,
+                     placed: list[Path] | None = None) -> Path:
+    """Rename the complete folder to ``final`` (or ``final-2``, ... if another build took it).
+    ``placed`` receives the destination before each rename, so that an interrupt that comes
+    right after a rename can tell where the run went."""
+    placed = [] if placed is None else placed
     if replace_empty:  # --out: a new or empty folder, checked before writing
         if final.is_dir() and not final.is_symlink():
             final.rmdir()  # fails (ENOTEMPTY) if something appeared there meanwhile
+        placed.append(final)
         os.rename(tmp, final)
         return final
     candidate = _unique(final)
     for _ in range(100):
         try:
+            placed.append(candidate)
             os.rename(tmp, candidate)  # never replaces a non-empty folder (a finished run)
             return candidate
         except OSError as exc:
@@ -446,6 +475,13 @@ def point_latest(reports: Path, final: Path) -> None:
     the folder's name; if even that fails the run stands and a warning says so.
     """
     link = reports / "latest"
+    if link.is_dir() and not link.is_symlink():  # a copy, or a folder someone made there
+        (reports / "LATEST").write_text(final.name + "\n", encoding="utf-8")
+        print(f"eqr: warning: {link} is a real folder, not the link eqr keeps there, so it "
+              f"does not show this run (left as it is; {reports / 'LATEST'} names the run); "
+              f"move or rename the folder and the next build makes the link again",
+              file=sys.stderr)
+        return
     tmp = reports / f"{LATEST_TMP_PREFIX}{_HOST}-{os.getpid()}-{_start_token(os.getpid())}"
     try:
         if tmp.is_symlink() or tmp.exists():

@@ -38,7 +38,8 @@ STATS: dict[str, Counter] = {}
 #: every category's minimum of rejected (bad) inputs, asserted by its test; together at least
 #: REQUIRED_BAD_INPUTS (the read-back's category comes on top once --from-workbook exists)
 PLAN = {"sheets/structured": 250, "sheets/bytes": 220, "sheets/classics": 44, "set": 200,
-        "scenario names": 100, "overlays/generated": 160, "overlays/mutated": 85}
+        "scenario names": 100, "overlays/generated": 160, "overlays/mutated": 85,
+        "templates": 8, "markdown": 6}
 assert sum(PLAN.values()) >= REQUIRED_BAD_INPUTS
 
 LOCATION = re.compile(r"^eqr: error: (\S[^\n]*?:\d+: |\S[^\n]*?: )")
