@@ -56,3 +56,39 @@ def test_the_inputs_sheet_greys_disconnected_rows_live(tmp_path):
     rules = {range_boundaries(str(rng.sqref))[1]: rule.formula[0]
              for rng, found in ws.conditional_formatting._cf_rules.items() for rule in found}
     assert rules[row["china.h200_units"]] == f'$D${row["china.units_source"]}="market"'
+
+
+def _listing_line(capsys, *args):
+    assert main(["assumptions", "--model", "china", *args]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = lines[0]
+    start, end = head.index("no effect while"), head.index("source")
+    line = next(l for l in lines if l.startswith("china.h200_units "))
+    return line[start:end].strip()
+
+
+def test_assumptions_listing_marks_inputs_with_no_effect(capsys):
+    """``eqr assumptions`` names the switch that disconnects an input, and --set of the switch
+    changes the marker (issue 15)."""
+    assert _listing_line(capsys) == "china.units_source = market"
+    assert _listing_line(capsys, "--set", "china.units_source=typed") == ""
+    # the typed path under a ban: the response disconnects the typed units instead
+    assert _listing_line(capsys, "--set", "china.units_source=typed", "--set",
+                         "china_market.china_response=continued_ban") == \
+        "china_market.china_response = continued_ban"
+
+
+def test_flag_rows_and_flag_products_are_switches():
+    """Forms beyond IF(choice = "text"): valuation's IF(flag = 1, ...) with a flag row on
+    eps_source, and blackwell's ``asp × flag`` products on asp_case. Static guards (the
+    workbook's greying) and the run's inactive inputs both see them."""
+    from models.effects import switch_guards
+    a = resolve()
+    result = engine.run(a)
+    guards = {(g.key, g.switch, g.value, g.equal) for g in switch_guards(result.specs)}
+    assert ("blackwell.asp_package_low_usd", "blackwell.asp_case", "low", False) in guards
+    assert ("china.h200_units", "china_market.china_response", "continued_ban", True) in guards
+    found = {i.key: i.switches for i in inactive_inputs(
+        result, ["blackwell.asp_package_low_usd", "blackwell.asp_package_base_usd"])}
+    assert found == {"blackwell.asp_package_low_usd":
+                     (("blackwell.asp_case", "base", ("low", "high")),)}
