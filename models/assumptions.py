@@ -32,6 +32,8 @@ A scenario overlay (``assumptions/scenarios/<name>.yaml``) changes a few keys::
     set:
       china.h200_units.CY2026: 500000
       china.levy_treatment: {value: contra_revenue, source: "...", note: "..."}
+    expects:                          # optional: headline outputs it moves (models.expects)
+      china.reported_revenue.CY2026: down
 
 Every problem raises :class:`models.errors.EqrError` naming file and line (or the key),
 what was expected and what was found.
@@ -983,9 +985,12 @@ def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
     file = _display(path)
     data = read_yaml(path)
     _require_mapping(data, file, 1, "a scenario overlay")
-    _check_fields(data, {"label", "description", "set"}, {"set"}, file, 1, "the overlay")
+    _check_fields(data, {"label", "description", "set", "expects", "inert_on"}, {"set"}, file,
+                  1, "the overlay")
     _text_field(data, "description", "", file, 1)
     _text_field(data, "label", "", file, 1)
+    from models.expects import parse as parse_expects
+    parse_expects(data, a, file, _line)  # what it says it moves (checked, not applied)
     changes = _require_mapping(data["set"], file, _line(data, "set"), "'set'")
     out = a.copy()
     for key, raw in changes.items():
