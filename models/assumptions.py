@@ -432,6 +432,8 @@ class Assumptions:
     scenarios: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
     forced: bool = False
+    #: scenario → units path → why the overlay moves nothing there (its ``inert_on``)
+    inert_on: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # -- access -----------------------------------------------------------
     def __getitem__(self, key: str) -> Assumption:
@@ -475,7 +477,7 @@ class Assumptions:
 
     def copy(self) -> "Assumptions":
         return Assumptions(dict(self.sheets), dict(self.items), list(self.scenarios),
-                           list(self.overrides), self.forced)
+                           list(self.overrides), self.forced, dict(self.inert_on))
 
 
 # --------------------------------------------------------------------------- loading sheets
@@ -990,7 +992,7 @@ def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
     _text_field(data, "description", "", file, 1)
     _text_field(data, "label", "", file, 1)
     from models.expects import parse as parse_expects
-    parse_expects(data, a, file, _line)  # what it says it moves (checked, not applied)
+    declared = parse_expects(data, a, file, _line)  # what it says it moves (checked)
     changes = _require_mapping(data["set"], file, _line(data, "set"), "'set'")
     out = a.copy()
     for key, raw in changes.items():
@@ -1004,6 +1006,8 @@ def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
         out = set_value(out, key, raw, set_by=f"scenario {name}", file=file, line=line,
                         source=source, note=note, force=force)
     out.scenarios.append(name)
+    if declared.inert:
+        out.inert_on[name] = declared.inert
     return out
 
 

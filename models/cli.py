@@ -166,9 +166,11 @@ def cmd_check(args) -> int:
         print(f"ok (quick): {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "
               f"{sum(len(s.rows) for s in specs.values())} rows defined; nothing written")
         return 0
-    result = dry_run(a, templates_dir=args.templates, paper=args.paper,
-                     scenarios=compared_scenarios(args, a))
-    print_warnings([item.message() for item in result.inactive])
+    from models.expects import inert_warnings
+    compared = compared_scenarios(args, a)
+    result = dry_run(a, templates_dir=args.templates, paper=args.paper, scenarios=compared)
+    print_warnings([item.message() for item in result.inactive]
+                   + inert_warnings(a, compared))
     checks = [row for spec in result.specs.values() for row in spec.checks]
     failed = [row.key for row in checks if not check_passes(result, row)]
     print(f"ok: {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "

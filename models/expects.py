@@ -129,11 +129,14 @@ def _inert(raw: Any, choices: tuple[str, ...], file: str, line: int | None,
                            key=str(path), expected=f"one of {list(choices)} (the choices "
                                                    f"of {PATH_SWITCH})",
                            hint=did_you_mean(str(path), choices))
-        if not isinstance(reason, str) or not reason.strip():
+        from models.assumptions import _as_text
+        text = _as_text(reason, "an 'inert_on' reason", file, where, str(path)) \
+            if reason is not None else ""
+        if not text.strip():
             raise EqrError("'inert_on' needs a reason for each path", file=file, line=where,
                            key=str(path), expected="text: why nothing moves on this path",
                            found=_kind(reason))
-        out[str(path)] = reason.strip()
+        out[str(path)] = text.strip()
     return out
 
 
@@ -150,3 +153,24 @@ def load(name: str, directory=None) -> Expectations:
     path = scenario_path(name, directory)
     data = read_yaml(path)
     return parse(data, load_base(directory), _display(path), _line)
+
+
+def inert_warnings(a, scenarios: Mapping | None = None) -> list[str]:
+    """A line for each overlay applied in this run (or in a compared scenario) that says it
+    moves no headline output on the current units path but does on another: ``--set
+    china.units_source=typed --scenario china_open`` is the base case again, and the user is
+    told why. (An overlay inert on every path, one that restates the base, is not reported.)"""
+    out: list[str] = []
+    for resolved in [a, *(scenarios or {}).values()]:
+        path = resolved.items[PATH_SWITCH].value if PATH_SWITCH in resolved.items else None
+        for name in resolved.scenarios:
+            inert = resolved.inert_on.get(name, {})
+            moving = [p for p in paths(resolved) if p not in inert]
+            if path not in inert or not moving:
+                continue
+            line = (f"scenario {name} changes no headline output while {PATH_SWITCH} = "
+                    f"{path} ({inert[path]}); it does with --set {PATH_SWITCH}="
+                    f"{moving[0]}")
+            if line not in out:
+                out.append(line)
+    return out

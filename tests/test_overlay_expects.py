@@ -111,3 +111,19 @@ def test_a_good_declaration_loads(sheets):
     write(sheets, "expects:\n  china.gross_profit.CY2026: {market: up, typed: up}\n")
     assert load("x", sheets).on("typed") == {"china.gross_profit.CY2026": "up"}
     assert resolve(["x"], directory=sheets).value("china.levy_rate") == 0.2
+
+
+def test_an_overlay_inert_on_this_path_is_reported():
+    """``--set china.units_source=typed --scenario china_open`` is the base case again: the run
+    says so (and the build/check print it), naming the switch; on the market path, or for an
+    overlay that restates the base on every path (china_limited), nothing is said."""
+    from models.expects import inert_warnings
+    typed = [f"{PATH_SWITCH}=typed"]
+    [line] = inert_warnings(resolve(["china_open"], overrides=typed))
+    assert line.startswith("scenario china_open changes no headline output while "
+                           "china.units_source = typed (")
+    assert line.endswith("it does with --set china.units_source=market")
+    assert inert_warnings(resolve(["china_open"])) == []
+    assert inert_warnings(resolve(["china_limited"], overrides=typed)) == []
+    compared = {"china_open": resolve(["china_open"], overrides=typed)}
+    assert inert_warnings(resolve(overrides=typed), compared) == [line]
