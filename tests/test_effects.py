@@ -92,3 +92,39 @@ def test_flag_rows_and_flag_products_are_switches():
         result, ["blackwell.asp_package_low_usd", "blackwell.asp_package_base_usd"])}
     assert found == {"blackwell.asp_package_low_usd":
                      (("blackwell.asp_case", "base", ("low", "high")),)}
+
+
+def _set_examples() -> list[tuple[str, list[str]]]:
+    """(where, the --set values of one example): the --set help of every command, and each
+    line of README.md and docs/models.md with ``--set KEY=VALUE`` on it."""
+    import re
+    from pathlib import Path
+    from models.cli import parser
+    pattern = re.compile(r"([a-z_]+\.[A-Za-z0-9_.]+)=([^\s,`\"')…]+)")
+    out = []
+    sub = next(a for a in parser()._actions if a.dest == "command")
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if action.dest == "overrides":
+                out += [(f"eqr {name} --help", [f"{k}={v}"])
+                        for k, v in pattern.findall(action.help)]
+    root = Path(__file__).resolve().parents[1]
+    for doc in ("README.md", "docs/models.md"):
+        for number, line in enumerate((root / doc).read_text().splitlines(), start=1):
+            found = re.findall(r"--set[ =]" + pattern.pattern, line)
+            if found:
+                out.append((f"{doc}:{number}", [f"{k}={v}" for k, v in found]))
+    return out
+
+
+def test_help_and_readme_examples_set_inputs_that_take_effect():
+    """Issue 15: the README and --help showed --set china.h200_units.CY2026=1200000, which does
+    nothing in the default run. Every --set example now reaches a result under the choices of
+    its own line (a line that needs a switch sets it)."""
+    examples = _set_examples()
+    assert any(where.startswith("eqr build --help") for where, _ in examples)
+    assert any(where.startswith("README.md") for where, _ in examples)
+    for where, sets in examples:
+        a = resolve(overrides=sets)
+        found = inactive_inputs(engine.run(a), [s.split("=")[0] for s in sets])
+        assert found == [], f"{where}: {[i.message() for i in found]}"
