@@ -53,9 +53,17 @@ def test_the_inputs_sheet_greys_disconnected_rows_live(tmp_path):
     ws = openpyxl.load_workbook(out / "model.xlsx")["Inputs"]
     row = {ws.cell(r, 3).value: r for r in range(1, ws.max_row + 1)}
     from openpyxl.utils.cell import range_boundaries
-    rules = {range_boundaries(str(rng.sqref))[1]: rule.formula[0]
-             for rng, found in ws.conditional_formatting._cf_rules.items() for rule in found}
-    assert rules[row["china.h200_units"]] == f'$D${row["china.units_source"]}="market"'
+    rules: dict[int, set[str]] = {}
+    for rng, found in ws.conditional_formatting._cf_rules.items():
+        for rule in found:
+            rules.setdefault(range_boundaries(str(rng.sqref))[1], set()).add(rule.formula[0])
+    # typed units: greyed on the market path, and under a continued ban on the typed path
+    assert rules[row["china.h200_units"]] == {
+        f'$D${row["china.units_source"]}="market"',
+        f'$D${row["china_market.china_response"]}="continued_ban"'}
+    # a flag product (asp × 'asp_case is low' flag): greyed unless the case is low
+    assert rules[row["blackwell.asp_package_low_usd"]] == {
+        f'$D${row["blackwell.asp_case"]}<>"low"'}
 
 
 def _listing_line(capsys, *args):
