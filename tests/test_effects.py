@@ -88,11 +88,14 @@ def test_assumptions_listing_marks_inputs_with_no_effect(capsys):
 
 def test_flag_rows_and_flag_products_are_switches():
     """Forms beyond IF(choice = "text"): valuation's IF(flag = 1, ...) with a flag row on
-    eps_source, and blackwell's ``asp × flag`` products on asp_case. Static guards (the
-    workbook's greying) and the run's inactive inputs both see them."""
-    from models.effects import switch_guards
+    eps_source, china's IF on a choice linked from china_market, and blackwell's ``asp × flag``
+    products on asp_case. Static guards (the workbook's greying) and the run's inactive inputs
+    both see them."""
+    from models.effects import choice_test, switch_guards
     a = resolve()
     result = engine.run(a)
+    china_eps = result.specs["valuation"].row("china_eps_contribution").expr
+    assert choice_test(china_eps.args[0]) == ("valuation.eps_source", "model", True)
     guards = {(g.key, g.switch, g.value, g.equal) for g in switch_guards(result.specs)}
     assert ("blackwell.asp_package_low_usd", "blackwell.asp_case", "low", False) in guards
     assert ("china.h200_units", "china_market.china_response", "continued_ban", True) in guards
