@@ -40,6 +40,8 @@ def outputs(path: str, scenario: str | None = None) -> dict:
 
 
 def direction(before: float | None, after: float | None) -> str:
+    if before is None and after is None:  # n/a in both (no China revenue: no margin)
+        return "unchanged"
     if before is None or after is None:
         return "n/a"
     if abs(after - before) <= TOL * max(1.0, abs(before)):
