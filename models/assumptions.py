@@ -32,6 +32,8 @@ A scenario overlay (``assumptions/scenarios/<name>.yaml``) changes a few keys::
     set:
       china.h200_units.CY2026: 500000
       china.levy_treatment: {value: contra_revenue, source: "...", note: "..."}
+    expects:                          # optional: headline outputs it moves (models.expects)
+      china.reported_revenue.CY2026: down
 
 Every problem raises :class:`models.errors.EqrError` naming file and line (or the key),
 what was expected and what was found.
@@ -450,6 +452,8 @@ class Assumptions:
     scenarios: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
     forced: bool = False
+    #: scenario → units path → why the overlay moves nothing there (its ``inert_on``)
+    inert_on: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # -- access -----------------------------------------------------------
     def __getitem__(self, key: str) -> Assumption:
@@ -493,7 +497,7 @@ class Assumptions:
 
     def copy(self) -> "Assumptions":
         return Assumptions(dict(self.sheets), dict(self.items), list(self.scenarios),
-                           list(self.overrides), self.forced)
+                           list(self.overrides), self.forced, dict(self.inert_on))
 
 
 # --------------------------------------------------------------------------- loading sheets
@@ -1039,9 +1043,12 @@ def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
     file = _display(path)
     data = read_yaml(path)
     _require_mapping(data, file, 1, "a scenario overlay")
-    _check_fields(data, {"label", "description", "set"}, {"set"}, file, 1, "the overlay")
+    _check_fields(data, {"label", "description", "set", "expects", "inert_on"}, {"set"}, file,
+                  1, "the overlay")
     _text_field(data, "description", "", file, 1)
     _text_field(data, "label", "", file, 1)
+    from models.expects import parse as parse_expects
+    declared = parse_expects(data, a, file, _line)  # what it says it moves (checked)
     changes = _require_mapping(data["set"], file, _line(data, "set"), "'set'")
     out = a.copy()
     for key, raw in changes.items():
@@ -1055,6 +1062,8 @@ def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
         out = set_value(out, key, raw, set_by=f"scenario {name}", file=file, line=line,
                         source=source, note=note, force=force)
     out.scenarios.append(name)
+    if declared.inert:
+        out.inert_on[name] = declared.inert
     return out
 
 

@@ -166,9 +166,11 @@ def cmd_check(args) -> int:
         print(f"ok (quick): {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "
               f"{sum(len(s.rows) for s in specs.values())} rows defined; nothing written")
         return 0
-    result = dry_run(a, templates_dir=args.templates, paper=args.paper,
-                     scenarios=compared_scenarios(args, a))
-    print_warnings([item.message() for item in result.inactive])
+    from models.expects import inert_warnings
+    compared = compared_scenarios(args, a)
+    result = dry_run(a, templates_dir=args.templates, paper=args.paper, scenarios=compared)
+    print_warnings([item.message() for item in result.inactive]
+                   + inert_warnings(a, compared))
     checks = [row for spec in result.specs.values() for row in spec.checks]
     failed = [row.key for row in checks if not check_passes(result, row)]
     print(f"ok: {len(a.items)} assumptions in {len(a.sheets)} sheet(s), "
@@ -182,7 +184,10 @@ def add_assumptions(sub) -> None:
     p = sub.add_parser("assumptions", help="list resolved assumptions with sources",
                        description="Show every assumption's key, value, unit, source and which "
                                    "file, scenario overlay, --set or workbook edit gave it its "
-                                   "value.")
+                                   "value. The 'no effect while' column names the choice that "
+                                   "disconnects an input in this run (e.g. china.h200_units "
+                                   "while china.units_source = market); --set the choice to "
+                                   "see it change.")
     add_assumption_options(p)
     p.add_argument("--model", default=None, help="only this model's assumptions")
     p.add_argument("--changed", action="store_true",
@@ -205,8 +210,11 @@ def cmd_assumptions(args) -> int:
         from models.errors import did_you_mean
         raise EqrError("unknown model", key="--model", expected=f"one of {sorted(a.sheets)}",
                        found=args.model, hint=did_you_mean(args.model, a.sheets))
+    from models.engine import run
+    from models.listing import no_effect
     print(render(table(a, model=args.model, changed=args.changed,
-                       directory=args.assumptions or ASSUMPTIONS_DIR)), end="")
+                       directory=args.assumptions or ASSUMPTIONS_DIR,
+                       inactive=no_effect(run(a)))), end="")
     return 0
 
 

@@ -99,6 +99,8 @@ class Diff:
     method: str = ""
     notes: list[str] = field(default_factory=list)
     attributed: bool = True
+    #: changed assumption → why it has no effect under a run's choices (models.effects)
+    inactive: dict[str, str] = field(default_factory=dict)
 
 
 # =========================================================================== computing
@@ -240,6 +242,30 @@ def _frame(a: Assumptions, b: Assumptions) -> Assumptions:
                        scenarios=list(a.scenarios), overrides=list(a.overrides))
 
 
+def _inactive(a: Assumptions, b: Assumptions, players: list[str]) -> dict[str, str]:
+    """Of the changed assumptions, those the choices of run A or run B disconnect (changing
+    them there changes nothing), with the switch: ``china.h200_units has no effect while
+    china.units_source = market; add --set china.units_source=typed (in A and B)``."""
+    from models.effects import inactive_inputs
+    from models.engine import evaluate
+    found: dict[str, dict[str, str]] = {}
+    for label, frame in (("A", _frame(a, b)), ("B", _frame(b, a))):
+        try:
+            result = evaluate(frame)
+        except EqrError:  # the current models cannot evaluate this run: nothing to say
+            continue
+        for item in inactive_inputs(result, players):
+            if item.switches:
+                found.setdefault(item.key, {})[label] = item.message()
+    out = {}
+    for key, per_run in found.items():
+        if len(set(per_run.values())) == 1:
+            out[key] = f"{next(iter(per_run.values()))} (in {' and '.join(per_run)})"
+        else:
+            out[key] = "; ".join(f"{text} (in {label})" for label, text in per_run.items())
+    return out
+
+
 def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
             exact_limit: int = EXACT_LIMIT, samples: int = SAMPLES, seed: int = SEED,
             extra_outputs: list[str] = ()) -> Diff:
@@ -253,6 +279,7 @@ def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
     units = {k: b.items[k].unit for k in players}
     diff = Diff(run_a, run_b, changes, only_a, only_b, players, units)
     diff.notes += _version_notes(diff, ra, rb)
+    diff.inactive = _inactive(a, b, players)
     if reshaped:
         diff.notes.append(f"changed from a single value to a time series (or the reverse) "
                           f"between the runs, so not moved in the attribution: "
@@ -443,6 +470,10 @@ def render_text(d: Diff) -> str:
         rows += [[c.key, c.unit, fmt_input(c.a, c.unit), fmt_input(c.b, c.unit), c.set_by_a,
                   c.set_by_b] for c in d.changes]
         lines.append(_table(rows, right={2, 3}))
+        if d.inactive:
+            lines.append("  No effect under a run's choices (changing them there changes "
+                         "nothing):")
+            lines += [f"    {why}" for why in d.inactive.values()]
     else:
         lines.append("No assumption changed between the runs.")
     for label, only in (("A", d.only_a), ("B", d.only_b)):
@@ -514,6 +545,10 @@ def render_markdown(d: Diff) -> str:
         out += [f"| `{c.key}` | {c.unit} | {_md_escape(fmt_input(c.a, c.unit))} | "
                 f"{_md_escape(fmt_input(c.b, c.unit))} | {_md_escape(c.set_by_a)} | "
                 f"{_md_escape(c.set_by_b)} |" for c in d.changes]
+        if d.inactive:
+            out += ["", "No effect under a run's choices (changing them there changes "
+                        "nothing):", ""]
+            out += [f"- {_md_escape(why)}" for why in d.inactive.values()]
     else:
         out.append("None.")
     for label, only in (("A", d.only_a), ("B", d.only_b)):

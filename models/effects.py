@@ -65,9 +65,25 @@ class _Walk:
                 for key in self.expr(child) - found:
                     self.cut.setdefault(key, set()).update(switch)
             return found
+        gated = _flag_product(e)
+        if gated is not None:
+            flag, other = gated
+            found |= self.expr(flag)
+            if self._all_zero(flag):  # the choice switches the other factor off
+                for key in self.expr(other) - found:
+                    self.cut.setdefault(key, set()).update(self.expr(flag))
+                return found
+            return found | self.expr(other)
         for child in e.children():
             found |= self.expr(child)
         return found
+
+    def _all_zero(self, e: Expr) -> bool:
+        try:
+            value = np.asarray(e.evaluate(self.env), dtype=float)[0]
+        except (TypeError, ValueError, KeyError, IndexError):
+            return False
+        return bool(np.all(value == 0))
 
     def _branches(self, e: Func) -> tuple[list[Expr], list[Expr]]:
         """(taken, dropped): the condition or index always counts as taken."""
@@ -133,19 +149,86 @@ class Guard:
     equal: bool
 
 
-def _choice_condition(e: Func) -> tuple[str, str] | None:
-    """``IF(<choice input> = "text", …)`` → (choice key, text); None for other conditions."""
+def choice_test(e: Expr) -> tuple[str, str, bool] | None:
+    """``(choice key, text, positive)`` if ``e`` is 1/true exactly when the choice equals
+    ``text`` (``positive``) or differs from it (not ``positive``); None for anything else.
+
+    The forms the models use: ``choice = "text"`` (the choice input or its link row), a flag
+    row ``IF(choice = "text", 1, 0)`` (read directly or as ``flag = 1``)."""
     from models.lineitems import BinOp, Const, RowRef
-    cond = e.args[0]
-    if not (isinstance(cond, BinOp) and cond.op == "=" and isinstance(cond.b, Const)
-            and isinstance(cond.b.value, str)):
+    if isinstance(e, RowRef) and _choice_key(e) is None:
+        return choice_test(e.row.expr)  # a flag row
+    if isinstance(e, Func) and e.name == "IF" and all(isinstance(x, Const) for x in e.args[1:]):
+        then, other = e.args[1].value, e.args[2].value
+        inner = choice_test(e.args[0])
+        if inner is None or {then, other} != {0, 1} or isinstance(then, bool):
+            return None
+        return inner[0], inner[1], inner[2] == (then == 1)
+    if not (isinstance(e, BinOp) and e.op in ("=", "<>") and isinstance(e.b, Const)):
         return None
-    left = cond.a
-    if isinstance(left, RowRef) and isinstance(left.row.expr, InputValue):
-        return left.row.expr.key, cond.b.value
-    if isinstance(left, InputValue):
-        return left.key, cond.b.value
+    same = e.op == "="
+    if isinstance(e.b.value, str):
+        key = _choice_key(e.a)
+        return (key, e.b.value, same) if key is not None else None
+    if e.b.value in (0, 1) and not isinstance(e.b.value, bool):
+        inner = choice_test(e.a)
+        if inner is not None:
+            return inner[0], inner[1], inner[2] == (same == (e.b.value == 1))
     return None
+
+
+def _choice_key(e: Expr) -> str | None:
+    """The assumption key when ``e`` reads an input directly or through link rows."""
+    from models.lineitems import RowRef
+    while isinstance(e, RowRef):
+        e = e.row.expr
+    return e.key if isinstance(e, InputValue) else None
+
+
+def _flag_product(e: Expr) -> tuple[Expr, Expr] | None:
+    """``flag * x`` (either order) with ``flag`` a :func:`choice_test`: (flag, x)."""
+    from models.lineitems import BinOp
+    if isinstance(e, BinOp) and e.op == "*":
+        if choice_test(e.a) is not None:
+            return e.a, e.b
+        if choice_test(e.b) is not None:
+            return e.b, e.a
+    return None
+
+
+def _pick_choice(e: Func) -> tuple[str, tuple[str, ...]] | None:
+    """``CHOOSE(MATCH(choice, {names}, 0), ...)`` (models.rowexprs.pick) → (choice, names)."""
+    from models.rowexprs import TextList
+    index = e.args[0]
+    if isinstance(index, Func) and index.name == "MATCH" and isinstance(index.args[1], TextList):
+        key = _choice_key(index.args[0])
+        if key is not None:
+            return key, tuple(index.args[1].names)
+    return None
+
+
+def _branch_guards(e: Expr) -> dict[int, frozenset]:
+    """Child index → the guard ``(switch, value, equal)`` reading through that child adds:
+    the child has no effect while ``(switch = value) == equal``."""
+    if isinstance(e, Func) and e.name == "IF":
+        found = choice_test(e.args[0])
+        if found is None:
+            return {}
+        switch, value, positive = found
+        return {1: frozenset({(switch, value, not positive)}),
+                2: frozenset({(switch, value, positive)})}
+    if isinstance(e, Func) and e.name == "CHOOSE":
+        found = _pick_choice(e)
+        if found is None:
+            return {}
+        switch, names = found
+        return {i: frozenset({(switch, name, False)}) for i, name in enumerate(names, start=1)}
+    gated = _flag_product(e)
+    if gated is not None:
+        switch, value, positive = choice_test(gated[0])
+        index = list(e.children()).index(gated[1])
+        return {index: frozenset({(switch, value, not positive)})}
+    return {}
 
 
 def switch_guards(specs) -> list[Guard]:
@@ -169,13 +252,9 @@ def switch_guards(specs) -> list[Guard]:
         out: dict[str, frozenset] = {}
         for r in e.rows_read():
             merge(out, row_inputs(r))
-        found = _choice_condition(e) if isinstance(e, Func) and e.name == "IF" else None
+        guards = _branch_guards(e)
         for i, c in enumerate(e.children()):
-            extra = frozenset()
-            if found is not None and i in (1, 2):
-                switch, value = found
-                extra = frozenset({(switch, value, i == 2)})  # else-branch: needs switch ≠ value
-            merge(out, expr(c), extra)
+            merge(out, expr(c), guards.get(i, frozenset()))
         return out
 
     def row_inputs(r) -> dict[str, frozenset]:
@@ -190,10 +269,9 @@ def switch_guards(specs) -> list[Guard]:
             if row.kind == "link" and isinstance(row.expr, InputValue):
                 continue
             merge(total, row_inputs(row))
-    # a guard (switch, value, on_else) cuts the input off when the switch takes the other side
-    return [Guard(key, switch, value, equal=on_else)
+    return [Guard(key, switch, value, equal)
             for key, guards in sorted(total.items())
-            for switch, value, on_else in sorted(guards) if key != switch]
+            for switch, value, equal in sorted(guards) if key != switch]
 
 
 def inputs_reaching(result, row_key: str) -> frozenset[str]:

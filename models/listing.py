@@ -1,4 +1,5 @@
-"""``eqr assumptions``: every resolved assumption with its value, unit, source and who set it."""
+"""``eqr assumptions``: every resolved assumption with its value, unit, source, who set it and,
+for an input the current choices disconnect, the switch that does (models.effects)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,13 +33,25 @@ def is_changed(item: Assumption) -> bool:
     return item.set_by != item.file
 
 
+def no_effect(result) -> dict[str, str]:
+    """Assumption key → ``switch = value`` for each input the run's choices disconnect
+    (``china.h200_units`` → ``china.units_source = market``), from an evaluated run."""
+    from models.effects import inactive_inputs
+    a = result.assumptions
+    return {i.key: ", ".join(f"{key} = {value}" for key, value, _ in i.switches)
+            for i in inactive_inputs(result, list(a.items)) if i.switches}
+
+
 def table(a: Assumptions, *, model: str | None = None, changed: bool = False,
-          directory: Path = ASSUMPTIONS_DIR) -> list[list[str]]:
+          directory: Path = ASSUMPTIONS_DIR,
+          inactive: dict[str, str] | None = None) -> list[list[str]]:
     """Rows of the listing; with ``changed``, only what scenarios/--set/workbook changed,
-    with the base sheets' value beside it."""
+    with the base sheets' value beside it. ``inactive`` (from :func:`no_effect`) adds a
+    column ``no effect while`` naming the switch that disconnects an input."""
     from models.memo import format_by_unit
     base = load_base(directory) if changed else None
-    head = ["key", "value", "unit", "set by"] + (["base value"] if changed else []) + ["source"]
+    head = ["key", "value", "unit", "set by"] + (["base value"] if changed else []) \
+        + (["no effect while"] if inactive is not None else []) + ["source"]
     rows = [head]
     for key, it in a.items.items():
         if model not in (None, it.model) or (changed and not is_changed(it)):
@@ -47,6 +60,8 @@ def table(a: Assumptions, *, model: str | None = None, changed: bool = False,
         if changed:
             was = base.items.get(key)
             row.append(format_by_unit(was.value, was.unit) if was else "(not in the sheets)")
+        if inactive is not None:
+            row.append(inactive.get(key, ""))
         rows.append(row + [it.source])
     return rows
 

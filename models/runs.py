@@ -265,6 +265,10 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         extra_manifest = {**(extra_manifest or {}), "inactive_inputs": [
             {"key": i.key, "switches": [s[0] for s in i.switches], "message": i.message()}
             for i in result.inactive]}
+    from models.expects import inert_warnings
+    inert = inert_warnings(a, scenarios)  # overlays that say they move nothing on this path
+    if inert:
+        extra_manifest = {**(extra_manifest or {}), "inert_scenarios": inert}
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
     reports = Path(reports_dir or REPORTS_DIR)
@@ -310,6 +314,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
             point_latest(reports, final)
         if warnings is not None:
             warnings.extend(i.message() for i in result.inactive)
+            warnings.extend(inert)
     except BaseException as exc:  # Ctrl-C or SIGTERM now: the run exists, say so
         exc.eqr_written = final
         raise

@@ -120,8 +120,12 @@ def nan_model(monkeypatch, sheets):
         "  a: {unit: count, value: 1, source: s}\n  b: {unit: count, value: 0, source: s}\n")
     real = engine.model_module
     monkeypatch.setattr(engine, "MODEL_MODULES", engine.MODEL_MODULES + ("nanmodel",))
-    monkeypatch.setattr(engine, "model_module",
-                        lambda name: module if name == "nanmodel" else real(name))
+    patched = lambda name: module if name == "nanmodel" else real(name)  # noqa: E731
+    monkeypatch.setattr(engine, "model_module", patched)
+    # registered as a real model is: optional attributes (HEADLINES, read when an overlay's
+    # `expects` is checked) come through the registry
+    from models import registry
+    monkeypatch.setattr(registry, "model_module", patched)
     return sheets
 
 

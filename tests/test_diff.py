@@ -293,3 +293,31 @@ def test_excel_diff_recalculates_in_libreoffice(two_runs, tmp_path):
                 assert fresh["Attribution"][c.coordinate].value == pytest.approx(
                     stored["Attribution"][c.coordinate].value, rel=1e-9, abs=1e-6)
     assert n >= 16 * 4
+
+
+# --------------------------------------------------------------------------- inactive inputs
+def test_diff_says_when_a_changed_input_has_no_effect(base):
+    """Issue 15: typed H200 units changed on the market path (the default) reach nothing; the
+    diff names the switch instead of listing the change as if it mattered. The levy change
+    beside it does move gross profit: 1,000,000 × $40,000 × (25% − 20%) = +$2,000m in CY2026."""
+    b = resolve(overrides=["china.h200_units.CY2026=1200000", "china.levy_rate=0.2"])
+    d = compute(run_in_memory(base, "A"), run_in_memory(b, "B"))
+    why = ("china.h200_units has no effect while china.units_source = market; "
+           "add --set china.units_source=typed (in A and B)")
+    assert d.inactive == {"china.h200_units": why}
+    assert f"    {why}" in render_text(d).split("Headline outputs")[0]
+    assert f"- {why}" in render_markdown(d)
+    assert row(d, "china.gross_profit.CY2026").change == pytest.approx(2_000)
+    assert contributions(d, "china.gross_profit.CY2026")["china.h200_units"] == (0, 0)
+
+
+def test_diff_names_the_run_whose_choice_disconnects_an_input(base):
+    """Switching to the typed path in B connects the typed units there: only A's choice
+    disconnects them; on the typed path in both runs nothing is flagged."""
+    typed = ["china.units_source=typed", "china.h200_units.CY2026=1200000"]
+    d = compute(run_in_memory(base, "A"), run_in_memory(resolve(overrides=typed), "B"))
+    assert d.inactive["china.h200_units"].endswith("(in A)")
+    both = compute(run_in_memory(resolve(overrides=typed[:1]), "A"),
+                   run_in_memory(resolve(overrides=typed), "B"))
+    assert both.inactive == {}
+    assert "No effect under" not in render_text(both)
