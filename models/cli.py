@@ -107,13 +107,52 @@ def compared_scenarios(args, a, overrides=None) -> dict:
 def cmd_build(args) -> int:
     from models.runs import write_run
     if args.from_workbook is not None or args.save_scenario is not None:
-        from models.readback import cmd_build_from_workbook
-        return cmd_build_from_workbook(args)
+        return build_from_workbook(args)
     a = resolve_from_args(args)
     warnings: list[str] = []
     folder = write_run(a, out=args.out, reports_dir=args.reports,
                        templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                        scenarios=compared_scenarios(args, a), warnings=warnings)
+    print_warnings(warnings)
+    print_path(folder)
+    return 0
+
+
+def build_from_workbook(args) -> int:
+    """``eqr build --from-workbook FILE [--save-scenario NAME]``."""
+    from models.assumptions import ASSUMPTIONS_DIR
+    from models.readback import override_text, prepare_overlay, read_back, save_overlay
+    from models.runs import write_run
+    directory = Path(args.assumptions or ASSUMPTIONS_DIR)
+    if args.from_workbook is None:
+        raise EqrError("--save-scenario needs --from-workbook", key="--save-scenario",
+                       expected="eqr build --from-workbook FILE --save-scenario NAME")
+    rb = read_back(args.from_workbook, scenarios=args.scenario, overrides=args.overrides,
+                   directory=directory, force=args.force)
+    overlay = prepare_overlay(rb, args.save_scenario, directory) if args.save_scenario \
+        else None
+    for note in rb.notes:
+        print(f"eqr: note: {note}", file=sys.stderr)
+    print(f"eqr: {len(rb.edits)} input(s) edited in {rb.book.shown}"
+          + "".join(f"\n  {e.cell:<12} {e.key}: {override_text(e.old)} → "
+                    f"{override_text(e.new)}" for e in rb.edits), file=sys.stderr)
+    compare = compared_scenarios(args, rb.assumptions, overrides=rb.assumptions.overrides)
+    # the overlay first (atomic, never over an existing file), then the run; if the run
+    # fails the overlay goes again: both or neither (issue 17, case 4)
+    saved = save_overlay(*overlay) if overlay else None
+    warnings: list[str] = []
+    try:
+        folder = write_run(rb.assumptions, out=args.out, reports_dir=args.reports,
+                           templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
+                           extra_manifest=rb.manifest(), scenarios=compare,
+                           warnings=warnings)
+    except BaseException:
+        if saved is not None:
+            saved.unlink(missing_ok=True)
+        raise
+    if saved is not None:
+        print(f"eqr: saved the edits as scenario {args.save_scenario}: {saved}",
+              file=sys.stderr)
     print_warnings(warnings)
     print_path(folder)
     return 0

@@ -61,7 +61,7 @@ def default_names(a: Assumptions, directory: Path = ASSUMPTIONS_DIR) -> list[str
     headline outputs depend on (an overlay of an unrelated model would only repeat base)."""
     from models.assumptions import read_yaml, scenario_path
     from models.engine import build_specs
-    from models.sweep import model_closure
+    from models.lineitems import model_closure
     specs = build_specs(a)
     relevant = set(model_closure(specs, sorted({k.split(".")[0] for k, _ in headlines()})))
     names = [BASE]

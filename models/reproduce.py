@@ -20,38 +20,9 @@ from models.assumptions import ASSUMPTIONS_DIR, Assumption, Assumptions, Sheet, 
     set_value
 from models.errors import EqrError
 
-from models.registry import ENGINE_MODULES, MODELS
-
-_ITEM_FIELDS = ("label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
-                "choices", "file", "line", "set_by", "unknown")
-
-
-# --------------------------------------------------------------------------- writing
-def code_sha256() -> dict[str, str]:
-    """sha256 of each file whose code computes the outputs: the models and the engine."""
-    folder = Path(__file__).resolve().parent
-    out = {}
-    for name in (*ENGINE_MODULES, *MODELS):
-        path = folder / f"{name}.py"
-        if path.exists():
-            out[f"models/{name}.py"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
-
-
-def manifest_fields(a: Assumptions) -> dict[str, Any]:
-    """The full record of the resolved assumptions (added to manifest.json)."""
-    sheets = {m: {"title": s.title, "periods": list(s.periods), "file": s.file,
-                  "sha256": s.sha256, "assumptions": list(s.assumptions)}
-              for m, s in a.sheets.items()}
-    items = {}
-    for key, it in a.items.items():
-        rec = {f: getattr(it, f) for f in _ITEM_FIELDS}
-        rec["bounds"] = list(it.bounds)
-        rec["choices"] = list(it.choices)
-        items[key] = rec
-    return {"assumption_sheets": sheets, "assumption_items": items,
-            "code_sha256": code_sha256()}
-
+# the manifest's record is written with the run (models.runs); this module reads it back
+from models.runs import (ITEM_FIELDS, REPORTS_DIR, code_sha256,  # noqa: F401 (re-exported)
+                         manifest_fields, write_run)
 
 # --------------------------------------------------------------------------- reading runs
 @dataclass
@@ -83,7 +54,6 @@ class Run:
 
 def find_run(ref: str | Path, reports_dir: Path | None = None) -> Path:
     """A run folder from a path, a run folder name under ``reports/``, or ``latest``."""
-    from models.runs import REPORTS_DIR
     reports = Path(reports_dir or REPORTS_DIR)
     ref_path = Path(ref)
     candidates = [ref_path, reports / str(ref)]
@@ -154,7 +124,7 @@ def _from_record(manifest: dict[str, Any]) -> Assumptions:
     forced = bool(manifest.get("forced"))
     for key, rec in manifest["assumption_items"].items():
         try:
-            fields = {f: rec.get(f) for f in _ITEM_FIELDS if f in rec}
+            fields = {f: rec.get(f) for f in ITEM_FIELDS if f in rec}
             fields["bounds"] = tuple(fields.get("bounds") or (None, None))
             fields["choices"] = tuple(fields.get("choices") or ())
             fields["note"] = fields.get("note") or ""
@@ -262,7 +232,6 @@ def rerun(ref: str | Path, *, out: Path | None = None, reports_dir: Path | None 
           directory: Path = ASSUMPTIONS_DIR, templates_dir: Path | None = None,
           pdf: bool = False) -> Rerun:
     """Rebuild a recorded run from its manifest into a new folder and compare outputs.json."""
-    from models.runs import write_run
     original = load_run(ref, reports_dir)
     rebuilt = assumptions_from_manifest(original.manifest, directory)
     notes = []

@@ -26,11 +26,42 @@ from models.assumptions import Assumptions
 from models.engine import Result, run as run_models
 from models.errors import EqrError
 from models.paths import default_dir
-from models.reproduce import manifest_fields
+from models.registry import ENGINE_MODULES, MODELS
 
 REPORTS_DIR = default_dir("reports")
 TMP_PREFIX = ".incomplete-"
 SCENARIO_SLUG = re.compile(r"[^A-Za-z0-9_\-+]")
+
+
+#: the fields of each assumption the manifest records (models.reproduce rebuilds from them)
+ITEM_FIELDS = ("label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
+               "choices", "file", "line", "set_by", "unknown")
+
+
+def code_sha256() -> dict[str, str]:
+    """sha256 of each file whose code computes the outputs: the models and the engine."""
+    folder = Path(__file__).resolve().parent
+    out = {}
+    for name in (*ENGINE_MODULES, *MODELS):
+        path = folder / f"{name}.py"
+        if path.exists():
+            out[f"models/{name}.py"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def manifest_fields(a: Assumptions) -> dict[str, Any]:
+    """The full record of the resolved assumptions (added to manifest.json)."""
+    sheets = {m: {"title": s.title, "periods": list(s.periods), "file": s.file,
+                  "sha256": s.sha256, "assumptions": list(s.assumptions)}
+              for m, s in a.sheets.items()}
+    items = {}
+    for key, it in a.items.items():
+        rec = {f: getattr(it, f) for f in ITEM_FIELDS}
+        rec["bounds"] = list(it.bounds)
+        rec["choices"] = list(it.choices)
+        items[key] = rec
+    return {"assumption_sheets": sheets, "assumption_items": items,
+            "code_sha256": code_sha256()}
 
 
 def run_id(a: Assumptions, today: dt.date | None = None) -> str:
