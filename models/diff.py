@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from models.assumptions import ASSUMPTIONS_DIR, Assumptions
+from models.assumptions import Assumptions
 from models.errors import EqrError
 from models.headlines import Headline, headlines, outputs_for
 from models.reproduce import Run, assumptions_from_manifest, load_run
@@ -240,7 +240,7 @@ def _frame(a: Assumptions, b: Assumptions) -> Assumptions:
                        scenarios=list(a.scenarios), overrides=list(a.overrides))
 
 
-def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
+def compute(run_a: Run, run_b: Run, *, directory: Path | None = None,
             exact_limit: int = EXACT_LIMIT, samples: int = SAMPLES, seed: int = SEED,
             extra_outputs: list[str] = ()) -> Diff:
     """The diff of two recorded runs (see the module docstring)."""
@@ -690,7 +690,7 @@ def cmd_diff(args) -> int:
                            hint="earlier files are never overwritten")
     run_a = load_run(args.run_a, args.reports)
     run_b = load_run(args.run_b, args.reports)
-    d = compute(run_a, run_b, directory=args.assumptions or ASSUMPTIONS_DIR,
+    d = compute(run_a, run_b, directory=args.assumptions,
                 exact_limit=args.exact_limit, samples=args.samples, seed=args.seed,
                 extra_outputs=args.output)
     print(render_text(d), end="")

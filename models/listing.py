@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.assumptions import ASSUMPTIONS_DIR, Assumption, Assumptions, load_base, \
+from models.assumptions import Assumption, Assumptions, load_base, \
     scenario_path
 
 
@@ -33,7 +33,7 @@ def is_changed(item: Assumption) -> bool:
 
 
 def table(a: Assumptions, *, model: str | None = None, changed: bool = False,
-          directory: Path = ASSUMPTIONS_DIR) -> list[list[str]]:
+          directory: Path | None = None) -> list[list[str]]:
     """Rows of the listing; with ``changed``, only what scenarios/--set/workbook changed,
     with the base sheets' value beside it."""
     from models.memo import format_by_unit

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.assumptions import ASSUMPTIONS_DIR, Assumption, Assumptions, Sheet, load_base, \
+from models.assumptions import Assumption, Assumptions, Sheet, load_base, \
     set_value
 from models.errors import EqrError
 
 # the manifest's record is written with the run (models.runs); this module reads it back
-from models.runs import (ITEM_FIELDS, REPORTS_DIR, code_sha256,  # noqa: F401 (re-exported)
-                         manifest_fields, write_run)
+from models import paths
+from models.runs import (ITEM_FIELDS, code_sha256, manifest_fields,  # noqa: F401 (re-exported)
+                         write_run)
 
 # --------------------------------------------------------------------------- reading runs
 @dataclass
@@ -54,7 +55,7 @@ class Run:
 
 def find_run(ref: str | Path, reports_dir: Path | None = None) -> Path:
     """A run folder from a path, a run folder name under ``reports/``, or ``latest``."""
-    reports = Path(reports_dir or REPORTS_DIR)
+    reports = Path(reports_dir or paths.reports_dir())
     ref_path = Path(ref)
     candidates = [ref_path, reports / str(ref)]
     if ref_path.name == "manifest.json":
@@ -107,7 +108,7 @@ class Rebuilt:
 
 
 def assumptions_from_manifest(manifest: dict[str, Any],
-                              directory: Path = ASSUMPTIONS_DIR) -> Rebuilt:
+                              directory: Path | None = None) -> Rebuilt:
     """The run's resolved assumptions: from the full record, else current sheets + values."""
     if manifest.get("assumption_items") and manifest.get("assumption_sheets"):
         return Rebuilt(_from_record(manifest), True, [], [])
@@ -176,8 +177,9 @@ def _from_current_sheets(manifest: dict[str, Any], directory: Path) -> Rebuilt:
     return Rebuilt(a, False, missing, unknown)
 
 
-def sheets_changed(manifest: dict[str, Any], directory: Path = ASSUMPTIONS_DIR) -> list[str]:
+def sheets_changed(manifest: dict[str, Any], directory: Path | None = None) -> list[str]:
     """Assumption files whose current sha256 differs from the run's (or that are gone)."""
+    directory = Path(directory) if directory is not None else paths.assumptions_dir()
     changed = []
     for f in manifest.get("assumption_files") or []:
         path = Path(f.get("path", ""))
@@ -229,9 +231,10 @@ class Rerun:
 
 
 def rerun(ref: str | Path, *, out: Path | None = None, reports_dir: Path | None = None,
-          directory: Path = ASSUMPTIONS_DIR, templates_dir: Path | None = None,
+          directory: Path | None = None, templates_dir: Path | None = None,
           pdf: bool = False) -> Rerun:
     """Rebuild a recorded run from its manifest into a new folder and compare outputs.json."""
+    directory = Path(directory) if directory is not None else paths.assumptions_dir()
     original = load_run(ref, reports_dir)
     rebuilt = assumptions_from_manifest(original.manifest, directory)
     notes = []
@@ -299,7 +302,7 @@ def add_rerun(sub) -> None:
 def cmd_rerun(args) -> int:
     import sys
     done = rerun(args.run, out=args.out, reports_dir=args.reports,
-                 directory=args.assumptions or ASSUMPTIONS_DIR, templates_dir=args.templates)
+                 directory=args.assumptions, templates_dir=args.templates)
     for note in done.notes:
         print(f"eqr: note: {note}", file=sys.stderr)
     if done.differences:

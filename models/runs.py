@@ -24,13 +24,19 @@ from typing import Any, Callable
 from models import __version__
 from models.assumptions import Assumptions
 from models.engine import Result, run as run_models
+from models import paths
 from models.errors import EqrError
-from models.paths import default_dir
 from models.registry import ENGINE_MODULES, MODELS
 
-REPORTS_DIR = default_dir("reports")
 TMP_PREFIX = ".incomplete-"
 SCENARIO_SLUG = re.compile(r"[^A-Za-z0-9_\-+]")
+
+
+def __getattr__(name: str):
+    """``REPORTS_DIR``: the default reports folder, resolved when used (models.paths)."""
+    if name == "REPORTS_DIR":
+        return paths.reports_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: the fields of each assumption the manifest records (models.reproduce rebuilds from them)
@@ -297,7 +303,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
             for i in result.inactive]}
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
-    reports = Path(reports_dir or REPORTS_DIR)
+    reports = Path(reports_dir or paths.reports_dir())
     check_path(reports, "--reports")
     check_path(templates_dir, "--templates")
     if out is not None:
@@ -573,7 +579,7 @@ def clean_incomplete(folder: Path) -> list[Path]:
 def list_runs(reports: Path | None = None) -> list[Path]:
     """Complete run folders in ``reports`` (oldest first by name): never a hidden temporary
     folder, never the ``latest`` link."""
-    reports = Path(reports or REPORTS_DIR)
+    reports = Path(reports or paths.reports_dir())
     try:
         return sorted(p for p in reports.iterdir()
                       if not p.name.startswith(".") and not p.is_symlink() and p.is_dir()
