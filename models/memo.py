@@ -29,6 +29,7 @@ import jinja2.sandbox
 
 from models import paths
 from models.errors import EqrError
+from models.formats import MEMO_FILTERS
 from models.sources import citation, documents
 
 
@@ -220,12 +221,9 @@ FILTERS: dict[str, Callable[..., str]] = {
     "mult": mult, "units": units, "number": number, "price": price,
     "units_change": units_change, "signed": signed}
 
-#: an assumption's unit → the filter that shows it
-UNIT_FILTERS: dict[str, Callable[..., str]] = {
-    "fraction": pct, "fraction (signed)": pct, "growth rate": pct, "USD m": usd_m,
-    "USD bn": usd_bn,
-    "USD per unit": usd, "USD": usd, "USD per share": eps, "units": units, "x": mult,
-    "pp": pp}
+#: an assumption's unit → the filter that shows it (the table is models.formats')
+UNIT_FILTERS: dict[str, Callable[..., str]] = {unit: FILTERS[name]
+                                               for unit, name in MEMO_FILTERS.items()}
 
 
 def format_by_unit(value: Any, unit: str) -> str:
