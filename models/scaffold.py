@@ -55,8 +55,10 @@ def check_name(name: str, root: Path) -> None:
         problem = f"at most {MAX_NAME} characters (it names a workbook sheet)"
     elif name in RESERVED:
         problem = f"a name not taken by the workbook or the note ({', '.join(sorted(RESERVED))})"
-    elif (root / "models" / f"{name}.py").exists() or (root / "models" / name).exists():
-        problem = f"a name no module has (models/{name} exists)"
+    elif (root / "models" / f"{name}.py").exists():
+        problem = f"a name no module has (models/{name}.py exists)"
+    elif (root / "models" / name).exists():
+        problem = f"a name no module has (models/{name}/ exists)"
     elif (root / "assumptions" / f"{name}.yaml").exists():
         problem = f"a name no assumption sheet has (assumptions/{name}.yaml exists)"
     if problem:
