@@ -18,7 +18,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from models.assumptions import ASSUMPTIONS_DIR, Assumptions, resolve
+from models.assumptions import Assumptions, resolve
+from models.paths import assumptions_dir
 from models.engine import Result, finite_or_none
 from models.errors import EqrError
 
@@ -118,8 +119,9 @@ def _comparison(a: Assumptions, names: Sequence[str] | None) -> dict:
     from models.compare import default_names, resolve_scenarios
     if names is not None and not names:
         return {}
-    chosen = list(names) if names is not None else default_names(a, ASSUMPTIONS_DIR)
-    return resolve_scenarios(chosen, a.overrides, ASSUMPTIONS_DIR)
+    directory = assumptions_dir()
+    chosen = list(names) if names is not None else default_names(a, directory)
+    return resolve_scenarios(chosen, a.overrides, directory)
 
 
 def run(scenarios: Iterable[str] = (), overrides: Mapping[str, Any] | None = None,
@@ -146,8 +148,9 @@ def compare(scenarios: Sequence[str] = ("base",), overrides: Mapping[str, Any] |
     from models.compare import compare as compare_scenarios, resolve_scenarios
     from models.engine import run as run_models
     texts = _override_texts(overrides)
-    resolved = resolve_scenarios(list(scenarios), texts, ASSUMPTIONS_DIR)
-    comparison = compare_scenarios(run_models(resolve((), texts)), resolved, ASSUMPTIONS_DIR)
+    directory = assumptions_dir()
+    resolved = resolve_scenarios(list(scenarios), texts, directory)
+    comparison = compare_scenarios(run_models(resolve((), texts)), resolved, directory)
     frame = pd.DataFrame({c.name: c.values for c in comparison.columns})
     frame.insert(0, "label", [label for _, label in comparison.headlines])
     return frame

@@ -55,10 +55,17 @@ import yaml
 
 from models.errors import EqrError, did_you_mean
 
-from models.paths import default_dir
+from models.paths import assumptions_dir
 from models.registry import MODELS, optional
 
-ASSUMPTIONS_DIR = default_dir("assumptions")
+
+def __getattr__(name: str):
+    """``ASSUMPTIONS_DIR``: the default folder, resolved when used (models.paths)."""
+    if name == "ASSUMPTIONS_DIR":
+        return assumptions_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
 KEY_PART = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -998,8 +1005,9 @@ def _sheet_files(directory: Path) -> list[Path]:
     return files
 
 
-def load_base(directory: Path = ASSUMPTIONS_DIR, force: bool = False) -> Assumptions:
+def load_base(directory: Path | None = None, force: bool = False) -> Assumptions:
     """Load every base sheet (``*.yaml`` directly in ``directory``)."""
+    directory = Path(directory) if directory is not None else assumptions_dir()
     sheets: dict[str, Sheet] = {}
     items: dict[str, Assumption] = {}
     for path in _sheet_files(directory):
@@ -1015,8 +1023,9 @@ def load_base(directory: Path = ASSUMPTIONS_DIR, force: bool = False) -> Assumpt
     return Assumptions(sheets=sheets, items=items, forced=force)
 
 
-def scenario_path(name: str, directory: Path = ASSUMPTIONS_DIR) -> Path:
+def scenario_path(name: str, directory: Path | None = None) -> Path:
     """The overlay file of a scenario; names cannot leave ``assumptions/scenarios``."""
+    directory = Path(directory) if directory is not None else assumptions_dir()
     if not isinstance(name, str) or not SCENARIO_NAME.fullmatch(name):
         raise EqrError("bad scenario name", key="--scenario",
                        expected="letters, digits, '-' and '_', at most 64 (no paths)",
@@ -1024,8 +1033,9 @@ def scenario_path(name: str, directory: Path = ASSUMPTIONS_DIR) -> Path:
     return Path(directory) / "scenarios" / f"{name}.yaml"
 
 
-def available_scenarios(directory: Path = ASSUMPTIONS_DIR) -> list[str]:
+def available_scenarios(directory: Path | None = None) -> list[str]:
     """Scenario names that can be used (files whose name is a valid scenario name)."""
+    directory = Path(directory) if directory is not None else assumptions_dir()
     try:
         found = (Path(directory) / "scenarios").glob("*.yaml")
         return sorted(p.stem for p in found if SCENARIO_NAME.fullmatch(p.stem))
@@ -1033,8 +1043,9 @@ def available_scenarios(directory: Path = ASSUMPTIONS_DIR) -> list[str]:
         return []
 
 
-def apply_scenario(a: Assumptions, name: str, directory: Path = ASSUMPTIONS_DIR,
+def apply_scenario(a: Assumptions, name: str, directory: Path | None = None,
                    force: bool = False) -> Assumptions:
+    directory = Path(directory) if directory is not None else assumptions_dir()
     path = scenario_path(name, directory)
     if not path.is_file():
         raise EqrError("unknown scenario", key="--scenario",
@@ -1152,8 +1163,9 @@ def set_value(a: Assumptions, key: str, raw: Any, *, set_by: str, file: str | No
 
 
 def resolve(scenarios: Iterable[str] = (), overrides: Iterable[str] = (),
-            directory: Path = ASSUMPTIONS_DIR, force: bool = False) -> Assumptions:
+            directory: Path | None = None, force: bool = False) -> Assumptions:
     """Base sheets, then each scenario overlay in order, then each ``--set``."""
+    directory = Path(directory) if directory is not None else assumptions_dir()
     a = load_base(directory, force=force)
     for name in scenarios:
         a = apply_scenario(a, name, directory, force=force)

@@ -107,13 +107,52 @@ def compared_scenarios(args, a, overrides=None) -> dict:
 def cmd_build(args) -> int:
     from models.runs import write_run
     if args.from_workbook is not None or args.save_scenario is not None:
-        from models.readback import cmd_build_from_workbook
-        return cmd_build_from_workbook(args)
+        return build_from_workbook(args)
     a = resolve_from_args(args)
     warnings: list[str] = []
     folder = write_run(a, out=args.out, reports_dir=args.reports,
                        templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                        scenarios=compared_scenarios(args, a), warnings=warnings)
+    print_warnings(warnings)
+    print_path(folder)
+    return 0
+
+
+def build_from_workbook(args) -> int:
+    """``eqr build --from-workbook FILE [--save-scenario NAME]``."""
+    from models.assumptions import ASSUMPTIONS_DIR
+    from models.readback import override_text, prepare_overlay, read_back, save_overlay
+    from models.runs import write_run
+    directory = Path(args.assumptions or ASSUMPTIONS_DIR)
+    if args.from_workbook is None:
+        raise EqrError("--save-scenario needs --from-workbook", key="--save-scenario",
+                       expected="eqr build --from-workbook FILE --save-scenario NAME")
+    rb = read_back(args.from_workbook, scenarios=args.scenario, overrides=args.overrides,
+                   directory=directory, force=args.force)
+    overlay = prepare_overlay(rb, args.save_scenario, directory) if args.save_scenario \
+        else None
+    for note in rb.notes:
+        print(f"eqr: note: {note}", file=sys.stderr)
+    print(f"eqr: {len(rb.edits)} input(s) edited in {rb.book.shown}"
+          + "".join(f"\n  {e.cell:<12} {e.key}: {override_text(e.old)} → "
+                    f"{override_text(e.new)}" for e in rb.edits), file=sys.stderr)
+    compare = compared_scenarios(args, rb.assumptions, overrides=rb.assumptions.overrides)
+    # the overlay first (atomic, never over an existing file), then the run; if the run
+    # fails the overlay goes again: both or neither (issue 17, case 4)
+    saved = save_overlay(*overlay) if overlay else None
+    warnings: list[str] = []
+    try:
+        folder = write_run(rb.assumptions, out=args.out, reports_dir=args.reports,
+                           templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
+                           extra_manifest=rb.manifest(), scenarios=compare,
+                           warnings=warnings)
+    except BaseException as exc:
+        if saved is not None and getattr(exc, "eqr_written", None) is None:
+            saved.unlink(missing_ok=True)  # no run: no overlay (a run kept keeps it too)
+        raise
+    if saved is not None:
+        print(f"eqr: saved the edits as scenario {args.save_scenario}: {saved}",
+              file=sys.stderr)
     print_warnings(warnings)
     print_path(folder)
     return 0
@@ -290,8 +329,36 @@ def add_rerun(sub) -> None:
     add(sub)
 
 
+# --------------------------------------------------------------------------- new
+def add_new(sub) -> None:
+    p = sub.add_parser("new", help="scaffold a new model (eqr new model NAME)",
+                       description="Write the files of something new; see "
+                                   "docs/adding-a-model.md.")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
+    kinds.required = True
+    m = kinds.add_parser("model", help="a working model: sheet, module, chart, memo section, "
+                                       "test",
+                         description="Write assumptions/NAME.yaml, models/NAME.py, "
+                                     "models/plots/NAME.py, templates/sections/NAME.md.j2 and "
+                                     ".html.j2 and tests/test_NAME.py: a small working model "
+                                     "that the next `eqr build` runs (the registry finds the "
+                                     "module; no list to edit). Never overwrites a file.")
+    m.add_argument("name", metavar="NAME", help="the model's name: a lower-case Python "
+                                                "identifier, e.g. demo_co")
+    m.add_argument("--root", type=Path, default=None, metavar="DIR",
+                   help="project folder to write into (default: the one eqr runs from)")
+    m.set_defaults(func=cmd_new_model)
+
+
+def cmd_new_model(args) -> int:
+    from models.scaffold import new_model
+    for path in new_model(args.name, args.root):
+        print_path(path)
+    return 0
+
+
 COMMANDS: list[Callable] = [add_build, add_check, add_assumptions, add_sweep, add_verify,
-                            add_diff, add_rerun]
+                            add_diff, add_rerun, add_new]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from models.assumptions import (ASSUMPTIONS_DIR, Assumptions, apply_override, apply_scenario,
+from models.assumptions import (Assumptions, apply_override, apply_scenario,
                                 available_scenarios, load_base)
 from models.engine import MODEL_MODULES, Result, flat_outputs, run as run_models
 from models.errors import EqrError
@@ -56,12 +56,12 @@ def parse_names(text: str | Iterable[str]) -> list[str]:
     return names
 
 
-def default_names(a: Assumptions, directory: Path = ASSUMPTIONS_DIR) -> list[str]:
+def default_names(a: Assumptions, directory: Path | None = None) -> list[str]:
     """``base`` and every overlay in ``assumptions/scenarios`` that changes an assumption the
     headline outputs depend on (an overlay of an unrelated model would only repeat base)."""
     from models.assumptions import read_yaml, scenario_path
     from models.engine import build_specs
-    from models.sweep import model_closure
+    from models.lineitems import model_closure
     specs = build_specs(a)
     relevant = set(model_closure(specs, sorted({k.split(".")[0] for k, _ in headlines()})))
     names = [BASE]
@@ -74,7 +74,7 @@ def default_names(a: Assumptions, directory: Path = ASSUMPTIONS_DIR) -> list[str
 
 
 def resolve_scenarios(names: Sequence[str], overrides: Sequence[str] = (),
-                      directory: Path = ASSUMPTIONS_DIR, force: bool = False
+                      directory: Path | None = None, force: bool = False
                       ) -> dict[str, Assumptions]:
     """Each name's assumptions: base sheets, its overlay(s), then the run's ``--set``."""
     base = load_base(directory, force=force)

@@ -15,7 +15,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from models.compare import WEIGHTED, WEIGHTED_OUTPUT, Comparison
 from models.lineitems import col_letter
-from models.workbook import DEFAULT_FORMAT, GAP, INPUTS, NUMBER_FORMATS, _cached, _text
+from models.formats import excel_format
+from models.workbook import GAP, INPUTS, _cached, _text
 
 SHEET = "Scenarios"
 FIRST_COL = 3  # scenarios start in column D
@@ -33,7 +34,7 @@ def sheet_writer(comparison: Comparison) -> Callable:
 
 
 def num(unit: str, fmt: str | None = None) -> str:
-    return fmt or NUMBER_FORMATS.get(unit, DEFAULT_FORMAT)
+    return excel_format(unit, fmt)
 
 
 def write_scenarios(book, fmts, layout, result, comparison: Comparison) -> dict[str, str]:

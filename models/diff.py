@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from models.assumptions import ASSUMPTIONS_DIR, Assumptions
+from models.assumptions import Assumptions
 from models.errors import EqrError
+from models.formats import DIFF_DEFAULT_FORMAT, DIFF_FORMATS
 from models.headlines import Headline, headlines, outputs_for
 from models.reproduce import Run, assumptions_from_manifest, load_run
 
@@ -42,8 +43,6 @@ CHUNK_ROWS = 8192       # at most this many mixes evaluated at once
 CHUNK_CELLS = 4_000_000  # and at most this many numbers per line-item array set (memory)
 TOL = 1e-9              # relative; below it a gap is rounding, not a difference
 ROUNDING = 1e-12        # relative; contributions this small are floating-point noise
-UNIT_FORMATS = {"USD m": '#,##0.0;-#,##0.0;"–"', "USD bn": '#,##0.00;-#,##0.00;"–"',
-                "fraction": '0.00%;-0.00%;"–"', "USD per share": '0.0000;-0.0000;"–"'}
 
 
 # =========================================================================== data
@@ -266,7 +265,7 @@ def _inactive(a: Assumptions, b: Assumptions, players: list[str]) -> dict[str, s
     return out
 
 
-def compute(run_a: Run, run_b: Run, *, directory: Path = ASSUMPTIONS_DIR,
+def compute(run_a: Run, run_b: Run, *, directory: Path | None = None,
             exact_limit: int = EXACT_LIMIT, samples: int = SAMPLES, seed: int = SEED,
             extra_outputs: list[str] = ()) -> Diff:
     """The diff of two recorded runs (see the module docstring)."""
@@ -596,7 +595,7 @@ def render_xlsx(d: Diff) -> bytes:
                                      "strings_to_numbers": False, "strings_to_urls": False})
     bold = book.add_format({"bold": True})
     head = book.add_format({"bold": True, "bottom": 1, "bg_color": "#DDEBF7"})
-    num = book.add_format({"num_format": "#,##0.0000"})
+    num = book.add_format({"num_format": DIFF_DEFAULT_FORMAT})
     ws = _sheet(book, "Summary")
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 110)
@@ -655,7 +654,7 @@ def _xlsx_attribution(book, d: Diff, head, num, cell) -> None:
     for c, t in enumerate(cols):
         ws.write_string(0, c, t, wrap)
     ws.freeze_panes(1, 1)
-    formats = {u: book.add_format({"num_format": f}) for u, f in UNIT_FORMATS.items()}
+    formats = {u: book.add_format({"num_format": f}) for u, f in DIFF_FORMATS.items()}
     def number(r, c, v, fmt):
         if math.isnan(v):  # rests on an unknown figure
             ws.write_formula(r, c, "=NA()", fmt, "#N/A")
@@ -729,7 +728,7 @@ def cmd_diff(args) -> int:
                            hint="earlier files are never overwritten")
     run_a = load_run(args.run_a, args.reports)
     run_b = load_run(args.run_b, args.reports)
-    d = compute(run_a, run_b, directory=args.assumptions or ASSUMPTIONS_DIR,
+    d = compute(run_a, run_b, directory=args.assumptions,
                 exact_limit=args.exact_limit, samples=args.samples, seed=args.seed,
                 extra_outputs=args.output)
     print(render_text(d), end="")

@@ -15,85 +15,16 @@ edited. Not Excel data tables, which other programs cannot recompute.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import numpy as np
 
-from models.errors import EqrError
-
-from models.lineitems import (At, CellContext, Env, Expr, InputValue, Prev, Row, RowRef,
-                              SumRows, Total, batch_inputs, col_letter, evaluate_spec,
-                              input_deps, row_deps)
+# the grid's declaration (Axis, Grid, make_grid) sits with ModelBuilder.grid in lineitems
+from models.lineitems import (At, Axis, CellContext, Env, Expr, Grid, InputValue, Prev, Row,
+                              RowRef, SumRows, Total, batch_inputs, col_letter, evaluate_spec,
+                              input_deps, make_grid, row_deps)  # noqa: F401 (Axis, make_grid)
 
 MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
-
-
-@dataclass(frozen=True)
-class Axis:
-    key: str  # assumption key
-    period: str | None  # the period varied, for a time series
-    label: str
-    unit: str
-    values: tuple
-
-    @property
-    def name(self) -> str:
-        return f"{self.key}.{self.period}" if self.period else self.key
-
-
-@dataclass(frozen=True)
-class Grid:
-    model: str
-    name: str
-    label: str
-    output: Row
-    period: str | None
-    rows: Axis
-    cols: Axis
-
-    @property
-    def key(self) -> str:
-        return f"{self.model}.{self.name}"
-
-
-def _axis(assumptions, text: str, steps: int) -> Axis:
-    key, period = text, None
-    if key not in assumptions.items:
-        key, _, period = text.rpartition(".")
-    item = assumptions[key]
-    if item.is_series != (period is not None):
-        raise _axis_error(item, text, "give a period for a time series, none otherwise")
-    if item.choices and item.unit == "choice":
-        return Axis(key, period, item.label, item.unit, tuple(item.choices))
-    # low/high each a number or a {period: number} series (the sheet may mix them)
-    low, high = (v[period] if isinstance(v, dict) and period is not None else v
-                 for v in (item.low, item.high))
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
-        raise _axis_error(item, text, "the assumption needs a low/high range",
-                          found=f"low {low!r}, high {high!r}")
-    if low == high:  # a figure the sheet pins (e.g. no licences yet in CY2025): one point
-        return Axis(key, period, item.label, item.unit, (float(f"{low:.12g}"),))
-    # 12 significant digits: evenly spaced points without float noise (0.1 not 0.09999…)
-    return Axis(key, period, item.label, item.unit,
-                tuple(float(f"{v:.12g}") for v in np.linspace(low, high, steps)))
-
-
-def _axis_error(item, text: str, problem: str, found=None) -> EqrError:
-    """A sheet that no longer gives what a sensitivity grid needs is bad input (issue 9)."""
-    return EqrError(f"sensitivity grid axis {text}: {problem}", file=item.file or None,
-                    line=item.line, key=item.key, expected="low: and high: (numbers)"
-                    if "range" in problem else None, found=found)
-
-
-def make_grid(builder, name, label, output: Row, rows: str, cols: str, period, steps) -> Grid:
-    if output.series and period not in builder.periods:
-        raise EqrError(f"sensitivity grid {name}: a series output needs a period",
-                       key=f"{builder.name}.{name}", expected=f"one of {list(builder.periods)}",
-                       found=period)
-    a = builder.assumptions
-    return Grid(builder.name, name, label, output, period if output.series else None,
-                _axis(a, rows, steps), _axis(a, cols, steps))
 
 
 # --------------------------------------------------------------------------- values

@@ -120,6 +120,20 @@ def find_output(specs: dict, name: str) -> tuple["Row", str | None] | None:
     return None
 
 
+def model_closure(specs: dict, targets) -> list[str]:
+    """``targets`` and every model they link to, in dependency (``specs``) order."""
+    needed: set[str] = set()
+    stack = list(targets)
+    while stack:
+        model = stack.pop()
+        if model in needed:
+            continue
+        needed.add(model)
+        for row in specs[model].rows:
+            stack.extend(r.model for r in row_deps(row.expr) if r.model != model)
+    return [m for m in specs if m in needed]
+
+
 def input_deps(expr: Expr) -> list["InputValue"]:
     """Every assumption reference inside an expression."""
     return [node for node in walk(expr) if isinstance(node, InputValue)]
@@ -534,7 +548,7 @@ class ModelSpec:
     periods: tuple[str, ...]
     description: str = ""
     items: list = field(default_factory=list)  # Row | Section
-    grids: list = field(default_factory=list)  # models.grids.Grid
+    grids: list = field(default_factory=list)  # Grid (below)
 
     @property
     def rows(self) -> list[Row]:
@@ -640,7 +654,6 @@ class ModelBuilder:
     def grid(self, name: str, label: str, output: RowRef, rows: str, cols: str,
              period: str | None = None, steps: int = 5) -> None:
         """A two-input sensitivity grid of ``output`` (see :mod:`models.grids`)."""
-        from models.grids import make_grid
         self.spec.grids.append(make_grid(self, name, label, output.row, rows, cols, period,
                                          steps))
 
@@ -812,3 +825,72 @@ def _quote_sheet(name: str) -> str:
     if name.replace("_", "").isalnum() and not name[0].isdigit():
         return name
     return "'" + name.replace("'", "''") + "'"
+
+
+# =========================================================================== sensitivity grids
+# What ModelBuilder.grid declares; the values and formulas are models.grids'.
+@dataclass(frozen=True)
+class Axis:
+    key: str  # assumption key
+    period: str | None  # the period varied, for a time series
+    label: str
+    unit: str
+    values: tuple
+
+    @property
+    def name(self) -> str:
+        return f"{self.key}.{self.period}" if self.period else self.key
+
+
+@dataclass(frozen=True)
+class Grid:
+    model: str
+    name: str
+    label: str
+    output: Row
+    period: str | None
+    rows: Axis
+    cols: Axis
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}.{self.name}"
+
+
+def _axis(assumptions, text: str, steps: int) -> Axis:
+    key, period = text, None
+    if key not in assumptions.items:
+        key, _, period = text.rpartition(".")
+    item = assumptions[key]
+    if item.is_series != (period is not None):
+        raise _axis_error(item, text, "give a period for a time series, none otherwise")
+    if item.choices and item.unit == "choice":
+        return Axis(key, period, item.label, item.unit, tuple(item.choices))
+    # low/high each a number or a {period: number} series (the sheet may mix them)
+    low, high = (v[period] if isinstance(v, dict) and period is not None else v
+                 for v in (item.low, item.high))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
+        raise _axis_error(item, text, "the assumption needs a low/high range",
+                          found=f"low {low!r}, high {high!r}")
+    if low == high:  # a figure the sheet pins (e.g. no licences yet in CY2025): one point
+        return Axis(key, period, item.label, item.unit, (float(f"{low:.12g}"),))
+    # 12 significant digits: evenly spaced points without float noise (0.1 not 0.09999…)
+    return Axis(key, period, item.label, item.unit,
+                tuple(float(f"{v:.12g}") for v in np.linspace(low, high, steps)))
+
+
+def _axis_error(item, text: str, problem: str, found=None) -> EqrError:
+    """A sheet that no longer gives what a sensitivity grid needs is bad input (issue 9)."""
+    return EqrError(f"sensitivity grid axis {text}: {problem}", file=item.file or None,
+                    line=item.line, key=item.key, expected="low: and high: (numbers)"
+                    if "range" in problem else None, found=found)
+
+
+def make_grid(builder, name, label, output: Row, rows: str, cols: str, period, steps) -> Grid:
+    if output.series and period not in builder.periods:
+        raise EqrError(f"sensitivity grid {name}: a series output needs a period",
+                       key=f"{builder.name}.{name}", expected=f"one of {list(builder.periods)}",
+                       found=period)
+    a = builder.assumptions
+    return Grid(builder.name, name, label, output, period if output.series else None,
+                _axis(a, rows, steps), _axis(a, cols, steps))

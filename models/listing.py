@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.assumptions import ASSUMPTIONS_DIR, Assumption, Assumptions, load_base, \
+from models.assumptions import Assumption, Assumptions, load_base, \
     scenario_path
 
 
@@ -43,7 +43,7 @@ def no_effect(result) -> dict[str, str]:
 
 
 def table(a: Assumptions, *, model: str | None = None, changed: bool = False,
-          directory: Path = ASSUMPTIONS_DIR,
+          directory: Path | None = None,
           inactive: dict[str, str] | None = None) -> list[list[str]]:
     """Rows of the listing; with ``changed``, only what scenarios/--set/workbook changed,
     with the base sheets' value beside it. ``inactive`` (from :func:`no_effect`) adds a

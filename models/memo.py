@@ -28,11 +28,19 @@ from urllib.parse import unquote, urlparse
 import jinja2
 import jinja2.sandbox
 
+from models import paths
 from models.errors import EqrError
-from models.paths import default_dir
+from models.formats import MEMO_FILTERS
 from models.sources import citation, documents
 
-TEMPLATES_DIR = default_dir("templates")
+
+def __getattr__(name: str):
+    """``TEMPLATES_DIR``: the bundled templates, resolved when used (models.paths)."""
+    if name == "TEMPLATES_DIR":
+        return paths.templates_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 MEMO_TEMPLATES = {"memo.md": "memo.md.j2", "memo.html": "memo.html.j2"}
 #: the full sources appendix, a file of its own beside the note (issue 13)
 SOURCES_TEMPLATES = {"sources.md": "sources.md.j2", "sources.html": "sources.html.j2"}
@@ -214,12 +222,9 @@ FILTERS: dict[str, Callable[..., str]] = {
     "mult": mult, "units": units, "number": number, "price": price,
     "units_change": units_change, "signed": signed}
 
-#: an assumption's unit → the filter that shows it
-UNIT_FILTERS: dict[str, Callable[..., str]] = {
-    "fraction": pct, "fraction (signed)": pct, "growth rate": pct, "USD m": usd_m,
-    "USD bn": usd_bn,
-    "USD per unit": usd, "USD": usd, "USD per share": eps, "units": units, "x": mult,
-    "pp": pp}
+#: an assumption's unit → the filter that shows it (the table is models.formats')
+UNIT_FILTERS: dict[str, Callable[..., str]] = {unit: FILTERS[name]
+                                               for unit, name in MEMO_FILTERS.items()}
 
 
 def format_by_unit(value: Any, unit: str) -> str:
@@ -396,7 +401,7 @@ def template_folders(templates_dir: Path | None = None) -> list[Path]:
             raise EqrError("templates folder not found", key="--templates",
                            found=str(folder))
         folders.append(folder)
-    folders.append(Path(TEMPLATES_DIR))
+    folders.append(paths.templates_dir())
     return folders
 
 
@@ -763,7 +768,7 @@ _ENVIRONMENTS: dict[tuple[str, bool], jinja2.Environment] = {}
 def _cached_environment(templates_dir: Path | None, html: bool) -> jinja2.Environment:
     """One environment per templates folder: Jinja then compiles each template once per process
     (it still reloads a template whose file changed)."""
-    folder = Path(templates_dir or TEMPLATES_DIR)
+    folder = Path(templates_dir or paths.templates_dir())
     env = environment(folder, html=html)  # also checks the folder exists
     try:
         key = (str(folder.resolve()), html)

@@ -16,42 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.assumptions import ASSUMPTIONS_DIR, Assumption, Assumptions, Sheet, load_base, \
+from models.assumptions import Assumption, Assumptions, Sheet, load_base, \
     set_value
 from models.errors import EqrError
 
-from models.registry import ENGINE_MODULES, MODELS
-
-_ITEM_FIELDS = ("label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
-                "choices", "file", "line", "set_by", "unknown")
-
-
-# --------------------------------------------------------------------------- writing
-def code_sha256() -> dict[str, str]:
-    """sha256 of each file whose code computes the outputs: the models and the engine."""
-    folder = Path(__file__).resolve().parent
-    out = {}
-    for name in (*ENGINE_MODULES, *MODELS):
-        path = folder / f"{name}.py"
-        if path.exists():
-            out[f"models/{name}.py"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
-
-
-def manifest_fields(a: Assumptions) -> dict[str, Any]:
-    """The full record of the resolved assumptions (added to manifest.json)."""
-    sheets = {m: {"title": s.title, "periods": list(s.periods), "file": s.file,
-                  "sha256": s.sha256, "assumptions": list(s.assumptions)}
-              for m, s in a.sheets.items()}
-    items = {}
-    for key, it in a.items.items():
-        rec = {f: getattr(it, f) for f in _ITEM_FIELDS}
-        rec["bounds"] = list(it.bounds)
-        rec["choices"] = list(it.choices)
-        items[key] = rec
-    return {"assumption_sheets": sheets, "assumption_items": items,
-            "code_sha256": code_sha256()}
-
+# the manifest's record is written with the run (models.runs); this module reads it back
+from models import paths
+from models.runs import (ITEM_FIELDS, code_sha256, manifest_fields,  # noqa: F401 (re-exported)
+                         write_run)
 
 # --------------------------------------------------------------------------- reading runs
 @dataclass
@@ -83,8 +55,7 @@ class Run:
 
 def find_run(ref: str | Path, reports_dir: Path | None = None) -> Path:
     """A run folder from a path, a run folder name under ``reports/``, or ``latest``."""
-    from models.runs import REPORTS_DIR
-    reports = Path(reports_dir or REPORTS_DIR)
+    reports = Path(reports_dir or paths.reports_dir())
     ref_path = Path(ref)
     candidates = [ref_path, reports / str(ref)]
     if ref_path.name == "manifest.json":
@@ -137,7 +108,7 @@ class Rebuilt:
 
 
 def assumptions_from_manifest(manifest: dict[str, Any],
-                              directory: Path = ASSUMPTIONS_DIR) -> Rebuilt:
+                              directory: Path | None = None) -> Rebuilt:
     """The run's resolved assumptions: from the full record, else current sheets + values."""
     if manifest.get("assumption_items") and manifest.get("assumption_sheets"):
         return Rebuilt(_from_record(manifest), True, [], [])
@@ -154,7 +125,7 @@ def _from_record(manifest: dict[str, Any]) -> Assumptions:
     forced = bool(manifest.get("forced"))
     for key, rec in manifest["assumption_items"].items():
         try:
-            fields = {f: rec.get(f) for f in _ITEM_FIELDS if f in rec}
+            fields = {f: rec.get(f) for f in ITEM_FIELDS if f in rec}
             fields["bounds"] = tuple(fields.get("bounds") or (None, None))
             fields["choices"] = tuple(fields.get("choices") or ())
             fields["note"] = fields.get("note") or ""
@@ -206,8 +177,9 @@ def _from_current_sheets(manifest: dict[str, Any], directory: Path) -> Rebuilt:
     return Rebuilt(a, False, missing, unknown)
 
 
-def sheets_changed(manifest: dict[str, Any], directory: Path = ASSUMPTIONS_DIR) -> list[str]:
+def sheets_changed(manifest: dict[str, Any], directory: Path | None = None) -> list[str]:
     """Assumption files whose current sha256 differs from the run's (or that are gone)."""
+    directory = Path(directory) if directory is not None else paths.assumptions_dir()
     changed = []
     for f in manifest.get("assumption_files") or []:
         path = Path(f.get("path", ""))
@@ -259,10 +231,10 @@ class Rerun:
 
 
 def rerun(ref: str | Path, *, out: Path | None = None, reports_dir: Path | None = None,
-          directory: Path = ASSUMPTIONS_DIR, templates_dir: Path | None = None,
+          directory: Path | None = None, templates_dir: Path | None = None,
           pdf: bool = False) -> Rerun:
     """Rebuild a recorded run from its manifest into a new folder and compare outputs.json."""
-    from models.runs import write_run
+    directory = Path(directory) if directory is not None else paths.assumptions_dir()
     original = load_run(ref, reports_dir)
     rebuilt = assumptions_from_manifest(original.manifest, directory)
     notes = []
@@ -330,7 +302,7 @@ def add_rerun(sub) -> None:
 def cmd_rerun(args) -> int:
     import sys
     done = rerun(args.run, out=args.out, reports_dir=args.reports,
-                 directory=args.assumptions or ASSUMPTIONS_DIR, templates_dir=args.templates)
+                 directory=args.assumptions, templates_dir=args.templates)
     for note in done.notes:
         print(f"eqr: note: {note}", file=sys.stderr)
     if done.differences:

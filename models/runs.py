@@ -24,13 +24,50 @@ from typing import Any, Callable
 from models import __version__
 from models.assumptions import Assumptions
 from models.engine import Result, run as run_models
+from models import paths
 from models.errors import EqrError, os_error
-from models.paths import default_dir
-from models.reproduce import manifest_fields
+from models.registry import ENGINE_MODULES, MODELS
 
-REPORTS_DIR = default_dir("reports")
 TMP_PREFIX = ".incomplete-"
 SCENARIO_SLUG = re.compile(r"[^A-Za-z0-9_\-+]")
+
+
+def __getattr__(name: str):
+    """``REPORTS_DIR``: the default reports folder, resolved when used (models.paths)."""
+    if name == "REPORTS_DIR":
+        return paths.reports_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: the fields of each assumption the manifest records (models.reproduce rebuilds from them)
+ITEM_FIELDS = ("label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
+               "choices", "file", "line", "set_by", "unknown")
+
+
+def code_sha256() -> dict[str, str]:
+    """sha256 of each file whose code computes the outputs: the models and the engine."""
+    folder = Path(__file__).resolve().parent
+    out = {}
+    for name in (*ENGINE_MODULES, *MODELS):
+        path = folder / f"{name}.py"
+        if path.exists():
+            out[f"models/{name}.py"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def manifest_fields(a: Assumptions) -> dict[str, Any]:
+    """The full record of the resolved assumptions (added to manifest.json)."""
+    sheets = {m: {"title": s.title, "periods": list(s.periods), "file": s.file,
+                  "sha256": s.sha256, "assumptions": list(s.assumptions)}
+              for m, s in a.sheets.items()}
+    items = {}
+    for key, it in a.items.items():
+        rec = {f: getattr(it, f) for f in ITEM_FIELDS}
+        rec["bounds"] = list(it.bounds)
+        rec["choices"] = list(it.choices)
+        items[key] = rec
+    return {"assumption_sheets": sheets, "assumption_items": items,
+            "code_sha256": code_sha256()}
 
 
 def run_id(a: Assumptions, today: dt.date | None = None) -> str:
@@ -271,7 +308,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         extra_manifest = {**(extra_manifest or {}), "inert_scenarios": inert}
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     rid = run_id(a)
-    reports = Path(reports_dir or REPORTS_DIR)
+    reports = Path(reports_dir or paths.reports_dir())
     check_path(reports, "--reports")
     check_path(templates_dir, "--templates")
     if out is not None:
@@ -583,7 +620,7 @@ def clean_incomplete(folder: Path) -> list[Path]:
 def list_runs(reports: Path | None = None) -> list[Path]:
     """Complete run folders in ``reports`` (oldest first by name): never a hidden temporary
     folder, never the ``latest`` link."""
-    reports = Path(reports or REPORTS_DIR)
+    reports = Path(reports or paths.reports_dir())
     try:
         return sorted(p for p in reports.iterdir()
                       if not p.name.startswith(".") and not p.is_symlink() and p.is_dir()

@@ -36,8 +36,8 @@ from models.assumptions import Assumptions
 from models.engine import build_specs
 from models.errors import EqrError, did_you_mean
 from models.lineitems import (BinOp, Const, Env, Func, InputValue, ModelSpec, Neg, Row, RowRef,
-                              SumRows, _align, batch_inputs, find_output, input_deps, row_deps,
-                              walk)
+                              SumRows, _align, batch_inputs, find_output, input_deps,
+                              model_closure, row_deps, walk)
 
 CHUNK = 32_768  # scenarios per chunk: arrays stay cache-sized (fixes the random streams)
 #: the most scenarios one sweep draws (issue 17). Every reported output keeps one 8-byte
@@ -174,20 +174,6 @@ def draw(r: Ranged, rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 # =========================================================================== what to evaluate
-def model_closure(specs: dict[str, ModelSpec], targets: Iterable[str]) -> list[str]:
-    """``targets`` and every model they link to, in dependency order."""
-    needed: set[str] = set()
-    stack = list(targets)
-    while stack:
-        model = stack.pop()
-        if model in needed:
-            continue
-        needed.add(model)
-        for row in specs[model].rows:
-            stack.extend(r.model for r in row_refs(row.expr) if r.model != model)
-    return [m for m in specs if m in needed]
-
-
 row_refs = row_deps  # the one dependency walk (models.lineitems)
 input_values = input_deps
 

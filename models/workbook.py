@@ -21,6 +21,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from models.assumptions import Assumptions
 from models.engine import Result
+from models.formats import DEFAULT_FORMAT, NUMBER_FORMATS  # noqa: F401 (re-exported)
+from models.formats import FLAG_FORMAT, excel_format
 from models.lineitems import CellContext, ModelSpec, Row, Section, col_letter
 
 INPUTS = "Inputs"
@@ -31,25 +33,6 @@ SOURCES = "Sources"
 COL_LABEL, COL_UNIT, COL_KEY, COL_VALUE, COL_FIRST_PERIOD = 0, 1, 2, 3, 4
 HEADER_ROW = 3  # 0-based row of the timeline header on calculation sheets
 
-NUMBER_FORMATS = {
-    "USD m": '#,##0.0;(#,##0.0);"–"',
-    "USD bn": '#,##0.00;(#,##0.00);"–"',
-    "fraction": "0.0%",
-    "fraction (signed)": "0.0%",
-    "growth rate": "0.0%",
-    "units": '#,##0;(#,##0);"–"',
-    "count": "#,##0",
-    "USD per unit": '"$"#,##0',
-    "USD": '"$"#,##0',
-    "USD per share": '"$"0.00;("$"0.00)',
-    "bn shares": "0.000",
-    "pp": '0.00" pp";-0.00" pp"',
-    "flag": "0",
-    "difference": "0.0E+00",
-    "x": '0.0"x"',
-    "years": "0.0",
-}
-DEFAULT_FORMAT = "#,##0.00"
 
 BLUE, GREEN, BLACK, GREY = "#0000FF", "#008000", "#000000", "#808080"
 INPUT_FILL = "#FFF2CC"
@@ -149,7 +132,7 @@ class _Formats:
 
     def number(self, unit: str, kind: str, fmt: str | None = None) -> Any:
         colour = {"input": BLUE, "link": GREEN}.get(kind, BLACK)
-        props = {"num_format": fmt or NUMBER_FORMATS.get(unit, DEFAULT_FORMAT),
+        props = {"num_format": excel_format(unit, fmt),
                  "font_color": colour}
         if kind == "input":
             props["bg_color"] = INPUT_FILL
@@ -536,7 +519,7 @@ def _write_checks(book, fmts, layout: Layout, result: Result) -> None:
     for c, text in enumerate(["Check", "Model", "Key", "OK"]):
         _text(ws, 3, c, text, head)
     checks = [row for spec in result.specs.values() for row in spec.checks]
-    ok_fmt = fmts.get(num_format="0", font_color=BLACK, align="center")
+    ok_fmt = fmts.get(num_format=FLAG_FORMAT, font_color=BLACK, align="center")
     first = 4
     for i, row in enumerate(checks):
         r = first + i
@@ -556,7 +539,7 @@ def _write_checks(book, fmts, layout: Layout, result: Result) -> None:
     values = [check_value(result, row) for row in checks]
     if checks:
         ws.write_formula(total_r, 3, f"=MIN(D{first + 1}:D{first + len(checks)})",
-                         fmts.get(num_format="0", bold=True, align="center"),
+                         fmts.get(num_format=FLAG_FORMAT, bold=True, align="center"),
                          GAP if GAP in values else min(values))
         ws.conditional_format(first, 3, total_r, 3, {
             "type": "cell", "criteria": "==", "value": 0,
