@@ -112,13 +112,66 @@ def test_meta_life_change_to_five_and_a_half_years_by_hand(base, periods):
     assert o[f"{M}.meta_life_change_effect.FY2025"] == pytest.approx(effect, abs=1e-12)
     assert o[f"{M}.meta_depr_policy.FY2025"] == pytest.approx(1.75 + 3.6 + 15 / 5.5, abs=1e-12)
     assert o[f"{M}.meta_depr_lastlife.FY2025"] == pytest.approx(2.0 + 4.0 + 3.0, abs=1e-12)
-    # the calibration rows take that effect, times the share of the year reported
-    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(effect)
+    # Meta's 2.9 covers assets in service at the start of 2025 (basis "opening"): the FY2025
+    # vintage's 3.0 - 2.7273 is left out, 0.25 + 0.4 = 0.65; the nine-month figure's basis is
+    # "with_additions": 0.75 of the whole effect
+    additions = 30 * 0.5 / 5 - 30 * 0.5 / 5.5
+    assert o[f"{M}.meta_life_change_effect_additions.FY2025"] == pytest.approx(additions)
+    assert o[f"{M}.meta_life_change_effect_opening.FY2025"] == pytest.approx(0.65)
+    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(0.65)
     assert o[f"{M}.calib_meta_2025_9m_model"] == pytest.approx(0.75 * effect)
-    assert o[f"{M}.calib_meta_2025_gap"] == pytest.approx(effect - 2.9)
+    assert o[f"{M}.calib_meta_2025_gap"] == pytest.approx(0.65 - 2.9)
+    # switching the basis switches the row
+    o = run(with_values(a, {f"{M}.calib_meta_2025_basis": "with_additions"}))
+    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(effect)
     # the next year runs on at the new life: FY2023 vintage 5.25 left over 3 years
     assert o[f"{M}.meta_policy_FY2023.FY2026"] == pytest.approx(1.75, abs=1e-12)
     assert o[f"{M}.meta_life_change_effect.FY2026"] == pytest.approx(0.0, abs=1e-12)
+
+
+def _prospective_sl(capex, lives, first_year=0.5):
+    """Independent straight-line schedule with prospective life changes, half-year
+    convention: per vintage, the book value left is spread over the remaining life; returns
+    charge[t][v] at this year's life and at last year's life."""
+    n = len(capex)
+    now, old = np.zeros((n, n)), np.zeros((n, n))
+    for v, cost in enumerate(capex):
+        book = cost
+        for t in range(v, n):
+            a, b = max(0.0, t - v - (1 - first_year)), t - v + first_year
+            def charge(life):
+                remaining = life - a
+                return book if remaining <= b - a else book * (b - a) / remaining
+            now[t, v] = charge(lives[t])
+            old[t, v] = charge(lives[t - 1] if t else lives[t])
+            book -= now[t, v]
+    return now, old
+
+
+def test_microsoft_fy2023_like_for_like_matches_the_reported_3_7(base, periods):
+    """Issue 20 point 1: Microsoft's +3.7bn was forecast on equipment in service at 30 June
+    2022 (basis "opening"). Recomputed by an independent per-vintage schedule from the sheet's
+    capex x server share and lives: the effect on FY2018-22 vintages alone is 3.70 (the model's
+    all-vintage first-year effect, 4.285, also counts half a year of FY2023 purchases)."""
+    capex = [base.value(f"{M}.microsoft_capex")[p] * base.value(f"{M}.microsoft_server_share")[p]
+             for p in periods]
+    lives = [base.value(f"{M}.microsoft_life")[p] for p in periods]
+    now, old = _prospective_sl(capex, lives)
+    t = periods.index("FY2023")
+    opening = sum(old[t, v] - now[t, v] for v in range(t))
+    whole = sum(old[t, v] - now[t, v] for v in range(t + 1))
+    o = run(base)
+    assert o[f"{M}.calib_microsoft_fy2023_model"] == pytest.approx(opening, rel=1e-9)
+    assert o[f"{M}.microsoft_life_change_effect.FY2023"] == pytest.approx(whole, rel=1e-9)
+    assert o[f"{M}.calib_microsoft_fy2023_model"] == pytest.approx(3.70, abs=0.1)
+    # the FY2023 vintage's part: 28.107 x 0.5 x 0.5 x (1/4 - 1/6) = 0.5855
+    assert whole - opening == pytest.approx(28.107 * 0.5 * 0.5 * (1 / 4 - 1 / 6))
+    assert a_basis(base, "microsoft_fy2023") == "opening"
+    assert a_basis(base, "alphabet_2023") == "with_additions"
+
+
+def a_basis(a, tag):
+    return a.value(f"{M}.calib_{tag}_basis")
 
 
 def test_shortening_a_life_writes_off_what_is_past_it(base, periods):
