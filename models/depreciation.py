@@ -164,6 +164,16 @@ def calibrations(a) -> list[tuple[str, str]]:
     return out
 
 
+def reported_depreciation(a, co: str) -> list[tuple[str, str]]:
+    """``(name, period)`` of each reported server-depreciation figure
+    ``<company>_server_depr_reported_fy<year>`` whose year is a column of the sheet."""
+    names = [k.split(".", 1)[1] for k in a.sheets[MODEL].assumptions]
+    periods = a.sheets[MODEL].periods
+    found = [(n, f"FY{n[-4:]}") for n in names
+             if re.fullmatch(rf"{co}_server_depr_reported_fy\d{{4}}", n)]
+    return [(n, p) for n, p in found if p in periods]
+
+
 def _years(life: float) -> str:
     return f"{life:g} years"
 
@@ -498,10 +508,20 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) ->
                     "USD bn", CumBefore(policy_total.row) + policy_total)
     nbv = m.row(f"{co}_net_book_value", f"{name} net book value above salvage, year end",
                 "USD bn", placed - charged)
+    scale = {}
+    points = reported_depreciation(a, co)
+    if points:
+        m.section(f"{name}: server depreciation under policy against the reported figure")
+    for name_, period in points:
+        reported = m.input(name_)
+        scale[period] = m.row(
+            f"{name_}_over_model", f"{name} {period}: reported ÷ model server depreciation "
+            f"(× the sheet's server share = the share that matches)", "x",
+            div_or_na(reported, PeriodCell(policy_total.row, period)))
     m.check(f"check_{co}_book_value_not_negative",
             f"{name}: policy never depreciates more than the cost placed in service",
             IF(nbv < 0, nbv, 0), tolerance=1e-9)
-    return {"life": pools[0].life, "effect": effect, "opening": opening}
+    return {"life": pools[0].life, "effect": effect, "opening": opening, "scale": scale}
 
 
 def _sum(rows):
@@ -583,6 +603,15 @@ def _calibration(m: ModelBuilder, a, blocks: dict[str, dict]) -> None:
         model = m.row(f"{name}_model", "Model: first-year effect × share of the year", "USD bn",
                       effect * share)
         gap = m.row(f"{name}_gap", "Gap: model − reported", "USD bn", model - reported)
+        matched = blocks[co]["scale"].get(_value(a, f"{name}_period"))
+        if matched is not None:
+            # depreciation and the effect are both proportional to a constant server share:
+            # the share that matches reported depreciation that year scales the effect alike
+            scaled = m.row(f"{name}_model_scaled", "Model at the server share that matches "
+                           "reported server depreciation that year", "USD bn",
+                           model * matched)
+            m.row(f"{name}_gap_scaled", "Gap at that server share: model − reported",
+                  "USD bn", scaled - reported)
         m.row(f"{name}_gap_share", "Gap as a share of the reported figure", "fraction",
               safe_div(gap, ABS(reported)))
         m.row(f"{name}_miss", "Misses by more than the tolerance (1) or not (0)", "flag",

@@ -106,7 +106,8 @@ def test_meta_life_change_to_five_and_a_half_years_by_hand(base, periods):
     """
     a = with_values(base, {**series(base, "meta_capex",
                                     {"FY2023": 10.0, "FY2024": 20.0, "FY2025": 30.0}),
-                           **series(base, "meta_server_share", 1.0)})
+                           **series(base, "meta_server_share", 1.0),
+                           f"{M}.meta_subset_share": 0})
     o = run(a)
     effect = 0.25 + 0.4 + 30 * 0.5 / 5 - 30 * 0.5 / 5.5
     assert o[f"{M}.meta_life_change_effect.FY2025"] == pytest.approx(effect, abs=1e-12)
@@ -283,7 +284,8 @@ def test_constant_straight_line_policy_equals_the_alternative_at_that_life(
               f"{M}.alt_life_1": float(life)}
     for co in COMPANIES:
         values.update(series(base, f"{co}_life", float(life)))
-    values.update(series(base, "amazon_subset_life", float(life)))
+    for co in ("amazon", "meta"):
+        values.update(series(base, f"{co}_subset_life", float(life)))
     o = run(with_values(base, values))
     for co in COMPANIES:
         assert row(o, f"{co}_depr_policy", periods) == pytest.approx(
@@ -298,6 +300,7 @@ def test_constant_accelerated_policy_equals_excel_schedule_full_year(base, perio
     values = {f"{M}.convention": "full_year", f"{M}.critic_life": 4,
               f"{M}.meta_method": method}
     values.update(series(base, "meta_life", 4.0))
+    values.update(series(base, "meta_subset_life", 4.0))
     o = run(with_values(base, values))
     capex = row(o, "meta_server_capex", periods)
     unit = fin.schedule(1.0, 0.0, 4, "ddb" if method == "ddb" else "syd", "full_year",
@@ -478,6 +481,7 @@ def test_no_figure_is_typed_into_the_section_templates(name):
 def test_set_on_a_life_changes_workbook_outputs_and_memo_together(tmp_path, base):
     out = tmp_path / "run"
     assert main(["build", "--no-pdf", "--out", str(out), "--set", "depreciation.meta_life.FY2025=5",
+                 "--set", "depreciation.meta_subset_share=0",
                  "--set", "depreciation.alphabet_method=ddb"]) == 0
     outputs = json.loads((out / "outputs.json").read_text())
     before = run(base)
@@ -631,3 +635,55 @@ def test_resale_implied_life_allows_for_salvage():
     assert o[f"{M}.implied_sl_life"] == pytest.approx(3 * 0.9 / 0.55, rel=1e-12)
     o = engine.run(resolve(overrides=["depreciation.db_factor=1.5"])).line_outputs
     assert o[f"{M}.implied_ddb_life"] == pytest.approx(1.5 / (1 - 0.45 ** (1 / 3)), rel=1e-12)
+
+
+def test_meta_gap_is_the_four_year_part_of_the_fleet_not_the_server_share(base, periods):
+    """Issue 20 point 2. Meta's 2.9 covers assets in service at the start of 2025. Recomputed by
+    the independent per-vintage schedule (two pools: a share x on 4 years until 2024, the rest
+    on meta_life; both 5.5 from 2025):
+    * with x = 0 the model's server depreciation is above Meta's reported figure every year
+      (9.42 vs 7.32 in 2023, 12.61 vs 11.34, 15.19 vs 13.36), so a server share matched to the
+      reported depreciation scales the effect down (1.88 -> 1.66), away from 2.9: the share is
+      not the cause;
+    * the 4-year part moving to 5.5 raises the effect: 2.89 at x = 0.25, and still 2.65 at the
+      server share matched to 2025's reported depreciation, inside the 25% tolerance."""
+    capex = np.array([base.value(f"{M}.meta_capex")[p] * base.value(f"{M}.meta_server_share")[p]
+                      for p in periods])
+    main_lives = [base.value(f"{M}.meta_life")[p] for p in periods]
+    sub_lives = [base.value(f"{M}.meta_subset_life")[p] for p in periods]
+    t = periods.index("FY2025")
+
+    def by_hand(x):
+        now_m, old_m = _prospective_sl(capex * (1 - x), main_lives)
+        now_s, old_s = _prospective_sl(capex * x, sub_lives)
+        depr = now_m.sum(axis=1) + now_s.sum(axis=1)
+        opening = sum(old_m[t, v] - now_m[t, v] + old_s[t, v] - now_s[t, v] for v in range(t))
+        return depr, opening
+
+    reported = {p: base.value(f"{M}.meta_server_depr_reported_fy{p[2:]}")
+                for p in ("FY2023", "FY2024", "FY2025")}
+    assert reported == {"FY2023": 7.32, "FY2024": 11.34, "FY2025": 13.36}
+    o0 = run(with_values(base, {f"{M}.meta_subset_share": 0}))
+    depr0, opening0 = by_hand(0)
+    for p, r in reported.items():
+        model = o0[f"{M}.meta_depr_policy.{p}"]
+        assert model == pytest.approx(depr0[periods.index(p)], rel=1e-9)
+        assert model > r
+        assert o0[f"{M}.meta_server_depr_reported_fy{p[2:]}_over_model"] == pytest.approx(
+            r / model)
+    assert o0[f"{M}.calib_meta_2025_model"] == pytest.approx(opening0, rel=1e-9)
+    assert opening0 == pytest.approx(1.883, abs=0.005)
+    assert o0[f"{M}.calib_meta_2025_model_scaled"] == pytest.approx(
+        opening0 * 13.36 / depr0[t], rel=1e-9)
+    assert o0[f"{M}.calib_meta_2025_model_scaled"] < opening0 < 2.9
+
+    x = base.value(f"{M}.meta_subset_share")
+    assert x == 0.25
+    o = run(base)
+    depr, opening = by_hand(x)
+    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(opening, rel=1e-9)
+    assert o[f"{M}.calib_meta_2025_model_scaled"] == pytest.approx(
+        opening * 13.36 / depr[t], rel=1e-9)
+    assert abs(o[f"{M}.calib_meta_2025_gap_scaled"]) / 2.9 < base.value(
+        f"{M}.calibration_tolerance")
+    assert abs(o[f"{M}.calib_meta_2025_gap"]) < 0.05
