@@ -488,7 +488,7 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) ->
     delta = {alt.key: m.row(f"{co}_pretax_change_{alt.key}", f"{name} pre-tax change, {alt.label}",
                             "USD bn", policy_total - alt_rows[alt.key])
              for alt in alts}
-    m.section(f"{name}: change in EPS (after tax)")
+    m.section(f"{name}: change in EPS (after tax at the marginal rate, that year's shares)")
     tax = m.input(f"{co}_tax_rate")
     shares = m.input(f"{co}_diluted_shares")
     for alt in alts:

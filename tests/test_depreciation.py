@@ -86,7 +86,8 @@ def test_one_vintage_straight_line_by_hand(base, periods):
         zeros2 + [2.5, 25 / 6, 2.5, 5 / 6, 0, 0, 0, 0], abs=1e-12)
     # pre-tax income change = policy - alternative: 2.5 - 3.333 = -0.833 in FY2021;
     # EPS after a 20% tax on 8bn shares: -0.833 x 0.8 / 8 = -0.0833; share of 50 pre-tax: -1.67%
-    a = with_values(a, {f"{M}.microsoft_tax_rate": 0.2, f"{M}.microsoft_diluted_shares": 8.0,
+    a = with_values(a, {f"{M}.microsoft_tax_rate": 0.2,
+                        **series(base, "microsoft_diluted_shares", 8.0),
                         f"{M}.microsoft_pretax_income.FY2021": 50.0})
     o = run(a)
     fy21 = 2.5 - 10 / 3
@@ -340,7 +341,7 @@ def test_policy_schedules_sum_to_cost_and_differences_add_up(base, periods, live
             if k.startswith(f"{M}.alphabet_depr_") and k.endswith(f".{periods[0]}")
             and "policy" not in k and "lastlife" not in k]
     assert len(alts) == 8
-    tax, shares = o[f"{M}.alphabet_tax_rate"], o[f"{M}.alphabet_diluted_shares"]
+    tax, shares = o[f"{M}.alphabet_tax_rate"], row(o, "alphabet_diluted_shares", periods)
     for key in alts:
         alt = row(o, f"alphabet_depr_{key}", periods)
         delta = row(o, f"alphabet_pretax_change_{key}", periods)
@@ -687,3 +688,23 @@ def test_meta_gap_is_the_four_year_part_of_the_fleet_not_the_server_share(base, 
     assert abs(o[f"{M}.calib_meta_2025_gap_scaled"]) / 2.9 < base.value(
         f"{M}.calibration_tolerance")
     assert abs(o[f"{M}.calib_meta_2025_gap"]) < 0.05
+
+
+def test_eps_effects_at_the_marginal_rate_and_that_years_shares(base, periods):
+    """Issue 20 point 3. A change in depreciation is taxed at the marginal rate: 21% federal
+    statutory (state not sourced), not Alphabet's 16.4% effective rate; Alphabet's own 3.9
+    lower depreciation / 3.0 higher net income implies 1 - 3.0/3.9 = 23%, the sheet's high.
+    FY2019's EPS change uses FY2019's 13.971bn diluted shares (346,342 + 352,214 thousand
+    pre-split x 20), not 2024's 12.447bn: after tax x 0.79 / 13.971."""
+    for co in COMPANIES:
+        assert base.value(f"{M}.{co}_tax_rate") == 0.21
+        assert base[f"{M}.{co}_tax_rate"].high == pytest.approx(1 - 3.0 / 3.9, abs=0.005)
+    shares = base.value(f"{M}.alphabet_diluted_shares")
+    assert shares["FY2019"] == pytest.approx((346_342 + 352_214) * 20 / 1e6, abs=5e-4)
+    assert shares["FY2024"] == 12.447
+    o = run(base)
+    delta = o[f"{M}.alphabet_pretax_change_sl_critic.FY2019"]
+    assert o[f"{M}.alphabet_eps_change_sl_critic.FY2019"] == pytest.approx(
+        delta * (1 - 0.21) / 13.971)
+    delta = o[f"{M}.meta_pretax_change_sl_critic.FY2026"]
+    assert o[f"{M}.meta_eps_change_sl_critic.FY2026"] == pytest.approx(delta * 0.79 / 2.614)
