@@ -63,7 +63,10 @@ DDB_FACTOR = 2  # 'double' declining balance, by definition
 COMPANY_FIELDS = ("server_share", "life", "method", "pretax_income", "tax_rate",
                   "diluted_shares")
 SUBSET_FIELDS = ("subset_share", "subset_life")
-CALIB_FIELDS = ("period", "year_share")
+CALIB_FIELDS = ("period", "year_share", "basis")
+#: what a reported life-change effect covers: assets in service when the year began, or those
+#: plus the year's own additions (the model's full first-year effect)
+CALIB_BASES = ("opening", "with_additions")
 
 
 # =========================================================================== numpy twins
@@ -159,6 +162,16 @@ def calibrations(a) -> list[tuple[str, str]]:
         if company is not None:
             out.append((n, company))
     return out
+
+
+def reported_depreciation(a, co: str) -> list[tuple[str, str]]:
+    """``(name, period)`` of each reported server-depreciation figure
+    ``<company>_server_depr_reported_fy<year>`` whose year is a column of the sheet."""
+    names = [k.split(".", 1)[1] for k in a.sheets[MODEL].assumptions]
+    periods = a.sheets[MODEL].periods
+    found = [(n, f"FY{n[-4:]}") for n in names
+             if re.fullmatch(rf"{co}_server_depr_reported_fy\d{{4}}", n)]
+    return [(n, p) for n, p in found if p in periods]
 
 
 def _years(life: float) -> str:
@@ -343,7 +356,7 @@ def define(m: ModelBuilder) -> None:
         unit[alt.key] = rows
 
     # ------------------------------------------------------------- companies
-    blocks = {co: _company(m, co, alts, unit, start, end, salvage, k) for co in companies(a)}
+    blocks = {co: _company(m, co, alts, unit, start, end, salvage, k, f) for co in companies(a)}
 
     # ------------------------------------------------------------- Nvidia's share of the capex
     _nvidia_share_of_capex(m, companies(a))
@@ -352,7 +365,7 @@ def define(m: ModelBuilder) -> None:
     _market(m, blocks, salvage, k)
 
     # ------------------------------------------------------------- calibration
-    _calibration(m, a, {co: b["effect"] for co, b in blocks.items()})
+    _calibration(m, a, blocks)
 
     # ------------------------------------------------------------- cumulative depreciation
     _cumulative(m, a, lives, f, salvage, k)
@@ -388,7 +401,7 @@ class Pool:
         return f"{label} ({self.text})" if self.text else label
 
 
-def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> dict:
+def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) -> dict:
     """One company's block; returns its policy-life and first-year-effect rows."""
     a = m.assumptions
     name = co.title()
@@ -452,6 +465,18 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> di
     effect = m.row(f"{co}_life_change_effect",
                    f"{name} depreciation saved by this year's life change",
                    "USD bn", lastlife_total - policy_total)
+    # this year's own vintage is in service for f of a year from age 0: its share of the effect
+    # is its depreciable cost × (rate at last year's life − rate at this year's), per pool
+    additions = m.row(f"{co}_life_change_effect_additions",
+                      f"{name} of which on this year's additions (in service f of a year)",
+                      "USD bn", _sum([
+                          server * (1 - salvage) * (1 if pool.weight is None else pool.weight)
+                          * (policy_rate(prev_life[pool.tag], 0, f, sl, db_k, syd)
+                             - policy_rate(pool.life, 0, f, sl, db_k, syd))
+                          for pool in pools]))
+    opening = m.row(f"{co}_life_change_effect_opening",
+                    f"{name} of which on assets in service at the start of the year",
+                    "USD bn", effect - additions)
     vint_rows = [vintage[v].row for v in periods]
     alt_rows = {alt.key: m.row(f"{co}_depr_{alt.key}", f"{name} depreciation, {alt.label}",
                                "USD bn", SumProduct(vint_rows, [unit[alt.key][v].row
@@ -463,7 +488,7 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> di
     delta = {alt.key: m.row(f"{co}_pretax_change_{alt.key}", f"{name} pre-tax change, {alt.label}",
                             "USD bn", policy_total - alt_rows[alt.key])
              for alt in alts}
-    m.section(f"{name}: change in EPS (after tax)")
+    m.section(f"{name}: change in EPS (after tax at the marginal rate, that year's shares)")
     tax = m.input(f"{co}_tax_rate")
     shares = m.input(f"{co}_diluted_shares")
     for alt in alts:
@@ -483,10 +508,20 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k) -> di
                     "USD bn", CumBefore(policy_total.row) + policy_total)
     nbv = m.row(f"{co}_net_book_value", f"{name} net book value above salvage, year end",
                 "USD bn", placed - charged)
+    scale = {}
+    points = reported_depreciation(a, co)
+    if points:
+        m.section(f"{name}: server depreciation under policy against the reported figure")
+    for name_, period in points:
+        reported = m.input(name_)
+        scale[period] = m.row(
+            f"{name_}_over_model", f"{name} {period}: reported ÷ model server depreciation "
+            f"(× the sheet's server share = the share that matches)", "x",
+            div_or_na(reported, PeriodCell(policy_total.row, period)))
     m.check(f"check_{co}_book_value_not_negative",
             f"{name}: policy never depreciates more than the cost placed in service",
             IF(nbv < 0, nbv, 0), tolerance=1e-9)
-    return {"life": pools[0].life, "effect": effect}
+    return {"life": pools[0].life, "effect": effect, "opening": opening, "scale": scale}
 
 
 def _sum(rows):
@@ -549,8 +584,10 @@ def _market(m: ModelBuilder, blocks: dict, salvage, factor) -> None:
               "fraction", 1 - (1 - salvage) * MIN(1, age / life))
 
 
-def _calibration(m: ModelBuilder, a, effects: dict[str, RowRef]) -> None:
-    """Reported effects of life changes against the model's first-year effect."""
+def _calibration(m: ModelBuilder, a, blocks: dict[str, dict]) -> None:
+    """Reported effects of life changes against the model's first-year effect on the same
+    basis: assets in service when the year began (``opening``), or those plus the year's own
+    additions (``with_additions``), as the company's wording says (``calib_..._basis``)."""
     m.section("Calibration: reported effects of life changes against the model's estimate")
     tolerance = m.input("calibration_tolerance")
     for name, co in calibrations(a):
@@ -558,9 +595,23 @@ def _calibration(m: ModelBuilder, a, effects: dict[str, RowRef]) -> None:
         reported = m.input(name, label="Reported reduction in depreciation (USD bn)")
         period = m.input(f"{name}_period")
         share = m.input(f"{name}_year_share")
+        basis = m.input(f"{name}_basis")
+        effect = m.row(f"{name}_model_year", "Model: first-year effect on the reported basis "
+                       "(opening: excludes this year's additions)", "USD bn",
+                       IF(basis.eq("opening"), At(blocks[co]["opening"].row, period),
+                          At(blocks[co]["effect"].row, period)))
         model = m.row(f"{name}_model", "Model: first-year effect × share of the year", "USD bn",
-                      At(effects[co].row, period) * share)
+                      effect * share)
         gap = m.row(f"{name}_gap", "Gap: model − reported", "USD bn", model - reported)
+        matched = blocks[co]["scale"].get(_value(a, f"{name}_period"))
+        if matched is not None:
+            # depreciation and the effect are both proportional to a constant server share:
+            # the share that matches reported depreciation that year scales the effect alike
+            scaled = m.row(f"{name}_model_scaled", "Model at the server share that matches "
+                           "reported server depreciation that year", "USD bn",
+                           model * matched)
+            m.row(f"{name}_gap_scaled", "Gap at that server share: model − reported",
+                  "USD bn", scaled - reported)
         m.row(f"{name}_gap_share", "Gap as a share of the reported figure", "fraction",
               safe_div(gap, ABS(reported)))
         m.row(f"{name}_miss", "Misses by more than the tolerance (1) or not (0)", "flag",

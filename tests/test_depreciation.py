@@ -86,7 +86,8 @@ def test_one_vintage_straight_line_by_hand(base, periods):
         zeros2 + [2.5, 25 / 6, 2.5, 5 / 6, 0, 0, 0, 0], abs=1e-12)
     # pre-tax income change = policy - alternative: 2.5 - 3.333 = -0.833 in FY2021;
     # EPS after a 20% tax on 8bn shares: -0.833 x 0.8 / 8 = -0.0833; share of 50 pre-tax: -1.67%
-    a = with_values(a, {f"{M}.microsoft_tax_rate": 0.2, f"{M}.microsoft_diluted_shares": 8.0,
+    a = with_values(a, {f"{M}.microsoft_tax_rate": 0.2,
+                        **series(base, "microsoft_diluted_shares", 8.0),
                         f"{M}.microsoft_pretax_income.FY2021": 50.0})
     o = run(a)
     fy21 = 2.5 - 10 / 3
@@ -106,19 +107,73 @@ def test_meta_life_change_to_five_and_a_half_years_by_hand(base, periods):
     """
     a = with_values(base, {**series(base, "meta_capex",
                                     {"FY2023": 10.0, "FY2024": 20.0, "FY2025": 30.0}),
-                           **series(base, "meta_server_share", 1.0)})
+                           **series(base, "meta_server_share", 1.0),
+                           f"{M}.meta_subset_share": 0})
     o = run(a)
     effect = 0.25 + 0.4 + 30 * 0.5 / 5 - 30 * 0.5 / 5.5
     assert o[f"{M}.meta_life_change_effect.FY2025"] == pytest.approx(effect, abs=1e-12)
     assert o[f"{M}.meta_depr_policy.FY2025"] == pytest.approx(1.75 + 3.6 + 15 / 5.5, abs=1e-12)
     assert o[f"{M}.meta_depr_lastlife.FY2025"] == pytest.approx(2.0 + 4.0 + 3.0, abs=1e-12)
-    # the calibration rows take that effect, times the share of the year reported
-    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(effect)
+    # Meta's 2.9 covers assets in service at the start of 2025 (basis "opening"): the FY2025
+    # vintage's 3.0 - 2.7273 is left out, 0.25 + 0.4 = 0.65; the nine-month figure's basis is
+    # "with_additions": 0.75 of the whole effect
+    additions = 30 * 0.5 / 5 - 30 * 0.5 / 5.5
+    assert o[f"{M}.meta_life_change_effect_additions.FY2025"] == pytest.approx(additions)
+    assert o[f"{M}.meta_life_change_effect_opening.FY2025"] == pytest.approx(0.65)
+    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(0.65)
     assert o[f"{M}.calib_meta_2025_9m_model"] == pytest.approx(0.75 * effect)
-    assert o[f"{M}.calib_meta_2025_gap"] == pytest.approx(effect - 2.9)
+    assert o[f"{M}.calib_meta_2025_gap"] == pytest.approx(0.65 - 2.9)
+    # switching the basis switches the row
+    o = run(with_values(a, {f"{M}.calib_meta_2025_basis": "with_additions"}))
+    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(effect)
     # the next year runs on at the new life: FY2023 vintage 5.25 left over 3 years
     assert o[f"{M}.meta_policy_FY2023.FY2026"] == pytest.approx(1.75, abs=1e-12)
     assert o[f"{M}.meta_life_change_effect.FY2026"] == pytest.approx(0.0, abs=1e-12)
+
+
+def _prospective_sl(capex, lives, first_year=0.5):
+    """Independent straight-line schedule with prospective life changes, half-year
+    convention: per vintage, the book value left is spread over the remaining life; returns
+    charge[t][v] at this year's life and at last year's life."""
+    n = len(capex)
+    now, old = np.zeros((n, n)), np.zeros((n, n))
+    for v, cost in enumerate(capex):
+        book = cost
+        for t in range(v, n):
+            a, b = max(0.0, t - v - (1 - first_year)), t - v + first_year
+            def charge(life):
+                remaining = life - a
+                return book if remaining <= b - a else book * (b - a) / remaining
+            now[t, v] = charge(lives[t])
+            old[t, v] = charge(lives[t - 1] if t else lives[t])
+            book -= now[t, v]
+    return now, old
+
+
+def test_microsoft_fy2023_like_for_like_matches_the_reported_3_7(base, periods):
+    """Issue 20 point 1: Microsoft's +3.7bn was forecast on equipment in service at 30 June
+    2022 (basis "opening"). Recomputed by an independent per-vintage schedule from the sheet's
+    capex x server share and lives: the effect on FY2018-22 vintages alone is 3.70 (the model's
+    all-vintage first-year effect, 4.285, also counts half a year of FY2023 purchases)."""
+    capex = [base.value(f"{M}.microsoft_capex")[p] * base.value(f"{M}.microsoft_server_share")[p]
+             for p in periods]
+    lives = [base.value(f"{M}.microsoft_life")[p] for p in periods]
+    now, old = _prospective_sl(capex, lives)
+    t = periods.index("FY2023")
+    opening = sum(old[t, v] - now[t, v] for v in range(t))
+    whole = sum(old[t, v] - now[t, v] for v in range(t + 1))
+    o = run(base)
+    assert o[f"{M}.calib_microsoft_fy2023_model"] == pytest.approx(opening, rel=1e-9)
+    assert o[f"{M}.microsoft_life_change_effect.FY2023"] == pytest.approx(whole, rel=1e-9)
+    assert o[f"{M}.calib_microsoft_fy2023_model"] == pytest.approx(3.70, abs=0.1)
+    # the FY2023 vintage's part: 28.107 x 0.5 x 0.5 x (1/4 - 1/6) = 0.5855
+    assert whole - opening == pytest.approx(28.107 * 0.5 * 0.5 * (1 / 4 - 1 / 6))
+    assert a_basis(base, "microsoft_fy2023") == "opening"
+    assert a_basis(base, "alphabet_2023") == "with_additions"
+
+
+def a_basis(a, tag):
+    return a.value(f"{M}.calib_{tag}_basis")
 
 
 def test_shortening_a_life_writes_off_what_is_past_it(base, periods):
@@ -230,7 +285,8 @@ def test_constant_straight_line_policy_equals_the_alternative_at_that_life(
               f"{M}.alt_life_1": float(life)}
     for co in COMPANIES:
         values.update(series(base, f"{co}_life", float(life)))
-    values.update(series(base, "amazon_subset_life", float(life)))
+    for co in ("amazon", "meta"):
+        values.update(series(base, f"{co}_subset_life", float(life)))
     o = run(with_values(base, values))
     for co in COMPANIES:
         assert row(o, f"{co}_depr_policy", periods) == pytest.approx(
@@ -245,6 +301,7 @@ def test_constant_accelerated_policy_equals_excel_schedule_full_year(base, perio
     values = {f"{M}.convention": "full_year", f"{M}.critic_life": 4,
               f"{M}.meta_method": method}
     values.update(series(base, "meta_life", 4.0))
+    values.update(series(base, "meta_subset_life", 4.0))
     o = run(with_values(base, values))
     capex = row(o, "meta_server_capex", periods)
     unit = fin.schedule(1.0, 0.0, 4, "ddb" if method == "ddb" else "syd", "full_year",
@@ -284,7 +341,7 @@ def test_policy_schedules_sum_to_cost_and_differences_add_up(base, periods, live
             if k.startswith(f"{M}.alphabet_depr_") and k.endswith(f".{periods[0]}")
             and "policy" not in k and "lastlife" not in k]
     assert len(alts) == 8
-    tax, shares = o[f"{M}.alphabet_tax_rate"], o[f"{M}.alphabet_diluted_shares"]
+    tax, shares = o[f"{M}.alphabet_tax_rate"], row(o, "alphabet_diluted_shares", periods)
     for key in alts:
         alt = row(o, f"alphabet_depr_{key}", periods)
         delta = row(o, f"alphabet_pretax_change_{key}", periods)
@@ -425,6 +482,7 @@ def test_no_figure_is_typed_into_the_section_templates(name):
 def test_set_on_a_life_changes_workbook_outputs_and_memo_together(tmp_path, base):
     out = tmp_path / "run"
     assert main(["build", "--no-pdf", "--out", str(out), "--set", "depreciation.meta_life.FY2025=5",
+                 "--set", "depreciation.meta_subset_share=0",
                  "--set", "depreciation.alphabet_method=ddb"]) == 0
     outputs = json.loads((out / "outputs.json").read_text())
     before = run(base)
@@ -578,3 +636,75 @@ def test_resale_implied_life_allows_for_salvage():
     assert o[f"{M}.implied_sl_life"] == pytest.approx(3 * 0.9 / 0.55, rel=1e-12)
     o = engine.run(resolve(overrides=["depreciation.db_factor=1.5"])).line_outputs
     assert o[f"{M}.implied_ddb_life"] == pytest.approx(1.5 / (1 - 0.45 ** (1 / 3)), rel=1e-12)
+
+
+def test_meta_gap_is_the_four_year_part_of_the_fleet_not_the_server_share(base, periods):
+    """Issue 20 point 2. Meta's 2.9 covers assets in service at the start of 2025. Recomputed by
+    the independent per-vintage schedule (two pools: a share x on 4 years until 2024, the rest
+    on meta_life; both 5.5 from 2025):
+    * with x = 0 the model's server depreciation is above Meta's reported figure every year
+      (9.42 vs 7.32 in 2023, 12.61 vs 11.34, 15.19 vs 13.36), so a server share matched to the
+      reported depreciation scales the effect down (1.88 -> 1.66), away from 2.9: the share is
+      not the cause;
+    * the 4-year part moving to 5.5 raises the effect: 2.89 at x = 0.25, and still 2.65 at the
+      server share matched to 2025's reported depreciation, inside the 25% tolerance."""
+    capex = np.array([base.value(f"{M}.meta_capex")[p] * base.value(f"{M}.meta_server_share")[p]
+                      for p in periods])
+    main_lives = [base.value(f"{M}.meta_life")[p] for p in periods]
+    sub_lives = [base.value(f"{M}.meta_subset_life")[p] for p in periods]
+    t = periods.index("FY2025")
+
+    def by_hand(x):
+        now_m, old_m = _prospective_sl(capex * (1 - x), main_lives)
+        now_s, old_s = _prospective_sl(capex * x, sub_lives)
+        depr = now_m.sum(axis=1) + now_s.sum(axis=1)
+        opening = sum(old_m[t, v] - now_m[t, v] + old_s[t, v] - now_s[t, v] for v in range(t))
+        return depr, opening
+
+    reported = {p: base.value(f"{M}.meta_server_depr_reported_fy{p[2:]}")
+                for p in ("FY2023", "FY2024", "FY2025")}
+    assert reported == {"FY2023": 7.32, "FY2024": 11.34, "FY2025": 13.36}
+    o0 = run(with_values(base, {f"{M}.meta_subset_share": 0}))
+    depr0, opening0 = by_hand(0)
+    for p, r in reported.items():
+        model = o0[f"{M}.meta_depr_policy.{p}"]
+        assert model == pytest.approx(depr0[periods.index(p)], rel=1e-9)
+        assert model > r
+        assert o0[f"{M}.meta_server_depr_reported_fy{p[2:]}_over_model"] == pytest.approx(
+            r / model)
+    assert o0[f"{M}.calib_meta_2025_model"] == pytest.approx(opening0, rel=1e-9)
+    assert opening0 == pytest.approx(1.883, abs=0.005)
+    assert o0[f"{M}.calib_meta_2025_model_scaled"] == pytest.approx(
+        opening0 * 13.36 / depr0[t], rel=1e-9)
+    assert o0[f"{M}.calib_meta_2025_model_scaled"] < opening0 < 2.9
+
+    x = base.value(f"{M}.meta_subset_share")
+    assert x == 0.25
+    o = run(base)
+    depr, opening = by_hand(x)
+    assert o[f"{M}.calib_meta_2025_model"] == pytest.approx(opening, rel=1e-9)
+    assert o[f"{M}.calib_meta_2025_model_scaled"] == pytest.approx(
+        opening * 13.36 / depr[t], rel=1e-9)
+    assert abs(o[f"{M}.calib_meta_2025_gap_scaled"]) / 2.9 < base.value(
+        f"{M}.calibration_tolerance")
+    assert abs(o[f"{M}.calib_meta_2025_gap"]) < 0.05
+
+
+def test_eps_effects_at_the_marginal_rate_and_that_years_shares(base, periods):
+    """Issue 20 point 3. A change in depreciation is taxed at the marginal rate: 21% federal
+    statutory (state not sourced), not Alphabet's 16.4% effective rate; Alphabet's own 3.9
+    lower depreciation / 3.0 higher net income implies 1 - 3.0/3.9 = 23%, the sheet's high.
+    FY2019's EPS change uses FY2019's 13.971bn diluted shares (346,342 + 352,214 thousand
+    pre-split x 20), not 2024's 12.447bn: after tax x 0.79 / 13.971."""
+    for co in COMPANIES:
+        assert base.value(f"{M}.{co}_tax_rate") == 0.21
+        assert base[f"{M}.{co}_tax_rate"].high == pytest.approx(1 - 3.0 / 3.9, abs=0.005)
+    shares = base.value(f"{M}.alphabet_diluted_shares")
+    assert shares["FY2019"] == pytest.approx((346_342 + 352_214) * 20 / 1e6, abs=5e-4)
+    assert shares["FY2024"] == 12.447
+    o = run(base)
+    delta = o[f"{M}.alphabet_pretax_change_sl_critic.FY2019"]
+    assert o[f"{M}.alphabet_eps_change_sl_critic.FY2019"] == pytest.approx(
+        delta * (1 - 0.21) / 13.971)
+    delta = o[f"{M}.meta_pretax_change_sl_critic.FY2026"]
+    assert o[f"{M}.meta_eps_change_sl_critic.FY2026"] == pytest.approx(delta * 0.79 / 2.614)
