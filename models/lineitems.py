@@ -190,13 +190,11 @@ def _column_major(ufunc: Any, *args: Any) -> Any:
     numpy lays out ``(n, 1) × (1, P)`` (a drawn scalar times a constant series) row-major, and
     every later operation with a column-major drawn series then walks one of them with a
     stride: the sweep's arrays are column-major throughout (:mod:`models.sweep`). Same values."""
-    if not isinstance(ufunc, np.ufunc):
-        return ufunc(*args)
-    shapes = [np.shape(x) for x in args]
-    if not any(len(s) == 2 for s in shapes):
-        return ufunc(*args)
-    shape = np.broadcast_shapes(*shapes)
-    if shape[0] < 2 or shape[1] < 2:  # a single run: numpy's way
+    if not any(len(getattr(x, "shape", ())) == 2 and x.shape[0] > 1 for x in args) or \
+            not isinstance(ufunc, np.ufunc):
+        return ufunc(*args)  # a single run (every array one row): numpy's way
+    shape = np.broadcast_shapes(*(np.shape(x) for x in args))
+    if len(shape) != 2 or shape[1] < 2:
         return ufunc(*args)
     if not all(np.asarray(x).dtype.kind in "fiub" for x in args):
         return ufunc(*args)
@@ -227,8 +225,10 @@ def _if(cond: Any, then: Any, other: Any) -> Any:
     """Excel IF: an unknown condition gives an unknown result; the branch not taken is never
     looked at (so an unknown there does not matter, as in Excel)."""
     known = np.nan_to_num(cond, nan=0.0) if _gaps(cond).any() else cond
-    shape = np.broadcast_shapes(np.shape(cond), np.shape(then), np.shape(other))
-    if len(shape) == 2 and shape[0] > 1 and shape[1] > 1 and all(
+    batch = any(len(getattr(x, "shape", ())) == 2 and x.shape[0] > 1
+                for x in (cond, then, other))
+    shape = np.broadcast_shapes(*(np.shape(x) for x in (cond, then, other))) if batch else ()
+    if len(shape) == 2 and shape[1] > 1 and all(
             np.asarray(x).dtype.kind in "fiub" for x in (cond, then, other)):
         out = np.empty(shape, dtype=np.result_type(then, other), order="F")  # as _column_major
         np.copyto(out, other)

@@ -127,20 +127,23 @@ def write_charts(charts: list[Chart], folder: Path) -> dict[str, dict[str, Any]]
 
 
 def start_writing_charts(charts: list[Chart], folder: Path
-                         ) -> tuple[dict[str, dict[str, Any]], Callable[[], None]]:
+                         ) -> tuple[dict[str, dict[str, Any]], Callable[..., None]]:
     """Save the charts (as :func:`write_charts`) in a forked child process while the caller
     writes the workbook and the memo: matplotlib's rendering is the build's largest single cost
     and needs nothing else the build produces. Returns what templates need at once and a
-    ``finish()`` that waits for the files and re-raises the child's error; call it before
-    anything reads the charts (the PDF, the manifest's file list). If the caller fails first,
-    ``finish(abort=True)`` kills the child. Without ``os.fork`` (or with
-    ``EQR_SERIAL_CHARTS=1``, or on one core) the charts are saved right here."""
+    ``finish()`` that saves the last third of the charts here (the caller's other work is
+    shorter than the charts: this balances the two cores), waits for the child's files and
+    re-raises its error; call it before anything reads the charts (the PDF, the manifest's
+    file list). If the caller fails first, ``finish(abort=True)`` kills the child. Without
+    ``os.fork`` (or with ``EQR_SERIAL_CHARTS=1``, or on one core) all are saved right here."""
     entries = {chart.key: chart_entry(chart) for chart in charts}
     if (not charts or not hasattr(os, "fork") or os.environ.get("EQR_SERIAL_CHARTS")
             or (os.cpu_count() or 1) < 2):
         write_charts(charts, folder)
         return entries, lambda abort=False: None
     (folder / "charts").mkdir(exist_ok=True)
+    here = len(charts) // 3
+    theirs, ours = charts[:len(charts) - here], charts[len(charts) - here:]
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: save, report any error through the pipe, never return
@@ -148,7 +151,7 @@ def start_writing_charts(charts: list[Chart], folder: Path
         try:
             os.close(read_end)
             _child_setup()
-            write_charts(charts, folder)
+            write_charts(theirs, folder)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - handed to the parent
             try:
@@ -163,15 +166,23 @@ def start_writing_charts(charts: list[Chart], folder: Path
         finally:
             os._exit(code)
     os.close(write_end)
-    for chart in charts:  # the child has its own copy
+    for chart in theirs:  # the child has its own copy
         plt.close(chart.figure)
 
     def finish(abort: bool = False) -> None:
         if abort:
+            for chart in ours:
+                plt.close(chart.figure)
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        else:
+            try:
+                write_charts(ours, folder)
+            except BaseException:
+                finish(abort=True)
+                raise
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(pid, 0)
