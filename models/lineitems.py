@@ -199,7 +199,7 @@ def _column_major(ufunc: Any, *args: Any) -> Any:
     if not all(np.asarray(x).dtype.kind in "fiub" for x in args):
         return ufunc(*args)
     dtype = np.result_type(*args)
-    if dtype.kind != "f":
+    if dtype.kind != "f" or "dd->d" not in ufunc.types:  # e.g. a comparison: its own dtype
         return ufunc(*args)
     return ufunc(*args, out=np.empty(shape, dtype=dtype, order="F"))
 

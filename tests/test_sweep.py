@@ -164,3 +164,5 @@ def test_column_major_blocks_hold_numpy_values():
     assert np.array_equal(got, expected, equal_nan=True)
     one = _column_major(np.add, np.ones((1, 3)), 2.0)
     assert one.tolist() == [[3.0, 3.0, 3.0]]
+    flags = _column_major(np.less, s, c)  # a comparison keeps its booleans
+    assert flags.dtype == bool and np.array_equal(flags, s < c)
