@@ -1,19 +1,23 @@
 """Benchmarks: ``python benchmarks/run.py`` prints one JSON object.
 
-* build: seconds for ``python -m models build --no-pdf`` in a fresh interpreter, next to the
-  seconds a fresh interpreter takes to import the third-party libraries that build loads (found
-  by running a build and listing its third-party modules) and, for reference, the list
-  ``pandas, numpy, openpyxl, xlsxwriter, jinja2, yaml, matplotlib``. Medians of ``--reps``.
-* sweep: scenarios per second at N = ``--n`` (default 1,000,000), median of ``--reps``.
-* single: seconds per scenario through the single-run API (``engine.run(assumptions)`` and its
-  line-item outputs) on ``--single`` scenarios drawn like the sweep's, and the sweep's
-  per-scenario speedup over it (also: with ``Result.outputs``, which adds the grids, and with
-  the cost of building each scenario's assumptions by ``set_value``).
+The three ratios of issue 18 (``ratios``; each measured side by side in this one run, the
+commands interleaved, the minimum of ``--reps`` taken for both sides):
 
-Targets (issue 6; reported, never asserted): sweep of 1e6 ≤ 1 s on 2 cores; ≥ 100× faster per
-scenario than single runs; full build ≤ 2× the import time.
-Run it on a quiet machine: other processes on the 2 cores inflate every figure (the JSON records
-the load average before and after).
+* ``build_no_pdf``: ``python -m models build --no-pdf`` in a fresh interpreter ÷ the import
+  floor, a fresh interpreter importing numpy, xlsxwriter, jinja2, yaml and matplotlib.pyplot
+  (the libraries a build without the PDF needs for its job). Target ≤ 2.
+* ``build_pdf``: the same build with the PDF ÷ that floor plus weasyprint. Target ≤ 4.
+  (``--skip-pdf`` leaves it out: WeasyPrint takes several seconds a build.)
+* ``sweep``: ``run_sweep`` of ``--n`` (1,000,000) scenarios (default threads) ÷ a plain-numpy
+  floor of the same shape: per chunk of 32,768 scenarios, one ``rng.random`` draw per drawn
+  assumption and as many in-place elementwise operations on contiguous float64 vectors as the
+  sweep performs per scenario (counted by :func:`sweep_shape`). Target ≤ 3.
+
+Also (as before): the build next to importing every third-party module it loads; sweep
+scenarios per second; seconds per scenario through the single-run API and the sweep's
+per-scenario speedup over it. CPU seconds (user + sys) are given beside wall seconds: they are
+less sensitive to other load. Timings are never asserted in tests. Run on a quiet machine:
+the JSON records the load average before and after.
 """
 from __future__ import annotations
 
@@ -28,8 +32,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 BRIEF_LIBRARIES = ["pandas", "numpy", "openpyxl", "xlsxwriter", "jinja2", "yaml", "matplotlib"]
+#: what a build without the PDF needs for its job (issue 18's import floor)
+FLOOR_LIBRARIES = ["numpy", "xlsxwriter", "jinja2", "yaml", "matplotlib.pyplot"]
+PDF_LIBRARIES = ["weasyprint"]
 
 LIST_BUILD_MODULES = r"""
 import io, contextlib, json, sys
@@ -112,6 +121,99 @@ def bench_build(reps: int) -> dict:
     }
 
 
+def bench_ratios(reps: int, pdf: bool) -> dict:
+    """Builds and their import floors, interleaved (build, floor, build, floor, ...) so that a
+    change in the machine's load touches both sides alike; minimum of ``reps`` each."""
+    py = sys.executable
+    floor_cmd = [py, "-c", "import " + ", ".join(FLOOR_LIBRARIES)]
+    pdf_floor_cmd = [py, "-c", "import " + ", ".join(FLOOR_LIBRARIES + PDF_LIBRARIES)]
+    out: dict = {"floor_libraries": FLOOR_LIBRARIES, "pdf_floor_libraries":
+                 FLOOR_LIBRARIES + PDF_LIBRARIES}
+    with tempfile.TemporaryDirectory(prefix="eqr-bench-") as tmp:
+        tmp = Path(tmp)
+        runs: dict[str, list[float]] = {"build": [], "floor": [], "build_pdf": [],
+                                        "pdf_floor": []}
+        subprocess.run(floor_cmd + ["-c", "pass"], cwd=ROOT, check=False)  # warm the caches
+        for i in range(reps):
+            runs["build"].append(timed_subprocess(
+                [py, "-m", "models", "build", "--no-pdf", "--out", str(tmp / f"r{i}")],
+                tag="r_build"))
+            runs["floor"].append(timed_subprocess(floor_cmd, tag="r_floor"))
+            if pdf:
+                runs["build_pdf"].append(timed_subprocess(
+                    [py, "-m", "models", "build", "--out", str(tmp / f"p{i}")],
+                    tag="r_build_pdf"))
+                runs["pdf_floor"].append(timed_subprocess(pdf_floor_cmd, tag="r_pdf_floor"))
+    out.update({f"{k}_runs": v for k, v in runs.items() if v})
+    out.update({f"{k}_seconds": min(v) for k, v in runs.items() if v})
+    out.update({f"cpu_{k}_seconds": min(CPU_SECONDS[f"r_{k}"]) for k, v in runs.items() if v})
+    out["ratio_build_no_pdf"] = out["build_seconds"] / out["floor_seconds"]
+    out["cpu_ratio_build_no_pdf"] = out["cpu_build_seconds"] / out["cpu_floor_seconds"]
+    if pdf:
+        out["ratio_build_pdf"] = out["build_pdf_seconds"] / out["pdf_floor_seconds"]
+        out["cpu_ratio_build_pdf"] = out["cpu_build_pdf_seconds"] / out["cpu_pdf_floor_seconds"]
+    return out
+
+
+def sweep_shape(plan, n: int = 64) -> tuple[int, int]:
+    """(uniform draws, elementwise operations) per scenario of a sweep plan.
+
+    Draws: one uniform number per drawn assumption (a series uses one for all its periods).
+    Operations: every node of the evaluated rows whose value varies by scenario counts once per
+    period column it produces (an arithmetic operator, a function such as IF or MAX; a sum of k
+    rows k − 1; a fiscal-year roll-up of k quarters k − 1 per year; a running total 1, 2 with
+    a cap, and a compounding line 3 per period). Nodes that only read a row or an input, and
+    rows that do not vary by scenario, count nothing."""
+    from models import sweep as S
+    from models.lineitems import Across, BinOp, Func, Neg, SumRows, Total, walk
+    from models.rowexprs import Compound, RunningTotal
+    env = S.evaluate_rows(plan.rows, plan.specs, plan.chunk_inputs(0, 0, n))
+    ops = 0
+    for row in plan.rows:
+        for node in walk(row.expr):
+            if not isinstance(node, (BinOp, Neg, Func, SumRows, Across, Total, RunningTotal,
+                                     Compound)):
+                continue
+            value = np.asarray(node.evaluate(env))
+            if value.ndim != 2 or value.shape[0] != n:
+                continue  # the same in every scenario
+            width = value.shape[1]
+            if isinstance(node, SumRows):
+                ops += width * (len(node.rows) - 1)
+            elif isinstance(node, Func):
+                ops += width * (1 if node.name == "IF" else max(1, len(node.args) - 1))
+            elif isinstance(node, Across):
+                ops += sum(max(len(node.mapping.get(p, ())) - 1, 0)
+                           for p in env.periods(node.model))
+            elif isinstance(node, Total):
+                ops += np.asarray(env.get(node.row.key)).shape[1] - 1
+            elif isinstance(node, RunningTotal):
+                ops += width * (1 if node.cap is None else 2)
+            elif isinstance(node, Compound):
+                ops += width * 3
+            else:
+                ops += width
+    return len(plan.ranged), ops
+
+
+def numpy_floor(n: int, draws: int, ops: int, chunk: int, seed: int = 0) -> float:
+    """Seconds plain numpy takes for ``draws`` uniform draws and ``ops`` elementwise
+    operations per scenario over ``n`` scenarios in chunks of ``chunk``: the draws with
+    ``Generator.random``, the operations as in-place add/multiply on contiguous float64 vectors
+    (no temporaries, no Python per scenario)."""
+    rng = np.random.default_rng(seed)
+    work = [np.empty(chunk) for _ in range(4)]
+    started = time.perf_counter()
+    for lo in range(0, n, chunk):
+        m = min(chunk, n - lo)
+        u = [rng.random(m) for _ in range(max(draws, 1))]
+        w = [x[:m] for x in work]
+        np.multiply(u[0], u[1 % len(u)], out=w[0])
+        for k in range(1, ops):
+            (np.add if k % 2 else np.multiply)(w[(k - 1) % 4], u[k % len(u)], out=w[k % 4])
+    return time.perf_counter() - started
+
+
 def bench_sweep(n: int, reps: int, single: int) -> dict:
     sys.path.insert(0, str(ROOT))
     import numpy as np
@@ -129,6 +231,11 @@ def bench_sweep(n: int, reps: int, single: int) -> dict:
         started_cpu = time.process_time()
         runs.append(S.run_sweep(a, n, seed=i, sweep=plan).seconds)
         cpu.append(time.process_time() - started_cpu)
+    draws, ops = sweep_shape(plan)
+    floor_runs, side_by_side = [], []
+    for i in range(reps):  # interleaved with the sweep, as the builds are with their floor
+        floor_runs.append(numpy_floor(n, draws, ops, S.CHUNK, seed=i))
+        side_by_side.append(S.run_sweep(a, n, seed=i, sweep=plan).seconds)
     sweep_seconds = statistics.median(runs)
     one_thread = statistics.median(
         S.run_sweep(a, n, seed=i, sweep=plan, threads=1).seconds for i in range(reps))
@@ -161,6 +268,10 @@ def bench_sweep(n: int, reps: int, single: int) -> dict:
     per_sweep = sweep_seconds / n
     return {
         "sweep_n": n, "sweep_seconds": sweep_seconds, "sweep_runs": runs,
+        "sweep_draws_per_scenario": draws, "sweep_elementwise_ops_per_scenario": ops,
+        "numpy_floor_seconds": min(floor_runs), "numpy_floor_runs": floor_runs,
+        "sweep_min_seconds_beside_floor": min(side_by_side),
+        "ratio_sweep_to_numpy_floor": min(side_by_side) / min(floor_runs),
         "sweep_scenarios_per_second": n / sweep_seconds,
         "sweep_cpu_seconds": statistics.median(cpu),
         "sweep_seconds_one_thread": one_thread,
@@ -182,15 +293,32 @@ def main(argv=None) -> int:
     p.add_argument("--n", type=int, default=1_000_000)
     p.add_argument("--single", type=int, default=200)
     p.add_argument("--skip-build", action="store_true")
+    p.add_argument("--skip-pdf", action="store_true", help="no build with the PDF")
     args = p.parse_args(argv)
     out = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                        "load_average_before": os.getloadavg()}}
     if not args.skip_build:
+        r = bench_ratios(args.reps, pdf=not args.skip_pdf)
         out["build"] = bench_build(args.reps)
     out["sweep"] = bench_sweep(args.n, args.reps, args.single)
     out["machine"]["load_average_after"] = os.getloadavg()
     b, s = out.get("build"), out["sweep"]
+    out["ratios"] = {
+        **({"build_no_pdf": r["ratio_build_no_pdf"],
+            "build_no_pdf_detail": {k: v for k, v in r.items() if not k.endswith("_runs")},
+            } if b else {}),
+        **({"build_pdf": r["ratio_build_pdf"]} if b and "ratio_build_pdf" in r else {}),
+        "sweep": s["ratio_sweep_to_numpy_floor"],
+        "sweep_detail": {k: s[k] for k in (
+            "sweep_min_seconds_beside_floor", "numpy_floor_seconds",
+            "sweep_draws_per_scenario", "sweep_elementwise_ops_per_scenario", "sweep_chunk")},
+        "targets": {"build_no_pdf": 2.0, "build_pdf": 4.0, "sweep": 3.0},
+    }
     out["targets"] = {
+        **({"ratios_build_no_pdf_within_2x": r["ratio_build_no_pdf"] <= 2.0} if b else {}),
+        **({"ratios_build_pdf_within_4x": r["ratio_build_pdf"] <= 4.0}
+           if b and "ratio_build_pdf" in r else {}),
+        "ratios_sweep_within_3x": s["ratio_sweep_to_numpy_floor"] <= 3.0,
         "sweep_1e6_within_1s": s["sweep_seconds"] * 1_000_000 / s["sweep_n"] <= 1.0,
         "speedup_at_least_100x": s["speedup_per_scenario"] >= 100,
         **({"build_within_2x_imports": b["ratio_build_to_build_imports"] <= 2.0} if b else {}),

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 from models.assumptions import (Assumptions, apply_override, apply_scenario,
                                 available_scenarios, load_base)
-from models.engine import MODEL_MODULES, Result, flat_outputs, run as run_models
+from models.engine import MODEL_MODULES, Result, finite_or_none, flat_outputs
 from models.errors import EqrError
 from models.registry import optional
 
@@ -167,6 +167,24 @@ def scenario_folder(result: Result) -> Path:
     return Path(next(iter(result.assumptions.sheets.values())).file).parent
 
 
+def headline_values(result: Result | None, a: Assumptions,
+                    keys: Sequence[tuple[str, str]]) -> dict[str, float | None]:
+    """The headline outputs of ``a``: read from ``result`` when it is the run of the same
+    assumptions (the live column; evaluated once), else from the rows the headlines depend on
+    only (the same definitions as a full run, without the models and rows they do not read)."""
+    if result is not None:
+        values = flat_outputs(result.specs, result.env)  # line items only (no grids)
+        return {k: values[k] for k, _ in keys if k in values}
+    from models.engine import build_specs
+    from models.lineitems import batch_inputs
+    from models.sweep import evaluate_rows, needed_rows
+    specs = build_specs(a)
+    by_key = {row.key: row for spec in specs.values() for row in spec.rows}
+    wanted = [k for k, _ in keys if k in by_key and not by_key[k].series]
+    env = evaluate_rows(needed_rows(specs, wanted), specs, batch_inputs(a, 1))
+    return {k: finite_or_none(env.get(k)[0, 0]) for k in wanted}
+
+
 def compare(result: Result, scenarios: dict[str, Assumptions],
             directory: Path | None = None) -> Comparison:
     """Evaluate each scenario and collect its headline outputs. ``directory`` (for the
@@ -178,14 +196,14 @@ def compare(result: Result, scenarios: dict[str, Assumptions],
     main_digest = result.assumptions.digest()
     columns = []
     for name, a in scenarios.items():
-        single = run_models(a)
-        values = flat_outputs(single.specs, single.env)  # line items only (no grids)
+        live = a.digest() == main_digest
+        values = headline_values(result if live else None, a, keys)
         missing = [k for k, _ in keys if k not in values]
         if missing:
             raise EqrError(f"scenario {name} has no output {missing[0]}")
         prob_key = f"valuation.{PROBABILITY_PREFIX}{name}"
-        columns.append(Column(name, _description(name, a, directory),
-                              a.digest() == main_digest, {k: values[k] for k, _ in keys},
+        columns.append(Column(name, _description(name, a, directory), live,
+                              {k: values[k] for k, _ in keys},
                               prob_key if prob_key in result.assumptions.items else None))
     probabilities = {c.name: float(result.assumptions.value(c.probability_key))
                      for c in columns if c.probability_key}

@@ -183,7 +183,7 @@ class BinOp(Expr):
     def evaluate(self, env):
         a, b = self.a.evaluate(env), self.b.evaluate(env)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = _NUMPY_OPS[self.op](a, b)
+            out = _column_major(_NUMPY_OPS[self.op], a, b)
         if self.op in _COMPARISONS:
             out = _keep_gaps(out, a, b)
         return out
@@ -196,6 +196,26 @@ class BinOp(Expr):
 
 
 _COMPARISONS = {"=", "<>", "<", ">", "<=", ">="}
+
+
+def _column_major(ufunc: Any, *args: Any) -> Any:
+    """``ufunc(*args)``, written column-major when the result is a block of scenarios × periods.
+
+    numpy lays out ``(n, 1) × (1, P)`` (a drawn scalar times a constant series) row-major, and
+    every later operation with a column-major drawn series then walks one of them with a
+    stride: the sweep's arrays are column-major throughout (:mod:`models.sweep`). Same values."""
+    if not any(len(getattr(x, "shape", ())) == 2 and x.shape[0] > 1 for x in args) or \
+            not isinstance(ufunc, np.ufunc):
+        return ufunc(*args)  # a single run (every array one row): numpy's way
+    shape = np.broadcast_shapes(*(np.shape(x) for x in args))
+    if len(shape) != 2 or shape[1] < 2:
+        return ufunc(*args)
+    if not all(np.asarray(x).dtype.kind in "fiub" for x in args):
+        return ufunc(*args)
+    dtype = np.result_type(*args)
+    if dtype.kind != "f" or "dd->d" not in ufunc.types:  # e.g. a comparison: its own dtype
+        return ufunc(*args)
+    return ufunc(*args, out=np.empty(shape, dtype=dtype, order="F"))
 
 
 def _gaps(x: Any) -> Any:
@@ -218,7 +238,17 @@ def _keep_gaps(result: Any, *operands: Any) -> Any:
 def _if(cond: Any, then: Any, other: Any) -> Any:
     """Excel IF: an unknown condition gives an unknown result; the branch not taken is never
     looked at (so an unknown there does not matter, as in Excel)."""
-    out = np.where(np.nan_to_num(cond, nan=0.0) if _gaps(cond).any() else cond, then, other)
+    known = np.nan_to_num(cond, nan=0.0) if _gaps(cond).any() else cond
+    batch = any(len(getattr(x, "shape", ())) == 2 and x.shape[0] > 1
+                for x in (cond, then, other))
+    shape = np.broadcast_shapes(*(np.shape(x) for x in (cond, then, other))) if batch else ()
+    if len(shape) == 2 and shape[1] > 1 and all(
+            np.asarray(x).dtype.kind in "fiub" for x in (cond, then, other)):
+        out = np.empty(shape, dtype=np.result_type(then, other), order="F")  # as _column_major
+        np.copyto(out, other)
+        np.copyto(out, then, where=np.asarray(known, dtype=bool))
+    else:
+        out = np.where(known, then, other)
     return _keep_gaps(out, cond)
 
 
@@ -259,7 +289,7 @@ class Func(Expr):
 
     def evaluate(self, env):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self.py(*(a.evaluate(env) for a in self.args))
+            return _column_major(self.py, *(a.evaluate(env) for a in self.args))
 
     def excel(self, ctx):
         return f"{self.name}({','.join(a.excel(ctx) for a in self.args)})"
@@ -453,7 +483,7 @@ class Across(Expr):
         src = np.asarray(env.get(self.row.key), dtype=float)
         source = list(env.periods(self.row.model))
         target = env.periods(self.model)
-        out = np.full(src.shape[:-1] + (len(target),), np.nan)
+        out = np.full(src.shape[:-1] + (len(target),), np.nan, order="F")
         for j, period in enumerate(target):
             cols = [source.index(p) for p in self.mapping.get(period, ()) if p in source]
             if cols and len(cols) == len(self.mapping.get(period, ())):

@@ -114,7 +114,7 @@ class RunningTotal(_Recurrence):
         shape = (n, len(env.periods(self.row.model)))
         flow = np.broadcast_to(flow, shape)
         cap = None if cap is None else np.broadcast_to(cap, shape)
-        out = np.empty(shape)
+        out = np.empty(shape, order="F")  # column-major, as the sweep's other arrays
         previous = np.zeros(n)
         for j in range(shape[1]):
             total = previous + flow[:, j]
@@ -159,7 +159,7 @@ class Compound(_Recurrence):
                  for e in (self.anchor, self.start, self.growth)]
         n = max(p.shape[0] for p in parts)
         anchor, start, growth = (np.broadcast_to(p, (n, width)) for p in parts)
-        out = np.empty((n, width))
+        out = np.empty((n, width), order="F")
         previous = np.zeros(n)
         for j in range(width):
             grown = previous * (1 + growth[:, j])

@@ -452,25 +452,39 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         finally:
             for chart in figures_drawn:
                 plots.plt.close(chart.figure)
-    else:
+        _write_text(result, outputs, cells, info, templates_dir, charts, None)
+        return
+    # the charts are saved by a child process while this one writes the workbook and the memo
+    charts, finish_charts = plots.start_writing_charts(plots.charts_for(result, outputs), folder)
+    try:
         cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
         _dump(folder / "outputs.json", outputs)
         _dump(folder / "cells.json", cells)
-        charts = plots.write_charts(plots.charts_for(result, outputs), folder)
-    figures: list = []
-    texts = memo.render_all(result, outputs, cells, info, templates_dir, charts, figures)
-    index = memo.figure_index(figures, cells)
-    if dry:
-        _json(index)
-        return
-    for name, text in texts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    _dump(folder / memo.FIGURES_FILE, index)
+        _write_text(result, outputs, cells, info, templates_dir, charts, folder)
+    except BaseException:
+        finish_charts(abort=True)
+        raise
+    finish_charts()
     if pdf:
         memo.write_pdf(folder / "memo.html", folder / "memo.pdf")
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
         "paper": paper, **extra}))
+
+
+def _write_text(result: Result, outputs: dict, cells: dict, info: dict,
+                templates_dir: Path | None, charts: dict, folder: Path | None) -> None:
+    """Render the memo (and its figure index) into ``folder``; with None, in memory only."""
+    from models import memo
+    figures: list = []
+    texts = memo.render_all(result, outputs, cells, info, templates_dir, charts, figures)
+    index = memo.figure_index(figures, cells)
+    if folder is None:
+        _json(index)
+        return
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    _dump(folder / memo.FIGURES_FILE, index)
 
 
 def _json(data: Any) -> str:

@@ -27,6 +27,7 @@ import textwrap
 import zlib
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Sequence
 
@@ -412,6 +413,12 @@ def run_sweep(a: Assumptions, n: int, seed: int | None = None,
     sweep = sweep or plan(a, outputs)
     check_size(n, len(sweep.outputs))
     threads = max(1, threads or min(2, os.cpu_count() or 1))
+    with _reuse_freed_memory():
+        return _run(sweep, n, seed, threads, progress)
+
+
+def _run(sweep: Sweep, n: int, seed: int, threads: int,
+         progress: Callable[[int], None] | None) -> SweepResult:
     started = time.perf_counter()
     values = np.empty((len(sweep.outputs), n))
     starts = list(range(0, n, CHUNK))
@@ -435,6 +442,48 @@ def run_sweep(a: Assumptions, n: int, seed: int | None = None,
     seconds = time.perf_counter() - started
     return SweepResult(n, seed, [k.key for k in sweep.outputs], values, sweep.ranged, seconds,
                        threads)
+
+
+@contextmanager
+def _reuse_freed_memory():
+    """While the sweep runs, let glibc's malloc keep freed memory for the next allocation.
+
+    Every row of a chunk is a fresh array of up to chunk × periods float64 (5 MB for a
+    20-quarter row); by default glibc returns such blocks to the system on free (mmap/munmap,
+    or trimming the heap), so each new array page-faults its memory in again, a third of the
+    kernel's time. Raising the mmap and trim thresholds and the top pad keeps the blocks for reuse; they are
+    set back to glibc's default values after. Elsewhere than glibc: nothing changes."""
+    mallopt = _mallopt()
+    if mallopt is None:
+        yield
+        return
+    big = 32 * 1024 * 1024  # glibc's largest mmap threshold on 64-bit
+    mallopt(_M_MMAP_THRESHOLD, big)
+    mallopt(_M_TRIM_THRESHOLD, 2 * big)
+    mallopt(_M_TOP_PAD, 2 * big)
+    try:
+        yield
+    finally:
+        mallopt(_M_MMAP_THRESHOLD, _DEFAULT_THRESHOLD)
+        mallopt(_M_TRIM_THRESHOLD, _DEFAULT_THRESHOLD)
+        mallopt(_M_TOP_PAD, _DEFAULT_THRESHOLD)
+
+
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # mallopt parameters (malloc.h)
+_DEFAULT_THRESHOLD = 128 * 1024
+
+
+def _mallopt():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        return mallopt
+    except (OSError, AttributeError):
+        return None
 
 
 # =========================================================================== summaries

@@ -100,3 +100,13 @@ def test_default_compares_the_overlays_that_touch_the_headline_models(tmp_path):
             "levy_contra"} <= set(names)
     unrelated = [n for n in available_scenarios() if n.startswith("blackwell")]
     assert unrelated and not set(unrelated) & set(names)
+
+
+def test_headlines_from_the_needed_rows_equal_a_full_run():
+    """The non-live columns evaluate only the rows the headlines depend on: exactly the
+    numbers of a full single run, for every scenario a default build compares."""
+    from models.compare import default_names, headline_values, headlines, resolve_scenarios
+    keys = headlines()
+    for name, a in resolve_scenarios(default_names(resolve())).items():
+        full = engine.run(a).line_outputs
+        assert headline_values(None, a, keys) == {k: full[k] for k, _ in keys}, name

@@ -146,3 +146,23 @@ def test_cli_bad_input_is_a_user_error(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_column_major_blocks_hold_numpy_values():
+    """A drawn scalar (n, 1) times a constant series (1, P) is written column-major (the
+    sweep's layout) with numpy's own values; single runs keep numpy's result as is."""
+    from models.lineitems import _column_major, _if
+    rng = np.random.default_rng(0)
+    s, c = rng.random((50, 1)), rng.random((1, 4))
+    out = _column_major(np.multiply, s, c)
+    assert out.flags.f_contiguous and np.array_equal(out, s * c)
+    cond = np.array([[1.0, 0.0, np.nan, 1.0]])
+    got = _if(cond, s, c)
+    assert got.flags.f_contiguous
+    expected = np.where(cond == 1, s, c)
+    expected[:, 2] = np.nan  # an unknown condition gives an unknown result
+    assert np.array_equal(got, expected, equal_nan=True)
+    one = _column_major(np.add, np.ones((1, 3)), 2.0)
+    assert one.tolist() == [[3.0, 3.0, 3.0]]
+    flags = _column_major(np.less, s, c)  # a comparison keeps its booleans
+    assert flags.dtype == bool and np.array_equal(flags, s < c)

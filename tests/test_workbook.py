@@ -83,3 +83,24 @@ def test_cells_json_points_at_the_cell_holding_the_output(run_dir):
     for key in ("china.levy.CY2026", "china.gross_margin_contra.CY2027"):
         sheet, coord = cells[key].split("!")
         assert wb[sheet][coord].value == pytest.approx(outputs[key])
+
+
+def test_fast_formula_preparation_matches_xlsxwriter(run_dir):
+    """The workbook's worksheets skip XlsxWriter's 29 dynamic-array substitutions when no such
+    function appears: for every formula of a build and for formulas that do use them, the
+    text handed to the file is XlsxWriter's own."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from models.workbook import _Worksheet
+    formulas = ["=A1+B1", "{=SUM(A1:B2)}", "=XLOOKUP(A1,B:B,C:C)", "=IF(A1>0,SINGLE(B1),0)",
+                "=_xlfn.SORT(A1:A3)", "=SORTBY(A1:A3,B1:B3)", '=MAX(A1,2)&"FILTER("',
+                "=INGLE(1)", "=xlookup(1)", "=UNIQUE(A1:A9)+1"]
+    book = openpyxl.load_workbook(run_dir / "model.xlsx")
+    formulas += [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row
+                 if isinstance(c.value, str) and c.value.startswith("=")]
+    assert len(formulas) > 1000
+    fast, plain = _Worksheet(), Worksheet()
+    for f in formulas:
+        assert fast._prepare_formula(f) == plain._prepare_formula(f), f
+    fast.use_future_functions = plain.use_future_functions = True
+    assert fast._prepare_formula("=STDEV.S(A1:A3)") == "_xlfn.STDEV.S(A1:A3)"

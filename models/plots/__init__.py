@@ -2,14 +2,18 @@
 
 Charts read figures only from ``outputs`` (the run's ``outputs.json``) so that every plotted
 number traces back to an output name, and each names the workbook sheet it comes from.
-Rendering (SVG for HTML/PDF, PNG beside the Markdown) is done by :func:`write_charts`.
+Rendering (SVG for HTML/PDF, PNG beside the Markdown) is done by :func:`write_charts`, in a
+child process beside the rest of the build (:func:`start_writing_charts`).
 """
 from __future__ import annotations
 
 import importlib
+import os
+import pickle
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import matplotlib
 
@@ -120,6 +124,93 @@ def write_charts(charts: list[Chart], folder: Path) -> dict[str, dict[str, Any]]
         plt.close(chart.figure)
         out[chart.key] = chart_entry(chart)
     return out
+
+
+def start_writing_charts(charts: list[Chart], folder: Path
+                         ) -> tuple[dict[str, dict[str, Any]], Callable[..., None]]:
+    """Save the charts (as :func:`write_charts`) in a forked child process while the caller
+    writes the workbook and the memo: matplotlib's rendering is the build's largest single cost
+    and needs nothing else the build produces. Returns what templates need at once and a
+    ``finish()`` that saves the last third of the charts here (the caller's other work is
+    shorter than the charts: this balances the two cores), waits for the child's files and
+    re-raises its error; call it before anything reads the charts (the PDF, the manifest's
+    file list). If the caller fails first, ``finish(abort=True)`` kills the child. Without
+    ``os.fork`` (or with ``EQR_SERIAL_CHARTS=1``, or on one core) all are saved right here."""
+    entries = {chart.key: chart_entry(chart) for chart in charts}
+    if (not charts or not hasattr(os, "fork") or os.environ.get("EQR_SERIAL_CHARTS")
+            or (os.cpu_count() or 1) < 2):
+        write_charts(charts, folder)
+        return entries, lambda abort=False: None
+    (folder / "charts").mkdir(exist_ok=True)
+    here = len(charts) // 3
+    theirs, ours = charts[:len(charts) - here], charts[len(charts) - here:]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: save, report any error through the pipe, never return
+        code = 1
+        try:
+            os.close(read_end)
+            _child_setup()
+            write_charts(theirs, folder)
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent
+            try:
+                data = pickle.dumps(exc)
+                pickle.loads(data)
+            except Exception:  # an exception that does not survive pickling
+                data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            try:
+                os.write(write_end, data)
+            except OSError:
+                pass
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    for chart in theirs:  # the child has its own copy
+        plt.close(chart.figure)
+
+    def finish(abort: bool = False) -> None:
+        if abort:
+            for chart in ours:
+                plt.close(chart.figure)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        else:
+            try:
+                write_charts(ours, folder)
+            except BaseException:
+                finish(abort=True)
+                raise
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if abort or status == 0:
+            return
+        if data:
+            raise pickle.loads(data)
+        raise RuntimeError(f"the chart-saving process ended with status {status}")
+
+    return entries, finish
+
+
+def _child_setup() -> None:
+    """In the forked chart writer: default signal handling (the parent's handlers turn
+    SIGTERM into cleanup of the run folder, the parent's job) and, on Linux, die with the
+    parent so a killed build leaves no process writing."""
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before prctl
+        os._exit(1)
 
 
 def chart_entry(chart: Chart) -> dict[str, Any]:
