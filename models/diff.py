@@ -58,6 +58,10 @@ class Change:
     set_by_b: str
 
 
+def _na(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 @dataclass
 class Row:
     """One headline output: recorded values, change, and its attribution."""
@@ -72,6 +76,9 @@ class Row:
 
     @property
     def change(self) -> float:
+        """B − A; 0 where the output is n/a in both runs (a margin of no revenue stays n/a)."""
+        if _na(self.a) and _na(self.b):
+            return 0.0
         return self.b - self.a
 
     @property

@@ -306,7 +306,8 @@ def test_diff_says_when_a_changed_input_has_no_effect(base):
            "add --set china.units_source=typed (in A and B)")
     assert d.inactive == {"china.h200_units": why}
     assert f"    {why}" in render_text(d).split("Headline outputs")[0]
-    assert f"- {why}" in render_markdown(d)
+    from models.memo import md_text
+    assert f"- {md_text(why)}" in render_markdown(d)  # input text is inert Markdown
     assert row(d, "china.gross_profit.CY2026").change == pytest.approx(2_000)
     assert contributions(d, "china.gross_profit.CY2026")["china.h200_units"] == (0, 0)
 

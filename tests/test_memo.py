@@ -175,7 +175,7 @@ def test_page_one_with_a_price_target_shows_the_box_with_the_rating_from_data(re
 def test_page_one_comes_first_then_sections_then_sources_and_disclosures(result):
     text = memo.render("memo.md", _ctx(result))
     marks = ["# NVIDIA Corporation (NVDA)", "Rating and price target", "## Key points",
-             "## China H200", "## Risks", "## Sources and assumptions", "## Disclosures"]
+             "## China H200", "## Risks", "## Key sources", "## Disclosures"]
     positions = [text.index(m) for m in marks]
     assert positions == sorted(positions)
 
@@ -191,7 +191,7 @@ def test_a_figure_printed_without_a_filter_fails_the_build(result):
 
 
 def test_every_assumption_is_listed_with_its_source_and_date(result):
-    text = memo.render("memo.md", _ctx(result))
+    text = memo.render("sources.md", _ctx(result))  # the appendix is a file of its own
     sources = text.split("## Sources and assumptions")[1]
     for key, item in result.assumptions.items.items():
         line = next(ln for ln in sources.splitlines() if f"`{key}`" in ln)

@@ -92,12 +92,13 @@ def test_no_formula_in_the_xml_comes_from_text(hostile_run):
 
 
 def test_html_memo_escapes_hostile_text(hostile_run):
-    html = (hostile_run / "memo.html").read_text()
+    # the note and its sources appendix (sources.html), where every source is printed
+    html = (hostile_run / "memo.html").read_text() + (hostile_run / "sources.html").read_text()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#34;evil&#34;)&lt;/script&gt;" in html
     assert "{{ 7*7 }}" in html and "{% if true %}" in html  # printed, never evaluated
     assert "&amp;amp;" in html
-    md = (hostile_run / "memo.md").read_text()
+    md = (hostile_run / "memo.md").read_text() + (hostile_run / "sources.md").read_text()
     assert "\\{\\{ 7\\*7 \\}\\}" in md  # Markdown shows "{{ 7*7 }}", as typed
     assert "<script>" not in md
 
