@@ -251,7 +251,9 @@ def test_text_from_an_assumption_sheet_is_escaped_in_html(tmp_path, sheets):
     code, out = _build(tmp_path, "--assumptions", str(sheets))
     assert code == 0
     html = (out / "memo.html").read_text(encoding="utf-8")
-    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    appendix = (out / "sources.html").read_text(encoding="utf-8")  # where every source prints
+    assert "<script>" not in html + appendix
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in appendix
 
 
 def test_figure_index_traces_every_figure_to_an_output_and_cell(tmp_path):
