@@ -463,12 +463,14 @@ def test_memo_section_traces_to_outputs(built):
     assert 'id="depreciation"' in html
     gap = outputs[f"{M}.calib_alphabet_2023_gap"]
     assert f"${gap:,.1f}bn" in md  # usd_bn formatting of that output
-    assert "Alphabet 2023 (4 to 6 years), full year** — misses" in md
+    misses = md.split("Misses beyond the tolerance:")[1].split("\n")[0]
+    assert "Alphabet 2023 (4 to 6 years), full year" in misses  # named; reason on Inputs
+    chart = "depreciation_critic_effect"  # the note's one depreciation chart
+    assert f"charts/{chart}.png" in md and f"charts/{chart}.svg" in html
     for chart in ("depreciation_policy_vs_alternatives", "depreciation_critic_effect"):
-        assert f"charts/{chart}.png" in md and f"charts/{chart}.svg" in html
         assert (built / "charts" / f"{chart}.png").stat().st_size > 10_000
-    for p in ("FY2023", "FY2027"):
-        assert f"| {p} |" in md.split("Change in pre-tax income")[1].split("\n")[2]
+    share = outputs[f"{M}.amazon_pretax_share_sl_critic.FY2026"]
+    assert f"({share * 100:.1f}% of pre-tax income)" in md  # the headline-year bullet
 
 
 @pytest.mark.parametrize("name", ["depreciation.md.j2", "depreciation.html.j2"])
@@ -499,11 +501,11 @@ def test_set_on_a_life_changes_workbook_outputs_and_memo_together(tmp_path, base
     sheet, coord = cells[f"{M}.alphabet_depr_policy.FY2024"].split("!")
     assert wb[sheet][coord].value == pytest.approx(outputs[f"{M}.alphabet_depr_policy.FY2024"])
     md = (out / "memo.md").read_text()
-    alphabet = md.split("### Alphabet: depreciation under policy")[1].split("\n| Policy")[1]
-    assert f"${outputs[f'{M}.alphabet_depr_policy.FY2024']:,.1f}bn" in alphabet.split("\n")[0]
-    policy_row = next(line for line in md.splitlines()
-                      if line.startswith("| Policy (life: 5.0, 5.0, 5.0, 5.5"))
-    assert f"${outputs[f'{M}.meta_depr_policy.FY2025']:,.1f}bn" in policy_row
+    for co in ("alphabet", "meta"):  # the headline-year bullets move with the --set
+        bullet = next(line for line in md.splitlines() if line.startswith(f"- **{co.title()}:**"))
+        assert f"${outputs[f'{M}.{co}_depr_policy.FY2026']:,.1f}bn under policy" in bullet
+    assert outputs[f"{M}.meta_depr_policy.FY2026"] != pytest.approx(
+        before[f"{M}.meta_depr_policy.FY2026"])
 
 
 # =========================================================================== bad input
