@@ -391,7 +391,12 @@ def test_scenarios_in_one_vectorised_batch_equal_single_runs(base):
         env = engine.run(single).env
         for key, values in env.values.items():
             if key.startswith(f"{M}.") and values.dtype != object:
-                assert np.array_equal(batch.env.get(key)[i], values[0], equal_nan=True), key
+                if ".check_" in key:  # a residual: summation order may differ by an ulp
+                    np.testing.assert_allclose(batch.env.get(key)[i], values[0], rtol=0,
+                                               atol=1e-12, err_msg=key)
+                else:
+                    assert np.array_equal(batch.env.get(key)[i], values[0],
+                                          equal_nan=True), key
 
 
 def test_checks_pass_on_the_bundled_assumptions(base):
