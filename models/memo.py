@@ -127,6 +127,11 @@ def _num(v: Any) -> float:
     return float(v)
 
 
+def _sign(x: float) -> str:
+    """'+', '−' (U+2212) or nothing: the prefix of a signed difference."""
+    return "+" if x > 0 else "−" if x < 0 else ""
+
+
 def _signed(text: str, v: float) -> str:
     return f"−{text}" if v < 0 else text
 
@@ -168,15 +173,13 @@ def price(v: Any) -> str:
 def signed(v: Any, digits: int = 2) -> str:
     """A signed difference of plain numbers (years, multiples) → '+0.55' / '−0.55'."""
     x = _num(v)
-    return "n/a" if math.isnan(x) else (("+" if x > 0 else "−" if x < 0 else "")
-                                         + f"{abs(x):,.{digits}f}")
+    return "n/a" if math.isnan(x) else _sign(x) + f"{abs(x):,.{digits}f}"
 
 
 def units_change(v: Any) -> str:
     """A signed step in units → '+1.20M' / '−3.00M' (bridges, as their charts label them)."""
     x = _num(v)
-    return "n/a" if math.isnan(x) else (("+" if x > 0 else "−" if x < 0 else "")
-                                         + units(abs(x)))
+    return "n/a" if math.isnan(x) else _sign(x) + units(abs(x))
 
 
 def pct(v: Any, digits: int = 1) -> str:
@@ -190,7 +193,7 @@ def pp(v: Any, digits: int = 1) -> str:
     x = _num(v)
     if math.isnan(x):
         return "n/a"
-    return f"{'+' if x > 0 else '−' if x < 0 else ''}{abs(x):.{digits}f} pp"
+    return f"{_sign(x)}{abs(x):.{digits}f} pp"
 
 
 def mult(v: Any, digits: int = 1) -> str:
