@@ -372,10 +372,15 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         outputs.update(comparison.outputs())
         extra_sheets.append(sheet_writer(comparison))
         extra = {"compared_scenarios": comparison.names, **extra}
+    from models import risk as risk_model
+    risk = risk_model.analyse(result)
+    if risk is not None:
+        outputs.update(risk_model.risk_outputs(risk))
+        extra_sheets.append(risk_model.sheet_writer(risk))
     if dry:
         cells = workbook.cell_map(result, extra_sheets)
         _json(outputs), _json(cells)
-        figures_drawn = plots.charts_for(result, outputs)
+        figures_drawn = _all_charts(plots, result, outputs, risk)
         try:
             charts = {chart.key: plots.chart_entry(chart) for chart in figures_drawn}
         finally:
@@ -385,7 +390,7 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
         _dump(folder / "outputs.json", outputs)
         _dump(folder / "cells.json", cells)
-        charts = plots.write_charts(plots.charts_for(result, outputs), folder)
+        charts = plots.write_charts(_all_charts(plots, result, outputs, risk), folder)
     figures: list = []
     texts = memo.render_all(result, outputs, cells, info, templates_dir, charts, figures)
     index = memo.figure_index(figures, cells)
@@ -400,6 +405,21 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
         "paper": paper, **extra}))
+
+
+def _all_charts(plots, result: Result, outputs: dict[str, Any], risk) -> list:
+    """The models' charts and, with a risk picture, the risk chart (models.plots.risk)."""
+    drawn = plots.charts_for(result, outputs)
+    if risk is not None:
+        from models.plots import risk as risk_plot
+        try:
+            with plots.plt.rc_context(plots.STYLE):
+                drawn.append(risk_plot.chart(risk, outputs))
+        except BaseException:
+            for chart in drawn:
+                plots.plt.close(chart.figure)
+            raise
+    return drawn
 
 
 def _json(data: Any) -> str:

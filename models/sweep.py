@@ -64,14 +64,19 @@ def _as_array(value: Any) -> np.ndarray:
     return np.array([float(value)])
 
 
-def ranged_assumptions(a: Assumptions, models: Iterable[str]) -> list[Ranged]:
-    """The numeric assumptions of ``models`` that have a low/high range, in key order."""
+def ranged_assumptions(a: Assumptions, models: Iterable[str],
+                       strict: bool = True) -> list[Ranged]:
+    """The numeric assumptions of ``models`` that have a low/high range, in key order. A value
+    outside its range is an error, or with ``strict=False`` widens the range to include it
+    (a build's risk picture after ``--set``)."""
     out = []
     for model in models:
         for item in a.for_model(model):
             if item.low is None or item.high is None or isinstance(item.value, str):
                 continue
             low, mode, high = (_as_array(v) for v in (item.low, item.value, item.high))
+            if not strict:
+                low, high = np.minimum(low, mode), np.maximum(high, mode)
             if np.any(low > mode) or np.any(mode > high):
                 raise EqrError("value outside its low/high range", file=item.file,
                                line=item.line, key=item.key,
@@ -286,8 +291,9 @@ class Sweep:
 
 
 def plan(a: Assumptions, outputs: Sequence[str] | None = None,
-         targets: Sequence[str] = TARGET_MODELS) -> Sweep:
-    """Decide what to draw and evaluate for the sweep (no random numbers yet)."""
+         targets: Sequence[str] = TARGET_MODELS, strict: bool = True) -> Sweep:
+    """Decide what to draw and evaluate for the sweep (no random numbers yet); ``strict``:
+    see :func:`ranged_assumptions`."""
     all_specs = build_specs(a)
     keys = list(outputs) if outputs else default_outputs()
     extra_models = {k.split(".", 1)[0] for k in keys}
@@ -302,7 +308,7 @@ def plan(a: Assumptions, outputs: Sequence[str] | None = None,
     keep = needed_periods(specs, rows, out_keys)
     specs = {m: replace(spec, periods=keep[m]) for m, spec in specs.items()}
     out_keys = output_keys(specs, keys)
-    ranged = ranged_assumptions(a, models)
+    ranged = ranged_assumptions(a, models, strict)
     used = {e.key for r in rows for e in input_values(r.expr)}
     ranged = [_restrict_ranged(r, a, keep) for r in ranged if r.key in used]
     base = batch_inputs(a, 1)
@@ -512,9 +518,10 @@ def label_of(key: str, specs: dict[str, ModelSpec]) -> tuple[str, str]:
 
 
 # =========================================================================== report files
-def report(result: SweepResult, sweep: Sweep, stats: dict[str, Any]) -> dict[str, Any]:
-    """The JSON written to ``sweep.json``: what was drawn, how, and the distribution of each
-    output."""
+def report(result: SweepResult, sweep: Sweep, stats: dict[str, Any],
+           swings: Tornado | None = None) -> dict[str, Any]:
+    """The JSON written to ``sweep.json``: what was drawn, how, the distribution of each
+    output and (with ``swings``) its tornado."""
     a = sweep.assumptions
     return {
         "n": result.n, "seed": result.seed, "chunk": CHUNK, "threads": result.threads,
@@ -529,6 +536,7 @@ def report(result: SweepResult, sweep: Sweep, stats: dict[str, Any]) -> dict[str
         "outputs": {key: {"label": label_of(key, sweep.specs)[0],
                           "unit": label_of(key, sweep.specs)[1], **stats[key]}
                     for key in result.outputs},
+        **({"tornado": tornado_report(swings, a)} if swings is not None else {}),
     }
 
 
@@ -604,7 +612,7 @@ def run_sweep_command(args, a: Assumptions) -> int:
     finally:
         if bar:
             bar.close()
-    rep = report(result, sweep, summarise(result))
+    rep = report(result, sweep, summarise(result), tornado(a, sweep=sweep))
     if args.out is not None:
         final = Path(args.out)
     else:
@@ -633,3 +641,69 @@ def run_sweep_command(args, a: Assumptions) -> int:
         print(f"\n{shown}\n" + text_histogram(rep["outputs"][shown]))
     print(final)
     return 0
+
+
+# =========================================================================== tornado
+@dataclass(frozen=True)
+class TornadoBar:
+    """One swept input moved from its low to its high, every other input at base."""
+
+    key: str
+    low: Any  # the input's low (a list for a series)
+    high: Any
+    at_low: dict[str, float | None]  # output key → value with this input at its low
+    at_high: dict[str, float | None]
+
+    def swing(self, output: str) -> float | None:
+        lo, hi = self.at_low[output], self.at_high[output]
+        return None if lo is None or hi is None else hi - lo
+
+
+@dataclass
+class Tornado:
+    base: dict[str, float | None]  # output key → value with every input at base
+    bars: list[TornadoBar]
+
+    def ranked(self, output: str) -> list[TornadoBar]:
+        """Bars by absolute swing of ``output``, largest first (unknown swings last)."""
+        return sorted(self.bars, key=lambda b: -abs(b.swing(output) or 0.0))
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def tornado(a: Assumptions, outputs: Sequence[str] | None = None,
+            sweep: Sweep | None = None) -> Tornado:
+    """The swing of each output when each swept input moves from its low to its high with the
+    others at base, in one vectorised evaluation of 2 × inputs + 1 scenarios: scenario 2i has
+    input i at its low, 2i + 1 at its high, the last every input at base."""
+    sweep = sweep or plan(a, outputs)
+    k = len(sweep.ranged)
+    n = 2 * k + 1
+    inputs = dict(sweep.constants)
+    for i, r in enumerate(sweep.ranged):
+        values = np.tile(r.mode, (n, 1))
+        values[2 * i], values[2 * i + 1] = r.low, r.high
+        inputs[r.key] = values
+    env = evaluate_rows(sweep.rows, sweep.specs, inputs)
+    columns = {key.key: key.take(env, n) for key in sweep.outputs}
+    base = {o: _finite(v[-1]) for o, v in columns.items()}
+    bars = [TornadoBar(r.key, _plain(r.low, r.series), _plain(r.high, r.series),
+                       {o: _finite(v[2 * i]) for o, v in columns.items()},
+                       {o: _finite(v[2 * i + 1]) for o, v in columns.items()})
+            for i, r in enumerate(sweep.ranged)]
+    return Tornado(base, bars)
+
+
+def _plain(values: np.ndarray, series: bool) -> Any:
+    return values.tolist() if series else float(values[0])
+
+
+def tornado_report(t: Tornado, a: Assumptions) -> dict[str, Any]:
+    """``sweep.json``'s ``tornado``: per output, the base value and the bars by swing."""
+    return {o: {"base": t.base[o],
+                "bars": [{"key": b.key, "label": a[b.key].label, "low": b.low, "high": b.high,
+                          "at_low": b.at_low[o], "at_high": b.at_high[o],
+                          "swing": b.swing(o)} for b in t.ranked(o)]}
+            for o in t.base}

@@ -129,6 +129,10 @@ def test_cli_writes_report_and_is_repeatable(tmp_path, capsys):
     reps = [json.loads((tmp_path / n / "sweep.json").read_text()) for n in ("a", "b")]
     assert reps[0]["outputs"] == reps[1]["outputs"]
     assert set(reps[0]["outputs"]) == {"valuation.price_target", "china.gross_margin.CY2026"}
+    bars = reps[0]["tornado"]["valuation.price_target"]["bars"]
+    assert bars[0]["key"] == "valuation.multiple"
+    assert bars[0]["swing"] == pytest.approx(bars[0]["at_high"] - bars[0]["at_low"])
+    assert set(reps[0]["tornado"]) == set(reps[0]["outputs"])
     assert (tmp_path / "a" / "histograms.png").stat().st_size > 10_000
     assert "valuation.price_target" in (tmp_path / "a" / "histograms.txt").read_text()
 
@@ -146,3 +150,35 @@ def test_cli_bad_input_is_a_user_error(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- tornado (issue 16)
+def test_tornado_multiple_by_hand(base):
+    """PT = multiple × EPS + net cash per share: with the multiple at 19 and 37 (its range) the
+    target is 19 × EPS + cash and 37 × EPS + cash, and the swing 18 × EPS."""
+    t = S.tornado(base, ["valuation.price_target"])
+    single = engine.run(base).outputs
+    eps, cash = single["valuation.eps_target"], single["valuation.net_cash_per_share"]
+    bar = next(b for b in t.bars if b.key == "valuation.multiple")
+    assert (bar.low, bar.high) == (19, 37)
+    assert bar.at_low["valuation.price_target"] == pytest.approx(19 * eps + cash, rel=1e-12)
+    assert bar.at_high["valuation.price_target"] == pytest.approx(37 * eps + cash, rel=1e-12)
+    assert bar.swing("valuation.price_target") == pytest.approx(18 * eps, rel=1e-12)
+    assert t.base["valuation.price_target"] == pytest.approx(single["valuation.price_target"],
+                                                             rel=1e-12)
+    assert t.ranked("valuation.price_target")[0].key == "valuation.multiple"
+
+
+def test_tornado_bar_equals_a_single_run_with_the_input_at_its_ends(base):
+    """A series input (the data-center growth path) moved as a whole path to its low and its
+    high: the same target as engine.run() with the path set period by period."""
+    t = S.tornado(base, ["valuation.price_target", "valuation.dcf_value_per_share"])
+    bar = next(b for b in t.bars if b.key == "nvda.dc_growth_qoq")
+    periods = base.periods("nvda")
+    for path, got in ((bar.low, bar.at_low), (bar.high, bar.at_high)):
+        a = base
+        for period, v in zip(periods, path):
+            a = set_value(a, f"nvda.dc_growth_qoq.{period}", float(v), set_by="t", force=True)
+        single = engine.run(a).outputs
+        for key in got:
+            assert got[key] == pytest.approx(single[key], rel=1e-10), key
