@@ -20,7 +20,7 @@ from typing import Any, Callable
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from models.sweep import (PERCENTILES, Tornado, label_of, plan, run_sweep, summarise,
-                          tornado)
+                          summarise_choices, tornado)
 
 OUTPUT = "valuation.price_target"
 DRAWS = 20_000
@@ -40,6 +40,7 @@ class Risk:
     n: int
     seed: int
     labels: dict[str, str]  # input key → its label on the Inputs sheet
+    choices: dict[str, Any]  # models.sweep.summarise_choices: the choices drawn, by value
 
     def bars(self):
         return self.tornado.ranked(self.output)
@@ -56,7 +57,8 @@ def analyse(result, output: str = OUTPUT, n: int = DRAWS, seed: int = SEED) -> R
     drawn = run_sweep(a, n, seed, sweep=sweep, threads=1)
     label, unit = label_of(output, sweep.specs)
     labels = {b.key: a[b.key].label for b in swings.bars}
-    return Risk(output, label, unit, swings, summarise(drawn)[output], n, seed, labels)
+    return Risk(output, label, unit, swings, summarise(drawn)[output], n, seed, labels,
+                summarise_choices(drawn))
 
 
 def risk_outputs(risk: Risk) -> dict[str, float | None]:
@@ -131,6 +133,12 @@ def write_risk(book, fmts, risk: Risk) -> dict[str, str]:
         _text(ws, r, 0, label)
         _number(ws, r, 4, risk.stats.get(name), money)
         cells[f"risk.distribution.{name}"] = f"{SHEET}!{xl_rowcol_to_cell(r, 4)}"
+    for key, per in risk.choices.items():
+        r += 1
+        _text(ws, r, 0, f"{key} drawn by the scenario probabilities (share of draws; median "
+                        "target given the value): " + "; ".join(
+                            f"{v} {d['share']:.1%} ({d['outputs'][risk.output].get('p50', 0):,.2f})"
+                            for v, d in per.items()), grey)
     r += 1
     _text(ws, r, 0, "Draws")
     ws.write_number(r, 4, risk.n, fmts.get(num_format="#,##0", font_color="#595959",
