@@ -6,7 +6,9 @@ single-run engine; its headline outputs (``COMPARE_HEADLINES`` of each model mod
 ``scenarios.<name>.<output>`` and one column of the workbook's ``Scenarios`` sheet.
 
 A column whose resolved assumptions equal the run's own is written as live formulas linking the
-model sheets; the others are values from separate evaluations and say so. The probability-weighted
+model sheets; the others compute live on sheets of their own from their own inputs
+(:mod:`models.scenario_sheets`), or — when a scenario's models have other rows than the run's
+(a choice that adds or drops line items) — are values from separate evaluations and say so. The probability-weighted
 price target is a live formula over the probability row (links to the Inputs sheet) and the
 price-target row:
 
@@ -96,6 +98,8 @@ class Column:
     live: bool
     values: dict[str, float]  # headline key → value
     probability_key: str | None  # the assumption holding its probability, if any
+    result: Result | None = field(default=None, repr=False)  # the scenario's own evaluation
+    own_sheets: bool = False  # computed live on sheets of its own (models.scenario_sheets)
 
 
 @dataclass
@@ -152,6 +156,18 @@ def _description(name: str, a: Assumptions, directory: Path) -> str:
     return "; ".join(texts)
 
 
+def same_structure(run_result: Result, scenario_result: Result) -> bool:
+    """Do the scenario's models have the run's rows and periods (so the run's formulas, fed
+    the scenario's inputs, compute the scenario)?"""
+    for model, spec in run_result.specs.items():
+        other = scenario_result.specs.get(model)
+        if other is None or other.periods != spec.periods:
+            return False
+        if [r.key for r in other.rows] != [r.key for r in spec.rows]:
+            return False
+    return True
+
+
 def compare(result: Result, scenarios: dict[str, Assumptions],
             directory: Path | None = None) -> Comparison:
     """Evaluate each scenario and collect its headline outputs. ``directory`` (for the
@@ -169,9 +185,11 @@ def compare(result: Result, scenarios: dict[str, Assumptions],
         if missing:
             raise EqrError(f"scenario {name} has no output {missing[0]}")
         prob_key = f"valuation.{PROBABILITY_PREFIX}{name}"
-        columns.append(Column(name, _description(name, a, directory),
-                              a.digest() == main_digest, {k: values[k] for k, _ in keys},
-                              prob_key if prob_key in result.assumptions.items else None))
+        live = a.digest() == main_digest
+        columns.append(Column(name, _description(name, a, directory), live,
+                              {k: values[k] for k, _ in keys},
+                              prob_key if prob_key in result.assumptions.items else None,
+                              single, not live and same_structure(result, single)))
     probabilities = {c.name: float(result.assumptions.value(c.probability_key))
                      for c in columns if c.probability_key}
     for name, p in probabilities.items():

@@ -47,9 +47,10 @@ class Risk:
 
 
 def analyse(result, output: str = OUTPUT, n: int = DRAWS, seed: int = SEED) -> Risk | None:
-    """The tornado and distribution of ``output`` for a run (None without the valuation model).
-    A value set outside its sheet range (``--set``) widens the range to include it."""
-    if output.split(".")[0] not in result.specs:
+    """The tornado and distribution of ``output`` for a run: None without the valuation model,
+    or when the output rests on an unknown figure (every draw would be unknown too). A value
+    set outside its sheet range (``--set``) widens the range to include it."""
+    if output.split(".")[0] not in result.specs or result.outputs.get(output) is None:
         return None
     a = result.assumptions
     sweep = plan(a, [output], strict=False)

@@ -436,7 +436,8 @@ def _run_info(result: Result, rid: str, created: str, templates_dir: Path | None
             "overrides": ", ".join(a.overrides), "version": __version__,
             "paper": paper, "sections": memo.sections(result.specs, templates_dir),
             "compare": comparison.names if comparison else [],
-            "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
+            "compare_live": [c.name for c in comparison.columns if c.live or c.own_sheets]
+            if comparison else [],
             "compare_weighted": list(comparison.probabilities) if comparison else [],
             "compare_headlines": [
                 {"key": k, "label": label,

@@ -72,7 +72,8 @@ def ranged_assumptions(a: Assumptions, models: Iterable[str],
     out = []
     for model in models:
         for item in a.for_model(model):
-            if item.low is None or item.high is None or isinstance(item.value, str):
+            if (item.low is None or item.high is None or item.value is None
+                    or isinstance(item.value, str)):
                 continue
             low, mode, high = (_as_array(v) for v in (item.low, item.value, item.high))
             if not strict:
