@@ -9,8 +9,10 @@ Every assumption of the swept models that has both ``low`` and ``high`` is drawn
                x = high − √((1 − u)(high − low)(high − mode)) otherwise
 
 A time series uses the same u in every period (a high draw is high in every year: the path moves
-as a whole). Everything else — choices, periods, figures without a range — stays at its resolved
-value. The draws go through the *same* line-item definitions as a single run (``row.expr``), as
+as a whole). A choice whose values carry scenario probabilities (China's response: see
+:func:`drawn_choices`) is drawn with them. Everything else — other choices, periods, figures
+without a range — stays at its resolved value. :func:`tornado` moves each ranged input from its
+low to its high with the others at base, in one batch. The draws go through the *same* line-item definitions as a single run (``row.expr``), as
 float64 arrays of shape (chunk, P); only the rows the requested outputs depend on are evaluated.
 Only the periods needed are evaluated (china runs CY2025-CY2028; valuation needs CY2026-CY2027).
 Scenarios are processed in chunks of :data:`CHUNK` (cache-sized arrays; the unit of the
