@@ -14,9 +14,11 @@ the valuation section's risk chart (:mod:`models.plots.risk`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from models.sweep import (PERCENTILES, Tornado, label_of, plan, run_sweep, summarise,
@@ -54,12 +56,14 @@ def analyse(result, output: str = OUTPUT, n: int = DRAWS, seed: int = SEED) -> R
         return None
     a = result.assumptions
     sweep = plan(a, [output], strict=False)
-    swings = tornado(a, sweep=sweep)
-    drawn = run_sweep(a, n, seed, sweep=sweep, threads=1)
+    with np.errstate(all="ignore"):  # extreme (in-bounds) inputs may overflow: inf, not noise
+        swings = tornado(a, sweep=sweep)
+        drawn = run_sweep(a, n, seed, sweep=sweep, threads=1)
+        stats = summarise(drawn)[output]
+        choices = summarise_choices(drawn)
     label, unit = label_of(output, sweep.specs)
     labels = {b.key: a[b.key].label for b in swings.bars}
-    return Risk(output, label, unit, swings, summarise(drawn)[output], n, seed, labels,
-                summarise_choices(drawn))
+    return Risk(output, label, unit, swings, stats, n, seed, labels, choices)
 
 
 def risk_outputs(risk: Risk) -> dict[str, float | None]:
@@ -70,10 +74,14 @@ def risk_outputs(risk: Risk) -> dict[str, float | None]:
         out[f"{prefix}.target_at_high"] = bar.at_high[risk.output]
         out[f"{prefix}.swing"] = bar.swing(risk.output)
     for p in PERCENTILES:
-        out[f"risk.distribution.p{p}"] = risk.stats.get(f"p{p}")
-    out["risk.distribution.mean"] = risk.stats.get("mean")
+        out[f"risk.distribution.p{p}"] = _finite(risk.stats.get(f"p{p}"))
+    out["risk.distribution.mean"] = _finite(risk.stats.get("mean"))
     out["risk.distribution.n"] = float(risk.n)
     return out
+
+
+def _finite(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
 
 
 def _shown(value: Any) -> str:
@@ -132,7 +140,7 @@ def write_risk(book, fmts, risk: Risk) -> dict[str, str]:
     for label, name in stats:
         r += 1
         _text(ws, r, 0, label)
-        _number(ws, r, 4, risk.stats.get(name), money)
+        _number(ws, r, 4, _finite(risk.stats.get(name)), money)
         cells[f"risk.distribution.{name}"] = f"{SHEET}!{xl_rowcol_to_cell(r, 4)}"
     for key, per in risk.choices.items():
         r += 1

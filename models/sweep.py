@@ -61,9 +61,10 @@ class Ranged:
 
 
 def _as_array(value: Any) -> np.ndarray:
+    """A scalar or series as floats (a gap, None, is NaN)."""
     if isinstance(value, dict):
-        return np.array(list(value.values()), dtype=float)
-    return np.array([float(value)])
+        return np.array([np.nan if v is None else v for v in value.values()], dtype=float)
+    return np.array([np.nan if value is None else float(value)])
 
 
 def ranged_assumptions(a: Assumptions, models: Iterable[str],
@@ -78,6 +79,8 @@ def ranged_assumptions(a: Assumptions, models: Iterable[str],
                     or isinstance(item.value, str)):
                 continue
             low, mode, high = (_as_array(v) for v in (item.low, item.value, item.high))
+            if not strict and not np.all(np.isfinite(np.concatenate([low, mode, high]))):
+                continue  # a gap in some period: a build's risk picture leaves it at its value
             if not strict:
                 low, high = np.minimum(low, mode), np.maximum(high, mode)
             if np.any(low > mode) or np.any(mode > high):
