@@ -65,6 +65,7 @@ def chart(risk, outputs: dict[str, float]) -> Chart:
     if hist:
         edges = np.array(hist["edges"])
         right.stairs(hist["counts"], edges, fill=True, color=PALETTE[4], alpha=0.9)
+        right.set_ylim(0, 1.6 * max(max(hist["counts"]), 1))  # headroom for the legend
     for label, value, colour, style in marks(risk, outputs):
         right.axvline(value, color=colour, linestyle=style, linewidth=1.4,
                       label=f"{label} \\${value:,.0f}")
