@@ -10,7 +10,6 @@ import datetime as dt
 import errno
 import hashlib
 import json
-import math
 import os
 import platform
 import re

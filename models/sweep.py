@@ -799,64 +799,6 @@ def histogram_png(result: SweepResult, rep: dict[str, Any], path) -> None:
         plt.close(fig)
 
 
-def run_sweep_command(args, a: Assumptions) -> int:
-    """``eqr sweep``: run, print the summary, write the report folder atomically."""
-    import datetime as dt
-    import json
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from models.runs import REPORTS_DIR, check_out_dir
-
-    if args.threads is not None and args.threads < 1:
-        raise EqrError("bad number of threads", key="--threads", expected="an integer >= 1",
-                       found=args.threads)
-    if args.out is not None:
-        check_out_dir(Path(args.out))
-    sweep = plan(a, args.output or None)
-    if args.n >= 1:
-        check_size(args.n, len(sweep.outputs))
-    show = args.progress if args.progress is not None else sys.stderr.isatty()
-    bar = ProgressBar(args.n) if show and args.n > CHUNK else None
-    try:
-        result = run_sweep(a, args.n, args.seed, threads=args.threads, progress=bar,
-                           sweep=sweep)
-    finally:
-        if bar:
-            bar.close()
-    rep = report(result, sweep, summarise(result), tornado(a, sweep=sweep))
-    if args.out is not None:
-        final = Path(args.out)
-    else:
-        day = dt.date.today().isoformat()
-        final = Path(REPORTS_DIR) / "sweeps" / f"{day}_n{args.n}_seed{result.seed}"
-        check_out_dir(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".incomplete-" + final.name + "-", dir=final.parent))
-    try:
-        (tmp / "sweep.json").write_text(json.dumps(rep, indent=2) + "\n", encoding="utf-8")
-        (tmp / "histograms.txt").write_text(histogram_text(rep), encoding="utf-8")
-        histogram_png(result, rep, tmp / "histograms.png")
-        if final.exists():
-            final.rmdir()
-        tmp.replace(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    print(f"{result.n:,} scenarios in {result.seconds:.3f} s "
-          f"({result.n / result.seconds:,.0f} per second, {result.threads} threads); "
-          f"seed {result.seed}")
-    print(summary_table(rep))
-    print(choices_table(rep))
-    shown = "valuation.price_target" if "valuation.price_target" in rep["outputs"] else next(
-        iter(rep["outputs"]))
-    if rep["outputs"][shown].get("finite"):
-        print(f"\n{shown}\n" + text_histogram(rep["outputs"][shown]))
-    print(final)
-    return 0
-
-
 # =========================================================================== tornado
 @dataclass(frozen=True)
 class TornadoBar:
