@@ -16,11 +16,11 @@ PACKAGE = Path(registry.__file__).resolve().parent
 
 #: the core: model definitions, the line-item engine and what it is built from
 CORE = frozenset({*registry.MODELS, *registry.ENGINE_MODULES, "errors"})
-#: what the core may reach besides itself: the typed assumptions the engine evaluates, where
-#: their sheets are, the checks on input text, what overlays declare they move and the models'
-#: headline lists the engine checks those declarations against (no workbook, memo, plots, run
-#: folders, command line...)
-CORE_MAY_USE = frozenset({"assumptions", "paths", "textcheck", "expects", "headlines"})
+#: what the core may reach besides itself: the typed assumptions the engine evaluates (and the
+#: YAML reader they come through), where their sheets are, the checks on input text, what
+#: overlays declare they move and the models' headline lists the engine checks those
+#: declarations against (no workbook, memo, plots, run folders, command line...)
+CORE_MAY_USE = frozenset({"assumptions", "yamlread", "paths", "textcheck", "expects", "headlines"})
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
