@@ -356,7 +356,18 @@ def define(m: ModelBuilder) -> None:
         unit[alt.key] = rows
 
     # ------------------------------------------------------------- companies
-    blocks = {co: _company(m, co, alts, unit, start, end, salvage, k, f) for co in companies(a)}
+    m.section("Completeness: purchases before the first column are not in the sheet")
+    ghost = m.row("pre_first_vintage_age", f"Age at the start of the year of purchases made "
+                  f"the year before {first} (not in the sheet)", "years",
+                  MAX(0, year - PeriodCell(year.row, first) + f))
+    for name in alt_life_names(a) + ["critic_life"]:
+        tag = name.replace("alt_life_", "alt").replace("critic_life", "critic")
+        m.row(f"vintages_complete_{tag}", f"Depreciation at {_years(_value(a, name))} is "
+              f"complete (1): purchases before {first} are past that life", "flag",
+              IF(ghost >= lives[name], 1, 0))
+    network = m.input("network_share_of_pool")
+    blocks = {co: _company(m, co, alts, unit, start, end, salvage, k, f, ghost, network)
+              for co in companies(a)}
 
     # ------------------------------------------------------------- Nvidia's share of the capex
     _nvidia_share_of_capex(m, companies(a))
@@ -401,7 +412,8 @@ class Pool:
         return f"{label} ({self.text})" if self.text else label
 
 
-def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) -> dict:
+def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f, ghost,
+             network) -> dict:
     """One company's block; returns its policy-life and first-year-effect rows."""
     a = m.assumptions
     name = co.title()
@@ -499,6 +511,18 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) ->
     for alt in alts:
         m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax, {alt.label}",
               "fraction", safe_div(delta[alt.key], pretax))
+
+    # network gear kept at the policy life (same vintages, same method): its change is zero, so
+    # the servers-only change is the pool's change x (1 - network share)
+    m.section(f"{name}: the critics' life on servers only (network gear kept at policy life)")
+    servers_only = m.row(f"{co}_pretax_change_sl_critic_servers_only",
+                         f"{name} pre-tax change, critics' life on servers only", "USD bn",
+                         delta["sl_critic"] * (1 - network))
+    m.row(f"{co}_pretax_share_sl_critic_servers_only", f"{name} share of pre-tax, critics' "
+          f"life on servers only", "fraction", safe_div(servers_only, pretax))
+    m.row(f"{co}_vintages_complete", f"{name} policy depreciation complete (1): purchases "
+          f"before the first column are past this year's life (0: some may be missing)",
+          "flag", IF(ghost >= pools[0].life, 1, 0))
 
     m.section(f"{name}: book value")
     placed = m.row(f"{co}_depreciable_placed", f"{name} depreciable server capex placed in "
@@ -635,3 +659,14 @@ def _cumulative(m: ModelBuilder, a, lives, f, salvage, k) -> None:
         if _is_whole(value):
             m.row(f"cum_share_syd_{tag}", f"Sum-of-years' digits, {_years(value)}", "fraction",
                   syd_cumulative(MIN(life, x), life, salvage))
+    m.section("The WSJ's comparison: its life and the accelerated method it describes")
+    wsj_life = m.input("wsj_life")
+    wsj_k = m.input("wsj_db_factor")
+    m.row("cum_share_wsj_sl", "Straight line at the WSJ's life", "fraction",
+          SLN(1, salvage, wsj_life) * MIN(wsj_life, x))
+    m.row("cum_share_wsj_accelerated", "Declining balance at the WSJ's factor and life",
+          "fraction", VDB(1, salvage, wsj_life, 0, MIN(wsj_life, x), wsj_k))
+    m.row("cum_share_wsj_accelerated_full_year", "The same with a full year in the first year "
+          "(N years of service)", "fraction", VDB(1, salvage, wsj_life, 0, MIN(wsj_life, n), wsj_k))
+    m.row("cum_share_wsj_ddb", "Double-declining balance at the WSJ's life (not the source's "
+          "method)", "fraction", VDB(1, salvage, wsj_life, 0, MIN(wsj_life, x), DDB_FACTOR))

@@ -715,3 +715,63 @@ def test_eps_effects_at_the_marginal_rate_and_that_years_shares(base, periods):
         delta * (1 - 0.21) / 13.971)
     delta = o[f"{M}.meta_pretax_change_sl_critic.FY2026"]
     assert o[f"{M}.meta_eps_change_sl_critic.FY2026"] == pytest.approx(delta * 0.79 / 2.614)
+
+
+def test_wsj_comparison_uses_the_accelerated_method_the_source_describes(base):
+    """Issue 20 point 8. The source: 'an accelerated method over 6 years: slightly above half
+    after year 3' (seed-facts depr.wsj_accel6_cum_3y). Three calendar years at the half-year
+    convention are 2.5 years of service. 150% declining balance (rate 1.5/6 = 0.25):
+    0.25 + 0.1875 + 0.140625/2 = 50.8% (slightly above half); with a full first year
+    1 - 0.75^3 = 57.8%. Double-declining (rate 1/3): 1/3 + 2/9 + (4/27)/2 = 63.0%, not 'slightly
+    above half'. Straight line 2.5/6 = 41.7%. The critics' DB alternative keeps db_factor 2."""
+    o = run(base)
+    assert base.value(f"{M}.wsj_db_factor") == 1.5 and base.value(f"{M}.db_factor") == 2
+    assert o[f"{M}.cum_share_wsj_sl"] == pytest.approx(2.5 / 6)
+    assert o[f"{M}.cum_share_wsj_accelerated"] == pytest.approx(0.25 + 0.1875 + 0.140625 / 2)
+    assert 0.5 < o[f"{M}.cum_share_wsj_accelerated"] < 0.52
+    assert o[f"{M}.cum_share_wsj_accelerated_full_year"] == pytest.approx(1 - 0.75 ** 3)
+    assert o[f"{M}.cum_share_wsj_ddb"] == pytest.approx(1 / 3 + 2 / 9 + 4 / 27 / 2)
+
+
+def test_critics_life_on_servers_only(base, periods):
+    """Issue 20 point 8: the critics' 3 years applied to network gear too overstates their
+    case. Network gear at the policy life changes nothing, so servers only = the pool's change
+    x (1 - 14%), 14.0% = Nvidia's networking share of data-center revenue in the claim window
+    (23.419 / 167.003). At 0% network the two agree; at 100% nothing changes."""
+    o = run(base)
+    assert base.value(f"{M}.network_share_of_pool") == pytest.approx(23.419 / 167.003, abs=5e-4)
+    for co in COMPANIES:
+        pool = row(o, f"{co}_pretax_change_sl_critic", periods)
+        only = row(o, f"{co}_pretax_change_sl_critic_servers_only", periods)
+        assert only == pytest.approx(pool * 0.86)
+        pretax = np.array([base.value(f"{M}.{co}_pretax_income")[p] for p in periods])
+        assert o[f"{M}.{co}_pretax_share_sl_critic_servers_only.FY2026"] == pytest.approx(
+            pool[periods.index("FY2026")] * 0.86 / pretax[periods.index("FY2026")])
+    none = run(with_values(base, {f"{M}.network_share_of_pool": 1.0}))
+    assert none[f"{M}.meta_pretax_change_sl_critic_servers_only.FY2026"] == 0
+
+
+def test_which_years_are_complete_is_stated(base, periods):
+    """Issue 20 point 8: vintages start in FY2018, so FY2017 purchases (placed mid-year, half-
+    year convention) are missing. At the start of year y they are y - 2017 - 0.5 years old; a
+    year is complete once that age reaches the life: 3 years from FY2021 (2021 - 2017.5 = 3.5),
+    6 years from FY2024 (FY2023: 5.5 < 6, the half-year of FY2017 purchases the 6-year
+    alternative misses). Microsoft's policy (3, 3, 3, 4, 4, 6, ...): FY2021 3.5 < 4 (0),
+    FY2022 4.5 >= 4 (1), FY2023 5.5 < 6 (0), FY2024 on (1)."""
+    o = run(base)
+    age = row(o, "pre_first_vintage_age", periods)
+    assert age == pytest.approx([max(0, int(p[2:]) - 2017.5) for p in periods])
+    assert list(row(o, "vintages_complete_critic", periods)) == [
+        0, 0, 0, 1, 1, 1, 1, 1, 1, 1]
+    assert list(row(o, "vintages_complete_alt5", periods)) == [0] * 6 + [1] * 4
+    assert list(row(o, "microsoft_vintages_complete", periods)) == [
+        0, 0, 0, 0, 1, 0, 1, 1, 1, 1]
+
+
+def test_memo_states_servers_only_wsj_method_and_complete_years(built):
+    md = (built / "memo.md").read_text()
+    assert "5.9% to 15.1% on servers only" in md  # page one
+    assert "at the critics' 3.0 years from FY2021 and at 6.0 years from FY2024" in md
+    assert "FY2024 (Microsoft), FY2024 (Alphabet), FY2023 (Amazon), FY2022 (Meta)" in md
+    assert "declining balance at 1.5x, 50.8% (57.8% with a full first year), where " \
+           "double-declining would give 63.0%" in md
