@@ -287,7 +287,8 @@ def validate(a) -> None:
                      f"{' and '.join(SUBSET_FIELDS)} go together")
         method = _value(a, f"{co}_method")
         policy_factor = DDB_FACTOR if method == "ddb" else factor
-        life_names = [f"{co}_life"] + ([f"{co}_subset_life"] if all(has_subset) else [])
+        life_names = [f"{co}_life"] + ([f"{co}_subset_life"] if all(has_subset) else []) \
+            + ([f"{co}_network_life"] if f"{MODEL}.{co}_network_life" in a.items else [])
         for name in life_names:
             lives = _value(a, name)  # a series; a single value or None (unknown) is let through
             for period, life in (lives.items() if isinstance(lives, dict) else ()):
@@ -441,6 +442,13 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f, gh
         subset = m.input(f"{co}_subset_share")
         pools = [Pool("", "main pool", 1 - subset, pools[0].life),
                  Pool("subset_", "subset", subset, m.input(f"{co}_subset_life"))]
+    if f"{MODEL}.{co}_network_life" in a.items:
+        # network equipment on its own disclosed life: carved out of the main pool
+        main = pools[0]
+        pools = [Pool("", main.text or "servers",
+                      (1 if main.weight is None else main.weight) - network, main.life),
+                 *pools[1:],
+                 Pool("network_", "network", network, m.input(f"{co}_network_life"))]
     prev_life = {pool.tag: m.row(f"{co}_{pool.tag}life_prev",
                                  pool.qualified(f"{name} life the year before (first year: same)"),
                                  "years", IF(Prev(pool.life.row) > 0, Prev(pool.life.row),
@@ -512,17 +520,21 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f, gh
         m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax, {alt.label}",
               "fraction", safe_div(delta[alt.key], pretax))
 
-    # network gear kept at the policy life (same vintages, same method): its change is zero, so
-    # the servers-only change is the pool's change x (1 - network share)
+    # network gear kept at its policy life: servers-only alternative = the critics' schedule
+    # on (1 - network share) of each vintage + the network's policy depreciation (its own pool
+    # where it has one, else that share of the policy total)
     m.section(f"{name}: the critics' life on servers only (network gear kept at policy life)")
+    network_policy = (m.row(f"{co}_network_depr_policy", f"{name} network equipment "
+                            f"depreciation under policy", "USD bn", policy_blocks[-1])
+                      if pools[-1].tag == "network_" else policy_total * network)
     servers_only = m.row(f"{co}_pretax_change_sl_critic_servers_only",
                          f"{name} pre-tax change, critics' life on servers only", "USD bn",
-                         delta["sl_critic"] * (1 - network))
+                         policy_total - network_policy - alt_rows["sl_critic"] * (1 - network))
     m.row(f"{co}_pretax_share_sl_critic_servers_only", f"{name} share of pre-tax, critics' "
           f"life on servers only", "fraction", safe_div(servers_only, pretax))
     m.row(f"{co}_vintages_complete", f"{name} policy depreciation complete (1): purchases "
-          f"before the first column are past this year's life (0: some may be missing)",
-          "flag", IF(ghost >= pools[0].life, 1, 0))
+          f"before the first column are past this year's longest life (0: some may be missing)",
+          "flag", IF(ghost >= _longest([pool.life for pool in pools]), 1, 0))
 
     m.section(f"{name}: book value")
     placed = m.row(f"{co}_depreciable_placed", f"{name} depreciable server capex placed in "
@@ -542,10 +554,21 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f, gh
             f"{name_}_over_model", f"{name} {period}: reported ÷ model server depreciation "
             f"(× the sheet's server share = the share that matches)", "x",
             div_or_na(reported, PeriodCell(policy_total.row, period)))
+    if len(pools) > 1:
+        m.check(f"check_{co}_pool_shares_not_negative", f"{name}: the main pool's share "
+                f"(1 - subset - network) is not negative", MIN(0, wrap(pools[0].weight)),
+                tolerance=1e-9)
     m.check(f"check_{co}_book_value_not_negative",
             f"{name}: policy never depreciates more than the cost placed in service",
             IF(nbv < 0, nbv, 0), tolerance=1e-9)
     return {"life": pools[0].life, "effect": effect, "opening": opening, "scale": scale}
+
+
+def _longest(lives):
+    out = lives[0]
+    for life in lives[1:]:
+        out = MAX(out, life)
+    return out
 
 
 def _sum(rows):
