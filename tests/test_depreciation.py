@@ -782,6 +782,10 @@ def test_memo_states_servers_only_wsj_method_and_complete_years(built):
     assert "5.9% to 15.0% on servers only" in md  # page one
     assert "at the critics' 3.0 years from FY2021 and at 6.0 years from FY2024" in md
     assert "FY2024 (Microsoft), FY2024 (Alphabet), FY2024 (Amazon), FY2022 (Meta)" in md
+    assert "Network equipment follows its own disclosed life at Alphabet and Amazon (14% of " \
+           "each vintage" in md
+    assert "finance leases (Microsoft; Amazon in the early years) are outside cash capex and " \
+           "left out: no source in the reference files gives their size" in md
     assert "declining balance at 1.5x, 50.8% (57.8% with a full first year), where " \
            "double-declining would give 63.0%" in md
 
