@@ -154,7 +154,9 @@ def _revenue_by_quarter(m: ModelBuilder, i: dict) -> dict:
 def _share_used(i: dict, extra_pp=None):
     """Blackwell share of compute used = share + shift (+ ``extra_pp``) points, within 0-100%:
     one definition for the base case and for the ends of the residual gap's range."""
-    shift = i["blackwell_share_shift"] if extra_pp is None else i["blackwell_share_shift"] + extra_pp
+    shift = i["blackwell_share_shift"]
+    if extra_pp is not None:
+        shift = shift + extra_pp
     return MIN(1, MAX(0, i["blackwell_share_of_compute"] + shift / PCT_POINTS))
 
 
@@ -361,6 +363,8 @@ def _gap_range(m: ModelBuilder, i: dict, rev: dict, asp: dict, claim: dict) -> N
                 "implied)", "units", claim["dc"] - most)
     high = m.row("bridge_residual_gap_high", "Residual gap - high end (claimed DC packages - "
                  "fewest implied)", "units", claim["dc"] - fewest)
+    m.check("check_gap_range_asp_above_zero", "ASP less the range stays above zero (shortfall, "
+            "USD per unit)", MIN(0, asp["selected"] - d_asp))
     m.row("residual_gap_share_low", "Residual gap, low end, as a share of claimed DC packages",
           "fraction", safe_div(low, claim["dc"]))
     m.row("residual_gap_share_high", "Residual gap, high end, as a share of claimed DC "

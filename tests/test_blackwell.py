@@ -352,3 +352,10 @@ def test_waterfall_bars_stand_on_the_bridge_levels(o):
     broken = dict(o, **{"blackwell.bridge_networking": o["blackwell.bridge_networking"] + 1e3})
     with pytest.raises(ValueError, match="does not reach bridge_headline_units"):
         waterfall_bars(broken)
+
+
+def test_gap_range_flags_an_asp_range_wider_than_the_asp(base):
+    """ASP 35,000 less a 40,000 range is -5,000: the check shows the shortfall."""
+    out = run_with(base, {"blackwell.gap_range_asp_usd": 40_000})
+    assert out["blackwell.check_gap_range_asp_above_zero"] == pytest.approx(-5_000)
+    assert run_with(base, {})["blackwell.check_gap_range_asp_above_zero"] == 0
