@@ -335,7 +335,7 @@ def test_memo_shows_seed_and_corrected_case_and_the_chart(run_dir):
     assert "767k–1.77M" in md  # the article's gap at its own inputs
     assert "a residual gap of **95k**" in md
     assert md.count("inside its own uncertainty: −868k to +817k with the ASP ±$5,000 and the "
-                    "Blackwell share ±10 pp") == 2  # page one and the section
+                    "Blackwell share −10 pp to +10 pp") == 2  # page one and the section
     assert "| 3.25–4.23 GW of IT load for the claimed packages |" in md
     assert "| Claimed data-center packages | 3.25 | 4.23 | −1.02 to −0.04 |" in md
     assert "−868k to +817k" in html
