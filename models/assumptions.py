@@ -44,9 +44,7 @@ import copy
 import hashlib
 import json
 import math
-import numbers
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -57,6 +55,9 @@ from models.errors import EqrError, did_you_mean
 
 from models.paths import assumptions_dir
 from models.registry import MODELS, optional
+from models.textcheck import (BAD_CHARS as _BAD_CHARS, LARGEST_NUMBER, MAX_TEXT_CHARS,  # noqa: F401
+                              as_text as _as_text, check_text, describe as _kind,
+                              invisible_format_character, number_problem as _number_problem)
 
 
 def __getattr__(name: str):
@@ -139,8 +140,6 @@ MAX_FILE_BYTES = 10_000_000
 MAX_DEPTH = 32              # nesting levels, counted through aliases
 MAX_NODES = 200_000         # values after expanding aliases
 MAX_NUMBER_CHARS = 40       # a plain number longer than this is a typo
-MAX_TEXT_CHARS = 32_767     # what one Excel cell holds
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _TAG = "tag:yaml.org,2002:"
 _ALLOWED_EXPLICIT_TAGS = {_TAG + "str"}
 
@@ -461,6 +460,8 @@ class Assumptions:
     forced: bool = False
     #: scenario → units path → why the overlay moves nothing there (its ``inert_on``)
     inert_on: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: scenario → what its overlay declares it moves (output names checked by the engine)
+    declared: dict[str, Any] = field(default_factory=dict)
 
     # -- access -----------------------------------------------------------
     def __getitem__(self, key: str) -> Assumption:
@@ -504,33 +505,16 @@ class Assumptions:
 
     def copy(self) -> "Assumptions":
         return Assumptions(dict(self.sheets), dict(self.items), list(self.scenarios),
-                           list(self.overrides), self.forced, dict(self.inert_on))
+                           list(self.overrides), self.forced, dict(self.inert_on),
+                           dict(self.declared))
 
 
 # --------------------------------------------------------------------------- loading sheets
 _ITEM_FIELDS = {"label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
                 "choices", "unknown"}
 _SHEET_FIELDS = {"model", "title", "periods", "assumptions"}
-#: numbers beyond this magnitude are refused outright (no figure in these models comes near it;
-#: it leaves room for products of inputs not to overflow; non-finite outputs are refused too)
-LARGEST_NUMBER = 1e100
 MAX_NAME_CHARS = 64
 MAX_CHOICE_LIST_CHARS = 255  # Excel's limit for a drop-down's list of choices
-
-
-def _kind(obj: Any) -> str:
-    """What a wrong value is, in words, for 'found ...'."""
-    if obj is None:
-        return "nothing (an empty value)"
-    if isinstance(obj, dict):
-        return "a mapping"
-    if isinstance(obj, (list, tuple)):
-        return "a list"
-    if isinstance(obj, bool):
-        return f"the boolean {obj}"
-    if isinstance(obj, str):
-        return f"the text {obj[:40]!r}"
-    return f"the {type(obj).__name__} {obj!r}"[:80]
 
 
 def _require_mapping(obj: Any, file: str, line: int | None, what: str) -> Mapping:
@@ -562,53 +546,6 @@ def _text_field(data: Mapping, name: str, default: str, file: str, line: int | N
     if raw is None:
         return default
     return _as_text(raw, name, file, _line(data, name) or line, key)
-
-
-def _as_text(raw: Any, what: str, file: str | None, line: int | None, key: str | None) -> str:
-    if isinstance(raw, str):
-        text = raw
-    elif isinstance(raw, (int, float)) and _number_problem(raw) is None:  # not bool
-        text = str(raw)  # `label: 2026` means the text "2026"
-    else:
-        raise EqrError(f"{what} must be text", file=file, line=line, key=key,
-                       expected="text (quote it if it looks like something else)",
-                       found=_kind(raw))
-    check_text(text, what, file, line, key)
-    return text
-
-
-def check_text(text: str, what: str, file: str | None, line: int | None,
-                key: str | None) -> None:
-    """Text that reaches Excel, JSON and HTML: no control characters, no lone surrogates."""
-    bad = _BAD_CHARS.search(text)
-    if bad:
-        raise EqrError(f"{what} holds a control character or an invalid unicode character",
-                       file=file, line=line, key=key, expected="printable text",
-                       found=f"{bad.group()!r} at position {bad.start()}")
-    invisible = invisible_format_character(text)
-    if invisible is not None:
-        at, name = invisible
-        raise EqrError(f"{what} holds an invisible formatting character", file=file,
-                       line=line, key=key, expected="visible text (no bidirectional controls, "
-                       "zero-width or other format characters)", found=f"{name} at position {at}",
-                       hint="such characters can make the text read differently from what it "
-                            "says (issue 17); delete it")
-    if len(text) > MAX_TEXT_CHARS:
-        raise EqrError(f"{what} too long", file=file, line=line, key=key,
-                       expected=f"at most {MAX_TEXT_CHARS:,} characters (one Excel cell)",
-                       found=f"{len(text):,} characters")
-
-
-def invisible_format_character(text: str) -> tuple[int, str] | None:
-    """The first Unicode format character (category Cf: bidirectional controls U+202A–U+202E
-    and U+2066–U+2069, marks U+200E/U+200F, zero-width U+200B–U+200D, U+2060, U+FEFF, soft
-    hyphen...) in ``text``, as (position, "U+202E RIGHT-TO-LEFT OVERRIDE"); None if none."""
-    if text.isascii():
-        return None
-    for at, ch in enumerate(text):
-        if unicodedata.category(ch) == "Cf":
-            return at, f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
-    return None
 
 
 def _duplicate_ignoring_case(names: Iterable[str]) -> tuple[str, str] | None:
@@ -834,17 +771,6 @@ def _coerce_range(item: Assumption, raw: Any, periods, file, line, force: bool =
     if raw is None:
         return None
     return _coerce_value(item, raw, periods, file, line, what="range value", force=force)
-
-
-def _number_problem(x: Any) -> str | None:
-    """Why ``x`` is not a usable number (None when it is one)."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        return "not a number"
-    if isinstance(x, numbers.Integral):
-        return "too large" if abs(x) > LARGEST_NUMBER else None  # no float overflow
-    if not math.isfinite(x):
-        return "not a finite number"
-    return "too large" if abs(x) > LARGEST_NUMBER else None
 
 
 def _is_number(x: Any) -> bool:
@@ -1075,7 +1001,18 @@ def apply_scenario(a: Assumptions, name: str, directory: Path | None = None,
     out.scenarios.append(name)
     if declared.inert:
         out.inert_on[name] = declared.inert
+    if declared.lines:
+        out.declared[name] = declared
     return out
+
+
+def read_expectations(name: str, directory: Path | None = None):
+    """What the overlay ``name`` (``assumptions/scenarios/NAME.yaml``) declares it moves
+    (models.expects.Expectations; its output names unchecked until the models are defined)."""
+    from models.expects import parse
+    directory = directory or assumptions_dir()
+    path = scenario_path(name, directory)
+    return parse(read_yaml(path), load_base(directory), _display(path), _line)
 
 
 def parse_scalar(text: str) -> Any:

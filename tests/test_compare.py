@@ -43,14 +43,33 @@ def test_sheet_labels_live_and_value_columns(run_dir):
     head = {ws.cell(4, c).value: c for c in range(4, 9)}
     holds = {name: ws.cell(6, c).value for name, c in head.items()}
     assert holds["base"] == "live formulas"
-    assert holds["bofa"] == "values (separate run)"
+    assert holds["bofa"] == "live (own sheets)"
     cells = json.loads((run_dir / "cells.json").read_text())
     sheet, coord = cells["scenarios.base.valuation.price_target"].split("!")
     assert ws[coord].value.startswith("=valuation!")
     sheet, coord = cells["scenarios.bofa.valuation.price_target"].split("!")
-    assert isinstance(ws[coord].value, float)
+    assert ws[coord].value == "='valuation_s4'!$D$" + ws[coord].value.rsplit("$", 1)[1]
+    own = wb["valuation_s4"]  # bofa (column 4): its overlay's values as input cells
+    inputs = {own.cell(r, 3).value: own.cell(r, 4).value for r in range(5, own.max_row + 1)
+              if own.cell(r, 4).value is not None and not str(own.cell(r, 4).value
+                                                              ).startswith("=")}
+    assert inputs == {"valuation.eps_source": "typed",
+                      "valuation.china_in_reference_eps": "included",
+                      "valuation.share_price": 185.16}
     sheet, coord = cells["scenarios.probability_weighted.valuation.price_target"].split("!")
     assert ws[coord].value.startswith("=SUMPRODUCT(")
+
+
+def test_same_structure_detects_a_scenario_with_other_rows(base):
+    """A scenario whose models have other rows than the run's cannot reuse its formulas (its
+    column is then values from a separate run)."""
+    from dataclasses import replace
+    from models.compare import same_structure
+    run = engine.run(base)
+    assert same_structure(run, engine.run(resolve(["bofa"])))
+    spec = run.specs["valuation"]
+    other = replace(run, specs={**run.specs, "valuation": replace(spec, items=spec.items[:-1])})
+    assert not same_structure(run, other)
 
 
 def test_renormalises_over_the_compared_scenarios(tmp_path):
@@ -100,13 +119,3 @@ def test_default_compares_the_overlays_that_touch_the_headline_models(tmp_path):
             "levy_contra"} <= set(names)
     unrelated = [n for n in available_scenarios() if n.startswith("blackwell")]
     assert unrelated and not set(unrelated) & set(names)
-
-
-def test_headlines_from_the_needed_rows_equal_a_full_run():
-    """The non-live columns evaluate only the rows the headlines depend on: exactly the
-    numbers of a full single run, for every scenario a default build compares."""
-    from models.compare import default_names, headline_values, headlines, resolve_scenarios
-    keys = headlines()
-    for name, a in resolve_scenarios(default_names(resolve())).items():
-        full = engine.run(a).line_outputs
-        assert headline_values(None, a, keys) == {k: full[k] for k, _ in keys}, name
