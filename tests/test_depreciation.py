@@ -780,14 +780,15 @@ def test_which_years_are_complete_is_stated(base, periods):
 def test_memo_states_servers_only_wsj_method_and_complete_years(built):
     md = (built / "memo.md").read_text()
     assert "5.9% to 15.0% on servers only" in md  # page one
-    assert "at the critics' 3.0 years from FY2021 and at 6.0 years from FY2024" in md
+    assert "years are complete from FY2021 at 3.0 years, FY2024 at 6.0; under policy from" in md
     assert "FY2024 (Microsoft), FY2024 (Alphabet), FY2024 (Amazon), FY2022 (Meta)" in md
-    assert "Network equipment follows its own disclosed life at Alphabet and Amazon (14% of " \
-           "each vintage" in md
-    assert "finance leases (Microsoft; Amazon in the early years) are outside cash capex and " \
-           "left out: no source in the reference files gives their size" in md
-    assert "declining balance at 1.5x, 50.8% (57.8% with a full first year), where " \
-           "double-declining would give 63.0%" in md
+    assert "Network equipment has its own disclosed life at Alphabet and Amazon, the server " \
+           "life at Microsoft and Meta" in md
+    assert "Finance-lease servers (Microsoft; Amazon's early years) are left out: no source in " \
+           "the reference files gives their size" in md
+    assert "straight line writes off 41.7%; 1.5x declining balance, the accelerated method the " \
+           "source's \"slightly above half\" describes, 50.8% (57.8% with a full first year; " \
+           "double-declining 63.0%)" in md
 
 
 def test_network_equipment_on_its_own_life_by_hand(base, periods):
