@@ -38,8 +38,13 @@ valued at the reference price P_ref; swapping it last would value them at P and 
 ASP step and the deductions (their sum is the same). The claim-side steps do not interact
 (non-DC and timing units are entered as packages).
 
-Power: packages x US share x (rack kW / packages per rack) x PUE -> GW needed in the US, against
-capacity added in 2024-2025 from the founding article and from CBRE primary markets.
+Power, on one basis (IT load): packages x US share x (rack kW / packages per rack) -> GW of IT
+load needed in the US, against CBRE's primary-market additions in 2024-2025 (quoted as IT load).
+Facility power (x the PUE of new liquid-cooled halls) and the founding article's capacity (its
+basis is not stated) are shown for information, not compared.
+
+Residual gap range: the gap again with ASP +/- USD 5k and the Blackwell share +/- 10 points (the
+corners that move it most), rows ``bridge_residual_gap_low`` / ``_high``.
 
 Units: revenue USD bn, prices USD per package, units as counted (packages unless a row says
 dies), power kW per package and GW.
@@ -66,11 +71,12 @@ SEED = "seed_case."   # prefix of the seed case's rows: outputs blackwell.seed_c
 def define(m: ModelBuilder) -> None:
     inp = _inputs(m)
     rev = _revenue_by_quarter(m, inp)
-    asp = _asp(m, inp)
+    asp = _asp(m, inp, rev)
     claim = _claim_side(m, inp)
     implied = _implied_units(m, inp, rev, asp, claim)
     headline = _headline(m, inp, rev)
     bridge = _bridge(m, inp, rev, asp, implied, claim, headline)
+    _gap_range(m, inp, rev, asp, claim)
     _power(m, inp, claim, implied)
     _seed_case(m, inp)
     _grids(m)
@@ -91,7 +97,9 @@ def _inputs(m: ModelBuilder) -> dict:
             "gb200_rack_price_low_usd_m", "gb200_rack_price_high_usd_m",
             "gb300_rack_price_low_usd_m", "gb300_rack_price_high_usd_m",
             "gb300_share_of_racks", "gpus_per_rack", "asp_reference_usd",
-            "rack_power_low_kw", "rack_power_high_kw", "pue", "us_share_low", "us_share_high",
+            "gap_range_asp_usd", "gap_range_share_pp",
+            "rack_power_low_kw", "rack_power_high_kw", "pue_new_halls", "us_share_low",
+            "us_share_high",
             "us_capacity_added_2024_gw", "us_capacity_added_2025_gw", "cbre_adds_2024_gw",
             "cbre_adds_2025_gw"],
     }
@@ -113,9 +121,7 @@ def _revenue_by_quarter(m: ModelBuilder, i: dict) -> dict:
     compute = m.row("compute_revenue_bn", "Data-center compute revenue", "USD bn",
                     i["dc_revenue_bn"] - i["networking_revenue_bn"])
     share = m.row("blackwell_share_used", "Blackwell share of compute revenue used (share + "
-                  "shift, within 0-100%)", "fraction",
-                  MIN(1, MAX(0, i["blackwell_share_of_compute"]
-                             + i["blackwell_share_shift"] / PCT_POINTS)))
+                  "shift, within 0-100%)", "fraction", _share_used(i))
     blackwell = m.row("blackwell_revenue_bn", "Blackwell GPU revenue", "USD bn",
                       compute * share)
     non_bw = m.row("non_blackwell_compute_revenue_bn", "Non-Blackwell compute revenue",
@@ -133,6 +139,7 @@ def _revenue_by_quarter(m: ModelBuilder, i: dict) -> dict:
     m.section("Claim-window totals (USD bn)")
     return {
         "blackwell": blackwell, "dc": i["dc_revenue_bn"], "networking": i["networking_revenue_bn"],
+        "compute": compute,
         "dc_total": m.row("dc_revenue_total_bn", "Data-center revenue, claim window", "USD bn",
                           Total(dc_w.row)),
         "net_total": m.row("networking_revenue_total_bn", "Networking revenue, claim window",
@@ -144,8 +151,19 @@ def _revenue_by_quarter(m: ModelBuilder, i: dict) -> dict:
     }
 
 
-def _asp(m: ModelBuilder, i: dict) -> dict:
-    """Selected ASP per package = the chosen case (low/base/high) of the chosen route."""
+def _share_used(i: dict, extra_pp=None):
+    """Blackwell share of compute used = share + shift (+ ``extra_pp``) points, within 0-100%:
+    one definition for the base case and for the ends of the residual gap's range."""
+    shift = i["blackwell_share_shift"]
+    if extra_pp is not None:
+        shift = shift + extra_pp
+    return MIN(1, MAX(0, i["blackwell_share_of_compute"] + shift / PCT_POINTS))
+
+
+def _asp(m: ModelBuilder, i: dict, rev: dict) -> dict:
+    """Selected ASP per package = the chosen case (low/base/high) of the chosen route. The rack
+    route takes networking content out of the rack price (NVLink switch trays and NICs are
+    booked as networking revenue, which the corrected case has already removed)."""
     m.section("ASP per Blackwell package (USD)")
     f_low = m.row("asp_case_low_flag", "ASP case is low (1/0)", "flag",
                   IF(i["asp_case"].eq("low"), 1, 0))
@@ -168,12 +186,15 @@ def _asp(m: ModelBuilder, i: dict) -> dict:
     rack_base = m.row("rack_price_base_usd_m", "NVL72 rack price, mix - base (midpoint)",
                       "USD m", (rack_low + rack_high) / HALF)
     per_rack = i["gpus_per_rack"]
-    m.row("asp_rack_low_usd", "Rack route: rack price low / packages per rack", "USD per unit",
-          rack_low * USD_PER_USD_M / per_rack)
-    m.row("asp_rack_high_usd", "Rack route: rack price high / packages per rack", "USD per unit",
-          rack_high * USD_PER_USD_M / per_rack)
-    rack = m.row("asp_rack_usd", "Rack route: selected case", "USD per unit",
-                 (rack_low * f_low + rack_base * f_base + rack_high * f_high)
+    net = m.row("rack_networking_share", "Networking content of a rack price (proxy: "
+                "networking share of data-center revenue in the claim window)", "fraction",
+                safe_div(rev["net_total"], rev["dc_total"]))
+    m.row("asp_rack_low_usd", "Rack route: rack price low less networking / packages per rack",
+          "USD per unit", rack_low * (1 - net) * USD_PER_USD_M / per_rack)
+    m.row("asp_rack_high_usd", "Rack route: rack price high less networking / packages per "
+          "rack", "USD per unit", rack_high * (1 - net) * USD_PER_USD_M / per_rack)
+    rack = m.row("asp_rack_usd", "Rack route: selected case (less networking)", "USD per unit",
+                 (rack_low * f_low + rack_base * f_base + rack_high * f_high) * (1 - net)
                  * USD_PER_USD_M / per_rack)
     selected = m.row("asp_selected_usd", "ASP per package used (selected route and case)",
                      "USD per unit", rack * f_rack + package * (1 - f_rack))
@@ -282,36 +303,72 @@ def _checks(m: ModelBuilder, rev: dict, asp: dict, implied: dict, headline: dict
 
 
 def _power(m: ModelBuilder, i: dict, claim: dict, implied: dict) -> None:
-    """GW needed = packages x US share x rack kW / packages per rack x PUE / 1e6; gap = needed
-    - capacity added (article, CBRE), each at the low and the high end."""
-    m.section("Power cross-check (US)")
+    """On one basis, IT load: GW needed = packages x US share x rack kW / packages per rack /
+    1e6, against CBRE's primary-market additions (quoted as IT load); gap = needed - added, at
+    the low and the high end. Facility power (IT load x PUE of new liquid-cooled halls) and the
+    founding article's capacity (basis not stated) are information rows, not compared."""
+    m.section("Power cross-check (US), IT load")
     per_rack = i["gpus_per_rack"]
-    kw_low = m.row("kw_per_package_low", "Facility kW per package - low (rack kW / packages "
-                   "x PUE)", "kW", i["rack_power_low_kw"] / per_rack * i["pue"])
-    kw_high = m.row("kw_per_package_high", "Facility kW per package - high", "kW",
-                    i["rack_power_high_kw"] / per_rack * i["pue"])
+    kw_low = m.row("it_kw_per_package_low", "IT load per package - low (rack kW / packages per "
+                   "rack)", "kW", i["rack_power_low_kw"] / per_rack)
+    kw_high = m.row("it_kw_per_package_high", "IT load per package - high", "kW",
+                    i["rack_power_high_kw"] / per_rack)
     need = {}
     for basis, units, label in (("claimed", claim["dc"], "claimed data-center packages"),
                                 ("implied", implied["total"], "revenue-implied packages")):
         for end, share, kw in (("low", i["us_share_low"], kw_low),
                                ("high", i["us_share_high"], kw_high)):
-            need[basis, end] = m.row(f"us_power_needed_{basis}_{end}_gw",
-                                     f"US power needed for {label} - {end}", "GW",
+            need[basis, end] = m.row(f"us_it_load_needed_{basis}_{end}_gw",
+                                     f"US IT load needed for {label} - {end}", "GW",
                                      units * share * kw / KW_PER_GW)
-    cap = {
-        "seed": m.row("us_capacity_added_seed_gw", "US capacity added 2024-2025 (founding "
-                      "article)", "GW",
-                      i["us_capacity_added_2024_gw"] + i["us_capacity_added_2025_gw"]),
-        "cbre": m.row("us_capacity_added_cbre_gw", "US primary-market capacity added 2024-2025 "
-                      "(CBRE)", "GW", i["cbre_adds_2024_gw"] + i["cbre_adds_2025_gw"]),
-    }
-    m.section("Power gap: needed - added (positive = more power needed than was built)")
+    cbre = m.row("us_capacity_added_cbre_gw", "US primary-market capacity added 2024-2025 "
+                 "(CBRE, IT load)", "GW", i["cbre_adds_2024_gw"] + i["cbre_adds_2025_gw"])
+    m.section("Power gap on IT load: needed - CBRE additions (positive = more than was built)")
     for basis in ("claimed", "implied"):
-        for source in ("seed", "cbre"):
-            for end in ("low", "high"):
-                m.row(f"us_power_gap_{basis}_{source}_{end}_gw",
-                      f"Gap, {basis} packages vs {source} capacity - {end}", "GW",
-                      need[basis, end] - cap[source])
+        for end in ("low", "high"):
+            m.row(f"us_power_gap_{basis}_cbre_{end}_gw",
+                  f"Gap, {basis} packages vs CBRE additions (IT load) - {end}", "GW",
+                  need[basis, end] - cbre)
+    m.section("Information only: facility power and the founding article's capacity")
+    for end in ("low", "high"):
+        m.row(f"us_facility_power_claimed_{end}_gw", f"US facility power for the claimed "
+              f"packages - {end} (IT load x PUE of new liquid-cooled halls)", "GW",
+              need["claimed", end] * i["pue_new_halls"])
+    m.row("us_capacity_added_seed_gw", "US capacity added 2024-2025 (founding article; basis "
+          "not stated)", "GW", i["us_capacity_added_2024_gw"] + i["us_capacity_added_2025_gw"])
+
+
+def _gap_range(m: ModelBuilder, i: dict, rev: dict, asp: dict, claim: dict) -> None:
+    """The residual gap at the corners of its own uncertainty: ASP +/- ``gap_range_asp_usd``
+    and every quarter's Blackwell share +/- ``gap_range_share_pp`` points. The fewest implied
+    packages (higher ASP, lower share) give the high end of the gap; the most give the low end.
+    Same definitions as the base case: ``_share_used`` and revenue / ASP."""
+    m.section("Residual gap: range at the corners of ASP and Blackwell-share uncertainty")
+    d_asp, d_pp = i["gap_range_asp_usd"], i["gap_range_share_pp"]
+    w = i["claim_window_share"]
+    totals = {}
+    for tag, sign, word in (("up", 1, "plus"), ("down", -1, "minus")):
+        window = m.row(f"blackwell_revenue_window_share_{tag}_bn", f"Blackwell GPU revenue in "
+                       f"the window, share {word} the range", "USD bn",
+                       rev["compute"] * _share_used(i, d_pp * sign) * w)
+        totals[tag] = m.row(f"blackwell_revenue_total_share_{tag}_bn", f"Blackwell GPU "
+                            f"revenue, claim window, share {word} the range", "USD bn",
+                            Total(window.row))
+    most = m.row("implied_packages_most", "Revenue-implied packages, most: share up, ASP down",
+                 "units", safe_div(totals["up"] * USD_PER_BN, asp["selected"] - d_asp))
+    fewest = m.row("implied_packages_fewest", "Revenue-implied packages, fewest: share down, "
+                   "ASP up", "units", safe_div(totals["down"] * USD_PER_BN,
+                                               asp["selected"] + d_asp))
+    low = m.row("bridge_residual_gap_low", "Residual gap - low end (claimed DC packages - most "
+                "implied)", "units", claim["dc"] - most)
+    high = m.row("bridge_residual_gap_high", "Residual gap - high end (claimed DC packages - "
+                 "fewest implied)", "units", claim["dc"] - fewest)
+    m.check("check_gap_range_asp_above_zero", "ASP less the range stays above zero (shortfall, "
+            "USD per unit)", MIN(0, asp["selected"] - d_asp))
+    m.row("residual_gap_share_low", "Residual gap, low end, as a share of claimed DC packages",
+          "fraction", safe_div(low, claim["dc"]))
+    m.row("residual_gap_share_high", "Residual gap, high end, as a share of claimed DC "
+          "packages", "fraction", safe_div(high, claim["dc"]))
 
 
 def _seed_case(m: ModelBuilder, i: dict) -> None:

@@ -287,7 +287,8 @@ def validate(a) -> None:
                      f"{' and '.join(SUBSET_FIELDS)} go together")
         method = _value(a, f"{co}_method")
         policy_factor = DDB_FACTOR if method == "ddb" else factor
-        life_names = [f"{co}_life"] + ([f"{co}_subset_life"] if all(has_subset) else [])
+        life_names = [f"{co}_life"] + ([f"{co}_subset_life"] if all(has_subset) else []) \
+            + ([f"{co}_network_life"] if f"{MODEL}.{co}_network_life" in a.items else [])
         for name in life_names:
             lives = _value(a, name)  # a series; a single value or None (unknown) is let through
             for period, life in (lives.items() if isinstance(lives, dict) else ()):
@@ -356,7 +357,18 @@ def define(m: ModelBuilder) -> None:
         unit[alt.key] = rows
 
     # ------------------------------------------------------------- companies
-    blocks = {co: _company(m, co, alts, unit, start, end, salvage, k, f) for co in companies(a)}
+    m.section("Completeness: purchases before the first column are not in the sheet")
+    ghost = m.row("pre_first_vintage_age", f"Age at the start of the year of purchases made "
+                  f"the year before {first} (not in the sheet)", "years",
+                  MAX(0, year - PeriodCell(year.row, first) + f))
+    for name in alt_life_names(a) + ["critic_life"]:
+        tag = name.replace("alt_life_", "alt").replace("critic_life", "critic")
+        m.row(f"vintages_complete_{tag}", f"Depreciation at {_years(_value(a, name))} is "
+              f"complete (1): purchases before {first} are past that life", "flag",
+              IF(ghost >= lives[name], 1, 0))
+    network = m.input("network_share_of_pool")
+    blocks = {co: _company(m, co, alts, unit, start, end, salvage, k, f, ghost, network)
+              for co in companies(a)}
 
     # ------------------------------------------------------------- Nvidia's share of the capex
     _nvidia_share_of_capex(m, companies(a))
@@ -401,7 +413,8 @@ class Pool:
         return f"{label} ({self.text})" if self.text else label
 
 
-def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) -> dict:
+def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f, ghost,
+             network) -> dict:
     """One company's block; returns its policy-life and first-year-effect rows."""
     a = m.assumptions
     name = co.title()
@@ -429,6 +442,13 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) ->
         subset = m.input(f"{co}_subset_share")
         pools = [Pool("", "main pool", 1 - subset, pools[0].life),
                  Pool("subset_", "subset", subset, m.input(f"{co}_subset_life"))]
+    if f"{MODEL}.{co}_network_life" in a.items:
+        # network equipment on its own disclosed life: carved out of the main pool
+        main = pools[0]
+        pools = [Pool("", main.text or "servers",
+                      (1 if main.weight is None else main.weight) - network, main.life),
+                 *pools[1:],
+                 Pool("network_", "network", network, m.input(f"{co}_network_life"))]
     prev_life = {pool.tag: m.row(f"{co}_{pool.tag}life_prev",
                                  pool.qualified(f"{name} life the year before (first year: same)"),
                                  "years", IF(Prev(pool.life.row) > 0, Prev(pool.life.row),
@@ -500,6 +520,22 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) ->
         m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax, {alt.label}",
               "fraction", safe_div(delta[alt.key], pretax))
 
+    # network gear kept at its policy life: servers-only alternative = the critics' schedule
+    # on (1 - network share) of each vintage + the network's policy depreciation (its own pool
+    # where it has one, else that share of the policy total)
+    m.section(f"{name}: the critics' life on servers only (network gear kept at policy life)")
+    network_policy = (m.row(f"{co}_network_depr_policy", f"{name} network equipment "
+                            f"depreciation under policy", "USD bn", policy_blocks[-1])
+                      if pools[-1].tag == "network_" else policy_total * network)
+    servers_only = m.row(f"{co}_pretax_change_sl_critic_servers_only",
+                         f"{name} pre-tax change, critics' life on servers only", "USD bn",
+                         policy_total - network_policy - alt_rows["sl_critic"] * (1 - network))
+    m.row(f"{co}_pretax_share_sl_critic_servers_only", f"{name} share of pre-tax, critics' "
+          f"life on servers only", "fraction", safe_div(servers_only, pretax))
+    m.row(f"{co}_vintages_complete", f"{name} policy depreciation complete (1): purchases "
+          f"before the first column are past this year's longest life (0: some may be missing)",
+          "flag", IF(ghost >= _longest([pool.life for pool in pools]), 1, 0))
+
     m.section(f"{name}: book value")
     placed = m.row(f"{co}_depreciable_placed", f"{name} depreciable server capex placed in "
                    f"service to date", "USD bn",
@@ -518,10 +554,21 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) ->
             f"{name_}_over_model", f"{name} {period}: reported ÷ model server depreciation "
             f"(× the sheet's server share = the share that matches)", "x",
             div_or_na(reported, PeriodCell(policy_total.row, period)))
+    if len(pools) > 1:
+        m.check(f"check_{co}_pool_shares_not_negative", f"{name}: the main pool's share "
+                f"(1 - subset - network) is not negative", MIN(0, wrap(pools[0].weight)),
+                tolerance=1e-9)
     m.check(f"check_{co}_book_value_not_negative",
             f"{name}: policy never depreciates more than the cost placed in service",
             IF(nbv < 0, nbv, 0), tolerance=1e-9)
     return {"life": pools[0].life, "effect": effect, "opening": opening, "scale": scale}
+
+
+def _longest(lives):
+    out = lives[0]
+    for life in lives[1:]:
+        out = MAX(out, life)
+    return out
 
 
 def _sum(rows):
@@ -635,3 +682,14 @@ def _cumulative(m: ModelBuilder, a, lives, f, salvage, k) -> None:
         if _is_whole(value):
             m.row(f"cum_share_syd_{tag}", f"Sum-of-years' digits, {_years(value)}", "fraction",
                   syd_cumulative(MIN(life, x), life, salvage))
+    m.section("The WSJ's comparison: its life and the accelerated method it describes")
+    wsj_life = m.input("wsj_life")
+    wsj_k = m.input("wsj_db_factor")
+    m.row("cum_share_wsj_sl", "Straight line at the WSJ's life", "fraction",
+          SLN(1, salvage, wsj_life) * MIN(wsj_life, x))
+    m.row("cum_share_wsj_accelerated", "Declining balance at the WSJ's factor and life",
+          "fraction", VDB(1, salvage, wsj_life, 0, MIN(wsj_life, x), wsj_k))
+    m.row("cum_share_wsj_accelerated_full_year", "The same with a full year in the first year "
+          "(N years of service)", "fraction", VDB(1, salvage, wsj_life, 0, MIN(wsj_life, n), wsj_k))
+    m.row("cum_share_wsj_ddb", "Double-declining balance at the WSJ's life (not the source's "
+          "method)", "fraction", VDB(1, salvage, wsj_life, 0, MIN(wsj_life, x), DDB_FACTOR))

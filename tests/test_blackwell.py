@@ -80,7 +80,7 @@ def test_seed_case_power_reproduces_8_5_to_11_gw(o):
 
 def test_seed_case_does_not_move_with_the_corrected_case_choices(base, o):
     changed = run_with(base, {"blackwell.claim_basis": "packages", "blackwell.asp_route": "rack",
-                              "blackwell.pue": 1.2,
+                              "blackwell.pue_new_halls": 1.2,
                               "blackwell.blackwell_share_of_compute.Q3FY2026": 0.5})
     for key, v in o.items():
         if key.startswith("blackwell.seed_case."):
@@ -108,17 +108,63 @@ def test_corrected_case_hand_calculation(o):
     assert o[b + "implied_packages.Q4FY2026"] == pytest.approx((62.314 - 10.98) * 0.9e9 / 35_000)
 
 
-def test_corrected_power_hand_calculation(o):
-    """3.0M packages x 65% x (120 kW / 72 x PUE 1.56 = 2.6 kW) = 5.07 GW; x 70% x
-    (145 / 72 x 1.56) = 6.5975 GW; CBRE 1.76 + 2.51 = 4.27 GW added."""
+def test_corrected_power_is_compared_on_it_load(o):
+    """One basis, IT load (issue 20: 'the claimed packages need 3.25-4.23 GW against CBRE's
+    4.27 GW'): 3.0M packages x 65% x 120 kW / 72 = 3.25 GW; x 70% x 145 / 72 = 4.2292 GW;
+    CBRE 1.76 + 2.51 = 4.27 GW added, quoted as IT load; gap -1.02 to -0.04 GW. Implied
+    packages: 2,905,152 x 65% x 120 / 72 = 3.1472 GW. No PUE enters the comparison."""
     b = "blackwell."
-    assert o[b + "kw_per_package_low"] == pytest.approx(2.6)
-    assert o[b + "us_power_needed_claimed_low_gw"] == pytest.approx(5.07)
-    assert o[b + "us_power_needed_claimed_high_gw"] == pytest.approx(6.5975)
+    assert o[b + "it_kw_per_package_low"] == pytest.approx(120 / 72)
+    assert o[b + "it_kw_per_package_high"] == pytest.approx(145 / 72)
+    assert o[b + "us_it_load_needed_claimed_low_gw"] == pytest.approx(3.25)
+    assert o[b + "us_it_load_needed_claimed_high_gw"] == pytest.approx(4.2291667)
+    assert round(o[b + "us_it_load_needed_claimed_high_gw"], 2) == 4.23
     assert o[b + "us_capacity_added_cbre_gw"] == pytest.approx(4.27)
-    assert o[b + "us_power_gap_claimed_cbre_low_gw"] == pytest.approx(0.80)
-    assert o[b + "us_power_gap_claimed_seed_high_gw"] == pytest.approx(6.5975 - 8.75)
-    assert o[b + "us_power_needed_implied_low_gw"] == pytest.approx(2_905_152 * 0.65 * 2.6e-6)
+    assert o[b + "us_power_gap_claimed_cbre_low_gw"] == pytest.approx(-1.02)
+    assert o[b + "us_power_gap_claimed_cbre_high_gw"] == pytest.approx(4.2291667 - 4.27)
+    assert o[b + "us_it_load_needed_implied_low_gw"] == pytest.approx(2_905_152 * 0.65 * 120 / 72
+                                                                     / 1e6)
+    # facility power is information: IT load x PUE of new halls (1.3), 3.25 x 1.3 = 4.225 GW
+    assert o[b + "us_facility_power_claimed_low_gw"] == pytest.approx(4.225)
+    assert o[b + "us_facility_power_claimed_high_gw"] == pytest.approx(4.2291667 * 1.3)
+    assert o[b + "us_capacity_added_seed_gw"] == pytest.approx(8.75)
+
+
+def test_pue_moves_only_the_facility_information_rows(base, o):
+    out = run_with(base, {"blackwell.pue_new_halls": 1.56})
+    b = "blackwell."
+    assert out[b + "us_facility_power_claimed_low_gw"] == pytest.approx(3.25 * 1.56)
+    for key in ("us_it_load_needed_claimed_low_gw", "us_power_gap_claimed_cbre_low_gw",
+                "us_power_gap_implied_cbre_high_gw"):
+        assert out[b + key] == pytest.approx(o[b + key])
+    assert not any(k.startswith(b + "us_power_gap_") and "_seed_" in k for k in o)
+
+
+def test_residual_gap_range_hand_calculation(o):
+    """Range: ASP 35,000 -/+ 5,000 and every quarter's Blackwell share +/- 10 pp.
+    Share +10 pp adds 10% of compute revenue per quarter (Q3 FY26 reaches the 100% cap
+    exactly): 0.1 x (32.6 + 34.112 + 33.844 + 43.028) = 14.3584bn -> 116.03872bn; -10 pp
+    removes the same -> 87.32192bn. Most implied 116.03872bn / 30,000 = 3,867,957;
+    fewest 87.32192bn / 40,000 = 2,183,048. Gap 3.0M - those: -867,957 to +816,952, around
+    the base 94,848 (the issue's '+/-0.4M' for each lever alone: 14.3584bn / 35,000 = 410k;
+    101.68bn / 30,000 - 101.68bn / 35,000 = 484k)."""
+    b = "blackwell."
+    assert o[b + "blackwell_revenue_total_share_up_bn"] == pytest.approx(116.03872)
+    assert o[b + "blackwell_revenue_total_share_down_bn"] == pytest.approx(87.32192)
+    assert o[b + "implied_packages_most"] == pytest.approx(116.03872e9 / 30_000)
+    assert o[b + "implied_packages_fewest"] == pytest.approx(2_183_048)
+    assert o[b + "bridge_residual_gap_low"] == pytest.approx(3e6 - 116.03872e9 / 30_000)
+    assert o[b + "bridge_residual_gap_high"] == pytest.approx(816_952)
+    assert o[b + "bridge_residual_gap_low"] < 0 < o[b + "bridge_residual_gap"] \
+        < o[b + "bridge_residual_gap_high"]
+    assert o[b + "residual_gap_share_high"] == pytest.approx(816_952 / 3e6)
+
+
+def test_residual_gap_range_collapses_to_the_point_at_zero_width(base, o):
+    out = run_with(base, {"blackwell.gap_range_asp_usd": 0, "blackwell.gap_range_share_pp": 0})
+    for end in ("low", "high"):
+        assert out[f"blackwell.bridge_residual_gap_{end}"] == pytest.approx(
+            o["blackwell.bridge_residual_gap"])
 
 
 def test_die_basis_doubles_units_per_package(base):
@@ -137,11 +183,17 @@ def test_die_basis_doubles_units_per_package(base):
 
 
 def test_asp_routes_and_cases(base):
-    """Rack route, 25% GB300: low (2.0 x 0.75 + 3.0 x 0.25) = USD 2.25m / 72 = 31,250;
-    high (3.1 x 0.75 + 4.0 x 0.25) = 3.325m / 72 = 46,180.56; base = the midpoint 2.7875m / 72."""
+    """Rack route, 25% GB300: low (2.0 x 0.75 + 3.0 x 0.25) = USD 2.25m; high (3.1 x 0.75 +
+    4.0 x 0.25) = 3.325m; base = the midpoint 2.7875m. Less the networking content (NVLink
+    switches, NICs: networking revenue, already removed), proxied by networking / data-center
+    revenue in the window, 23.419 / 167.003 = 14.023%: low 2.25m x 0.85977 / 72 = 26,868."""
     b = "blackwell."
-    for case, expected in (("low", 2.25e6 / 72), ("base", 2.7875e6 / 72),
-                           ("high", 3.325e6 / 72)):
+    net = 23.419 / 167.003
+    out = run_with(base, {})
+    assert out[b + "rack_networking_share"] == pytest.approx(net)
+    assert out[b + "asp_rack_low_usd"] == pytest.approx(26_867.78, abs=0.01)
+    for case, expected in (("low", 2.25e6 * (1 - net) / 72), ("base", 2.7875e6 * (1 - net) / 72),
+                           ("high", 3.325e6 * (1 - net) / 72)):
         out = run_with(base, {"blackwell.asp_route": "rack", "blackwell.asp_case": case})
         assert out[b + "asp_selected_usd"] == pytest.approx(expected)
         assert out[b + "implied_packages_total"] == pytest.approx(101.68032e9 / expected)
@@ -279,9 +331,14 @@ def test_memo_section_types_no_figures():
 def test_memo_shows_seed_and_corrected_case_and_the_chart(run_dir):
     md = (run_dir / "memo.md").read_text()
     html = (run_dir / "memo.html").read_text()
-    assert "8.45–11.00 GW (PUE 1.30)" in md  # the article's power, reproduced
+    assert "8.45–11.00 GW at the facility (PUE 1.30)" in md  # the article's power, reproduced
     assert "767k–1.77M" in md  # the article's gap at its own inputs
     assert "a residual gap of **95k**" in md
+    assert md.count("inside its own uncertainty: −868k to +817k with the ASP ±$5,000 and the "
+                    "Blackwell share −10 pp to +10 pp") == 2  # page one and the section
+    assert "| 3.25–4.23 GW of IT load for the claimed packages |" in md
+    assert "| Claimed data-center packages | 3.25 | 4.23 | −1.02 to −0.04 |" in md
+    assert "−868k to +817k" in html
     assert "charts/blackwell_bridge.png" in md and "charts/blackwell_bridge.svg" in html
     assert (run_dir / "charts" / "blackwell_bridge.png").stat().st_size > 10_000
 
@@ -295,3 +352,10 @@ def test_waterfall_bars_stand_on_the_bridge_levels(o):
     broken = dict(o, **{"blackwell.bridge_networking": o["blackwell.bridge_networking"] + 1e3})
     with pytest.raises(ValueError, match="does not reach bridge_headline_units"):
         waterfall_bars(broken)
+
+
+def test_gap_range_flags_an_asp_range_wider_than_the_asp(base):
+    """ASP 35,000 less a 40,000 range is -5,000: the check shows the shortfall."""
+    out = run_with(base, {"blackwell.gap_range_asp_usd": 40_000})
+    assert out["blackwell.check_gap_range_asp_above_zero"] == pytest.approx(-5_000)
+    assert run_with(base, {})["blackwell.check_gap_range_asp_above_zero"] == 0
