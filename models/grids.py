@@ -22,7 +22,8 @@ import numpy as np
 # the grid's declaration (Axis, Grid, make_grid) sits with ModelBuilder.grid in lineitems
 from models.lineitems import (At, Axis, CellContext, Env, Expr, Grid, InputValue, Prev, Row,
                               RowRef, SumRows, Total, batch_inputs, col_letter, evaluate_spec,
-                              input_deps, make_grid, row_deps)  # noqa: F401 (Axis, make_grid)
+                              input_deps, make_grid, row_deps,  # noqa: F401 (Axis, make_grid)
+                              rows_depending_on)
 
 MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
 
@@ -87,20 +88,9 @@ def grid_frame(result, key: str):
 
 
 # --------------------------------------------------------------------------- formulas
-def _refs(expr: Expr) -> tuple[set[str], set[str]]:
-    """(row keys, assumption keys) an expression reads: the one walk of models.lineitems."""
-    return {r.key for r in row_deps(expr)}, {i.key for i in input_deps(expr)}
-
-
 def dependent_rows(specs, varied: set[str]) -> set[str]:
     """Every row whose value depends on one of the ``varied`` assumption keys."""
-    dep: set[str] = set()
-    for spec in specs.values():
-        for row in spec.rows:
-            rows, inputs = _refs(row.expr)
-            if inputs & varied or rows & dep:
-                dep.add(row.key)
-    return dep
+    return rows_depending_on(specs, varied)
 
 
 class InlineContext(CellContext):
@@ -180,16 +170,26 @@ def _inline(expr: Expr, ctx: InlineContext) -> str:
     return f"({text})" if expr.precedence < 9 else text
 
 
-def cell_formula(grid: Grid, layout, sheet: str, row_cell: str, col_cell: str,
-                 dependent: set[str]) -> str:
-    subst = {(grid.rows.key, grid.rows.period): row_cell,
-             (grid.cols.key, grid.cols.period): col_cell}
+ROW_CELL, COL_CELL = "\x01row\x01", "\x02col\x02"  # stand-ins: no formula text holds them
+
+
+def formula_template(grid: Grid, layout, sheet: str, dependent: set[str]):
+    """``(row cell, column cell) → formula`` for the grid's cells: the output's definition is
+    rendered once, with stand-ins for the two axis cells, and each cell fills them in (the axis
+    cells are the only thing that differs between a grid's formulas)."""
+    subst = {(grid.rows.key, grid.rows.period): ROW_CELL,
+             (grid.cols.key, grid.cols.period): COL_CELL}
     ctx = InlineContext(layout, sheet, grid.period, subst, dependent)
-    text = "=" + ctx.ref(grid.output)
-    if len(text) > MAX_FORMULA:
-        raise ValueError(f"grid {grid.key}: formula of {len(text)} characters exceeds Excel's "
-                         f"limit; reference an intermediate row instead")
-    return text
+    template = "=" + ctx.ref(grid.output)
+
+    def fill(row_cell: str, col_cell: str) -> str:
+        text = template.replace(ROW_CELL, row_cell).replace(COL_CELL, col_cell)
+        if len(text) > MAX_FORMULA:
+            raise ValueError(f"grid {grid.key}: formula of {len(text)} characters exceeds "
+                             f"Excel's limit; reference an intermediate row instead")
+        return text
+
+    return fill
 
 
 def excel_value(v: Any) -> Any:

@@ -139,6 +139,33 @@ def input_deps(expr: Expr) -> list["InputValue"]:
     return [node for node in walk(expr) if isinstance(node, InputValue)]
 
 
+_DEPS_CACHE: list = []  # [(specs, fingerprint, table)]: the last specs' dependency table
+
+
+def dependency_table(specs: dict) -> list[tuple[str, frozenset, frozenset]]:
+    """(row key, assumption keys it reads, row keys it reads) for every row of ``specs`` in
+    evaluation order: the one walk (:func:`row_deps`, :func:`input_deps`) done once per set of
+    specs and reused (a build asks for it once per compared scenario and per grid)."""
+    fingerprint = tuple((id(spec), len(spec.rows)) for spec in specs.values())
+    if _DEPS_CACHE and _DEPS_CACHE[0][0] is specs and _DEPS_CACHE[0][1] == fingerprint:
+        return _DEPS_CACHE[0][2]
+    table = [(row.key, frozenset(i.key for i in input_deps(row.expr)),
+              frozenset(r.key for r in row_deps(row.expr)))
+             for spec in specs.values() for row in spec.rows]
+    _DEPS_CACHE[:] = [(specs, fingerprint, table)]
+    return table
+
+
+def rows_depending_on(specs: dict, keys: set[str]) -> set[str]:
+    """Every row whose value reads one of the assumptions ``keys``, directly or through other
+    rows (rows are in evaluation order, so one pass finds them all)."""
+    out: set[str] = set()
+    for key, inputs, rows in dependency_table(specs):
+        if not inputs.isdisjoint(keys) or not rows.isdisjoint(out):
+            out.add(key)
+    return out
+
+
 def wrap(x: Any) -> Expr:
     if isinstance(x, Expr):
         return x

@@ -833,10 +833,12 @@ def figure_index(figures: list[dict], cells: dict[str, str]) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- PDF
-def write_pdf(html_path: Path, pdf_path: Path) -> None:
+def write_pdf(html_path: Path, pdf_path: Path, ready: Callable[[], None] | None = None) -> None:
     """Print ``memo.html`` to ``memo.pdf`` with WeasyPrint (page size, running header and
     footer come from the HTML's print CSS). Only files inside the run folder are read; a
-    missing chart or any other resource fails the build instead of leaving an empty box."""
+    missing chart or any other resource fails the build instead of leaving an empty box.
+    ``ready`` (if given) is called once WeasyPrint is imported, before anything is read: the
+    build waits there for the charts' SVGs (:func:`models.plots.start_writing_charts`)."""
     try:
         from weasyprint import HTML
         from weasyprint.urls import FatalURLFetchingError, URLFetcher
@@ -845,6 +847,8 @@ def write_pdf(html_path: Path, pdf_path: Path) -> None:
                        hint="install the package's dependencies (pip install -e .) and "
                             "Pango (apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
                             "or build with --no-pdf") from None
+    if ready is not None:
+        ready()
     folder = Path(html_path).resolve().parent
 
     class RunFolderFetcher(URLFetcher):

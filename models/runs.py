@@ -459,19 +459,21 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         _write_text(result, outputs, cells, info, templates_dir, charts, None)
         return
     # the charts are saved by a child process while this one writes the workbook and the memo
+    # (with the PDF: the SVGs first, and the PDF is laid out while the child saves the PNGs)
     charts, finish_charts = plots.start_writing_charts(
-        _all_charts(plots, result, outputs, risk), folder)
+        _all_charts(plots, result, outputs, risk), folder, svg_first=pdf)
     try:
         cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
         _dump(folder / "outputs.json", outputs)
         _dump(folder / "cells.json", cells)
         _write_text(result, outputs, cells, info, templates_dir, charts, folder)
+        if pdf:
+            memo.write_pdf(folder / "memo.html", folder / "memo.pdf",
+                           ready=lambda: finish_charts(svg_only=True))
     except BaseException:
         finish_charts(abort=True)
         raise
     finish_charts()
-    if pdf:
-        memo.write_pdf(folder / "memo.html", folder / "memo.pdf")
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
         "paper": paper, **extra}))

@@ -22,7 +22,8 @@ from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from models.lineitems import (CellContext, Row, Section, col_letter, input_deps, row_deps)
+from models.lineitems import (CellContext, Row, Section, col_letter, dependency_table,
+                              rows_depending_on)
 from models.workbook import (COL_FIRST_PERIOD, COL_KEY, COL_LABEL, COL_UNIT, COL_VALUE, GREY,
                              HEADER_ROW, _cached, _header, _text, _write_gap)
 
@@ -49,13 +50,7 @@ def changed_items(run_a, scenario_a) -> dict[str, Any]:
 
 def affected_rows(specs, keys: set[str]) -> set[str]:
     """Rows that read one of the assumptions ``keys``, directly or through other rows."""
-    out: set[str] = set()
-    for spec in specs.values():  # models and rows are in evaluation order
-        for row in spec.rows:
-            if any(e.key in keys for e in input_deps(row.expr)) or any(
-                    r.key in out for r in row_deps(row.expr)):
-                out.add(row.key)
-    return out
+    return rows_depending_on(specs, keys)
 
 
 def sheet_name(model: str, number: int) -> str:
@@ -71,8 +66,8 @@ def make_plan(name: str, number: int, run_result, scenario_a, layout) -> Scenari
     for model, spec in run_result.specs.items():
         if any(r.key in affected for r in spec.rows):
             plan.sheets[model] = sheet_name(model, number)
-    read = {e.key for spec in run_result.specs.values() for row in spec.rows
-            if row.key in affected for e in input_deps(row.expr)}
+    read = {k for key, inputs, _ in dependency_table(run_result.specs) if key in affected
+            for k in inputs}
     for key in changed:  # an input read only by another model's rows sits on its own sheet
         if key in read and changed[key].model not in plan.sheets:
             plan.sheets[changed[key].model] = sheet_name(changed[key].model, number)

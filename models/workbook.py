@@ -392,7 +392,7 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
 
 def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
     """Sheet ``Sensitivity``: each grid's axis values (blue, editable) and live formulas."""
-    from models.grids import all_grids, cell_formula, dependent_rows
+    from models.grids import all_grids, dependent_rows, formula_template
 
     grids = list(all_grids(result.specs))
     if not grids:
@@ -409,6 +409,7 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
     for grid, r, head in _grid_placement(grids):
         values = result.grid_values[grid.key]
         dependent = dependent_rows(result.specs, {grid.rows.key, grid.cols.key})
+        formula = formula_template(grid, layout, SENSITIVITY, dependent)
         out_fmt = fmts.number(grid.output.unit, "calc", grid.output.fmt)
         _text(ws, r, 0, grid.label, fmts.get(bold=True, underline=1))
         where = f" in {grid.period}" if grid.period else ""
@@ -425,9 +426,8 @@ def _write_grids(book, fmts, layout: Layout, result: Result) -> dict[str, str]:
             _axis_cell(ws, rr, 1, rv, fmts.number(grid.rows.unit, "input"))
             for j in range(len(grid.cols.values)):
                 col = 2 + j
-                formula = cell_formula(grid, layout, SENSITIVITY, f"$B{rr + 1}",
-                                       f"{col_letter(col)}${head + 1}", dependent)
-                ws.write_formula(rr, col, formula, out_fmt, _cached(values[i, j]))
+                ws.write_formula(rr, col, formula(f"$B{rr + 1}", f"{col_letter(col)}${head + 1}"),
+                                 out_fmt, _cached(values[i, j]))
         cells.update(_grid_cells(grid, head))
     ws.freeze_panes(3, 0)
     _print_setup(ws)

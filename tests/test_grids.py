@@ -49,3 +49,30 @@ def test_a_pinned_axis_is_a_one_point_grid(base):
     assert frame.shape == (1, len(grid.cols.values))
     single = engine.run(a).line_outputs[f"{grid.output.key}.CY2025"]
     assert frame.iloc[0, -1] == pytest.approx(single)
+
+
+def test_rows_depending_on_matches_a_recursive_closure(result):
+    """The one-pass dependency table (reused by the grids and the scenario sheets) against an
+    independent answer: each row's inputs closed recursively over the rows it reads."""
+    from models.lineitems import input_deps, row_deps, rows_depending_on
+    rows = {row.key: row for spec in result.specs.values() for row in spec.rows}
+    closure: dict[str, frozenset] = {}
+
+    def inputs_of(key):
+        if key not in closure:
+            expr = rows[key].expr
+            closure[key] = frozenset()  # a recurrence reads its own previous period
+            closure[key] = frozenset({i.key for i in input_deps(expr)}).union(
+                *(inputs_of(r.key) for r in row_deps(expr)))
+        return closure[key]
+
+    for grid in all_grids(result.specs):
+        keys = {grid.rows.key, grid.cols.key}
+        found = rows_depending_on(result.specs, keys)
+        assert found == {k for k in rows if inputs_of(k) & keys}
+        assert grid.output.key in found
+    only_china = {"china": result.specs["china"]}  # another set of specs: its own table
+    in_china = rows_depending_on(only_china, {"china.levy_rate"})
+    assert "china.levy" in in_china  # levy = gross × levy_rate
+    assert in_china <= {row.key for row in result.specs["china"].rows}
+    assert rows_depending_on(result.specs, set()) == set()

@@ -115,43 +115,71 @@ def write_charts(charts: list[Chart], folder: Path) -> dict[str, dict[str, Any]]
     target = folder / "charts"
     target.mkdir(exist_ok=True)
     for chart in charts:
-        stem = chart.key.replace(".", "_")
-        with plt.rc_context(STYLE):
-            chart.figure.tight_layout()
-            chart.figure.savefig(target / f"{stem}.svg", format="svg",
-                                 metadata={"Date": None})
-            chart.figure.savefig(target / f"{stem}.png", format="png", dpi=150)
-        plt.close(chart.figure)
+        _save_svg(chart, target)
+        _save_png(chart, target)
         out[chart.key] = chart_entry(chart)
     return out
 
 
-def start_writing_charts(charts: list[Chart], folder: Path
+def _save_svg(chart: Chart, target: Path) -> None:
+    """Lay the figure out (once) and save its SVG (for the HTML and the PDF)."""
+    with plt.rc_context(STYLE):
+        chart.figure.tight_layout()
+        chart.figure.savefig(target / f"{_stem(chart)}.svg", format="svg",
+                             metadata={"Date": None})
+
+
+def _save_png(chart: Chart, target: Path) -> None:
+    """Save the laid-out figure's PNG (beside the Markdown) and close it."""
+    with plt.rc_context(STYLE):
+        chart.figure.savefig(target / f"{_stem(chart)}.png", format="png", dpi=150)
+    plt.close(chart.figure)
+
+
+def _stem(chart: Chart) -> str:
+    return chart.key.replace(".", "_")
+
+
+def start_writing_charts(charts: list[Chart], folder: Path, svg_first: bool = False
                          ) -> tuple[dict[str, dict[str, Any]], Callable[..., None]]:
     """Save the charts (as :func:`write_charts`) in a forked child process while the caller
     writes the workbook and the memo: matplotlib's rendering is the build's largest single cost
     and needs nothing else the build produces. Returns what templates need at once and a
     ``finish()`` that saves the last third of the charts here (the caller's other work is
     shorter than the charts: this balances the two cores), waits for the child's files and
-    re-raises its error; call it before anything reads the charts (the PDF, the manifest's
-    file list). If the caller fails first, ``finish(abort=True)`` kills the child. Without
-    ``os.fork`` (or with ``EQR_SERIAL_CHARTS=1``, or on one core) all are saved right here."""
+    re-raises its error; call it before anything reads the charts (the manifest's file list).
+    If the caller fails first, ``finish(abort=True)`` kills the child. Without ``os.fork``
+    (or with ``EQR_SERIAL_CHARTS=1``, or on one core) all are saved right here.
+
+    ``svg_first`` (a build with the PDF, which reads only the SVGs): the child saves every
+    chart, the SVGs first, and ``finish(svg_only=True)`` returns as soon as they are written,
+    so that WeasyPrint lays out the note while the child saves the PNGs; ``finish()`` then
+    waits for the rest. Same files either way."""
     entries = {chart.key: chart_entry(chart) for chart in charts}
     if (not charts or not hasattr(os, "fork") or os.environ.get("EQR_SERIAL_CHARTS")
             or (os.cpu_count() or 1) < 2):
         write_charts(charts, folder)
-        return entries, lambda abort=False: None
+        return entries, lambda abort=False, svg_only=False: None
     (folder / "charts").mkdir(exist_ok=True)
-    here = len(charts) // 3
+    here = 0 if svg_first else len(charts) // 3
     theirs, ours = charts[:len(charts) - here], charts[len(charts) - here:]
     read_end, write_end = os.pipe()
+    svg_read, svg_write = os.pipe()  # one byte once the child's SVGs are written
     pid = os.fork()
     if pid == 0:  # the child: save, report any error through the pipe, never return
         code = 1
         try:
             os.close(read_end)
+            os.close(svg_read)
             _child_setup()
-            write_charts(theirs, folder)
+            if svg_first:
+                for chart in theirs:
+                    _save_svg(chart, folder / "charts")
+                os.write(svg_write, b"s")
+                for chart in theirs:
+                    _save_png(chart, folder / "charts")
+            else:
+                write_charts(theirs, folder)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - handed to the parent
             try:
@@ -166,10 +194,18 @@ def start_writing_charts(charts: list[Chart], folder: Path
         finally:
             os._exit(code)
     os.close(write_end)
+    os.close(svg_write)
     for chart in theirs:  # the child has its own copy
         plt.close(chart.figure)
+    state = {"svgs": False, "reaped": False}
 
-    def finish(abort: bool = False) -> None:
+    def finish(abort: bool = False, svg_only: bool = False) -> None:
+        if state["reaped"]:
+            return
+        if svg_only and not abort:
+            if os.read(svg_read, 1) == b"s":  # else the child failed: wait and raise below
+                state["svgs"] = True
+                return
         if abort:
             for chart in ours:
                 plt.close(chart.figure)
@@ -185,7 +221,9 @@ def start_writing_charts(charts: list[Chart], folder: Path
                 raise
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
+        os.close(svg_read)
         _, status = os.waitpid(pid, 0)
+        state["reaped"] = True
         if abort or status == 0:
             return
         if data:
