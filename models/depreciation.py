@@ -42,8 +42,8 @@ import numpy as np
 
 from models import fin
 from models.errors import EqrError
-from models.lineitems import (ABS, IF, MAX, MIN, Across, At, Func, ModelBuilder, Prev, RowRef,
-                              SumRows, Total, div_or_na, safe_div, wrap)
+from models.lineitems import (ABS, IF, MAX, MIN, NA, Across, At, Func, ModelBuilder, Prev,
+                              RowRef, SumRows, Total, div_or_na, safe_div, wrap)
 from models.units import USD_M_PER_BN
 from models.vintage import (MOD1, CumBefore, HeaderYear, PeriodCell, SumProduct,
                             period_years, running_balance_row)
@@ -496,9 +496,10 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f) ->
               safe_div(delta[alt.key] * (1 - tax), shares))
     m.section(f"{name}: change as a share of pre-tax income")
     pretax = m.input(f"{co}_pretax_income")
-    for alt in alts:
-        m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax, {alt.label}",
-              "fraction", safe_div(delta[alt.key], pretax))
+    for alt in alts:  # a share of a loss (Amazon FY2022) or of nothing is n/a, not +109%
+        m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax, {alt.label} (n/a "
+              f"where pre-tax income is not positive)", "fraction",
+              IF(pretax > 0, delta[alt.key] / pretax, NA()))
 
     m.section(f"{name}: book value")
     placed = m.row(f"{co}_depreciable_placed", f"{name} depreciable server capex placed in "

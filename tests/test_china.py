@@ -95,4 +95,24 @@ def test_treatment_moves_revenue_by_exactly_the_levy_and_never_gross_profit(
         for check in ("check_gross_profit_identical", "check_revenue_difference_is_levy",
                       "check_selected_treatment"):
             assert abs(cogs[f"china.{check}.{p}"]) < 1e-6
-        assert not math.isnan(cogs[f"china.gross_margin.{p}"])
+        # a margin of no revenue is n/a, never 0% (issue 13); with revenue it is a number
+        no_revenue = cogs[f"china.reported_revenue.{p}"] == 0
+        assert math.isnan(cogs[f"china.gross_margin.{p}"]) == no_revenue
+
+
+def test_margins_without_revenue_are_na_and_quantities_stay_zero(base):
+    """No H200 shipped (units 0 in CY2025): revenue, levy, gross profit and EPS are genuinely 0;
+    the gross margins 0/0 do not exist (NaN, null in outputs.json), nor does their difference.
+    CY2026 with 1,000 units × $40,000 = $40m, 25% levy, 70% margin before it:
+    levy in COGS 18/40 = 45%, contra-revenue 18/30 = 60%."""
+    o = run_with(base, **{"china.units_source": "typed", "china.h200_units.CY2025": 0,
+                          "china.h200_units.CY2026": 1_000, "china.asp_usd": 40_000,
+                          "china.levy_rate": 0.25, "china.gross_margin_pre_levy": 0.70})
+    for item in ("reported_revenue", "levy", "gross_profit", "eps_contribution",
+                 "reported_revenue_difference"):
+        assert o[f"china.{item}.CY2025"] == 0
+    for item in ("gross_margin", "gross_margin_cogs", "gross_margin_contra",
+                 "gross_margin_difference_pp"):
+        assert math.isnan(o[f"china.{item}.CY2025"])
+    assert o["china.gross_margin_cogs.CY2026"] == pytest.approx(0.45)
+    assert o["china.gross_margin_contra.CY2026"] == pytest.approx(0.60)
