@@ -304,7 +304,7 @@ def plan(a: Assumptions, outputs: Sequence[str] | None = None,
 
 
 #: Excel functions whose numpy twins work period by period (elementwise, broadcasting)
-ELEMENTWISE_FUNCTIONS = frozenset({"IF", "MAX", "MIN", "ABS", "MATCH", "CHOOSE"})
+ELEMENTWISE_FUNCTIONS = frozenset({"IF", "MAX", "MIN", "ABS", "MATCH", "CHOOSE", "NA"})
 
 
 def _elementwise(node) -> bool:

@@ -1,5 +1,4 @@
 """China H200 model: a hand-worked example and the levy-treatment identities."""
-import math
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -97,12 +96,12 @@ def test_treatment_moves_revenue_by_exactly_the_levy_and_never_gross_profit(
             assert abs(cogs[f"china.{check}.{p}"]) < 1e-6
         # a margin of no revenue is n/a, never 0% (issue 13); with revenue it is a number
         no_revenue = cogs[f"china.reported_revenue.{p}"] == 0
-        assert math.isnan(cogs[f"china.gross_margin.{p}"]) == no_revenue
+        assert (cogs[f"china.gross_margin.{p}"] is None) == no_revenue  # None: null
 
 
 def test_margins_without_revenue_are_na_and_quantities_stay_zero(base):
     """No H200 shipped (units 0 in CY2025): revenue, levy, gross profit and EPS are genuinely 0;
-    the gross margins 0/0 do not exist (NaN, null in outputs.json), nor does their difference.
+    the gross margins 0/0 do not exist (NaN, None/null in outputs), nor does their difference.
     CY2026 with 1,000 units × $40,000 = $40m, 25% levy, 70% margin before it:
     levy in COGS 18/40 = 45%, contra-revenue 18/30 = 60%."""
     o = run_with(base, **{"china.units_source": "typed", "china.h200_units.CY2025": 0,
@@ -113,6 +112,26 @@ def test_margins_without_revenue_are_na_and_quantities_stay_zero(base):
         assert o[f"china.{item}.CY2025"] == 0
     for item in ("gross_margin", "gross_margin_cogs", "gross_margin_contra",
                  "gross_margin_difference_pp"):
-        assert math.isnan(o[f"china.{item}.CY2025"])
+        assert o[f"china.{item}.CY2025"] is None  # NaN in the model, null in outputs.json
     assert o["china.gross_margin_cogs.CY2026"] == pytest.approx(0.45)
     assert o["china.gross_margin_contra.CY2026"] == pytest.approx(0.60)
+
+
+def test_workbook_margin_without_revenue_is_na_formula(default_run):
+    """The china sheet: gross margin = IF(revenue=0, NA(), gross profit / revenue); CY2025 has
+    no H200 revenue, so its stored value is #N/A (LibreOffice shows the same: parity test) and
+    outputs.json holds null; CY2026 is a number."""
+    import json
+    import openpyxl
+    cells = json.loads((default_run / "cells.json").read_text())
+    outputs = json.loads((default_run / "outputs.json").read_text())
+    formulas = openpyxl.load_workbook(default_run / "model.xlsx")
+    stored = openpyxl.load_workbook(default_run / "model.xlsx", data_only=True)
+    for item in ("gross_margin", "gross_margin_cogs", "gross_margin_contra"):
+        sheet, coord = cells[f"china.{item}.CY2025"].split("!")
+        assert ",NA()," in formulas[sheet][coord].value
+        assert formulas[sheet][coord].value.startswith("=IF(")
+        assert stored[sheet][coord].value == "#N/A"
+        assert outputs[f"china.{item}.CY2025"] is None
+        sheet, coord = cells[f"china.{item}.CY2026"].split("!")
+        assert stored[sheet][coord].value == pytest.approx(outputs[f"china.{item}.CY2026"])

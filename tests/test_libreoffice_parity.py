@@ -79,3 +79,14 @@ def test_verify_resolves_latest_and_run_names(lo, tmp_path, capsys):
     for ref in ("latest", name):
         assert main(["verify", ref, "--reports", str(reports)]) == 0
         assert "0 mismatches" in capsys.readouterr().out
+
+
+def test_parity_counts_na_as_na_and_any_other_error_or_number_as_a_mismatch():
+    """A margin of no revenue: Python stores NaN as '#N/A' and LibreOffice computes #N/A from
+    NA(): a match. #DIV/0! (an IF(x=0,0,...) forgotten) or a number against #N/A is not."""
+    from models.recalc import _same
+    assert _same("#N/A", "#N/A", 1e-9, 1e-9)
+    assert not _same("#N/A", "#DIV/0!", 1e-9, 1e-9)
+    assert not _same("#N/A", 0.0, 1e-9, 1e-9)
+    assert not _same(0.0, "#N/A", 1e-9, 1e-9)
+    assert _same(0.45, 0.45 + 1e-12, 1e-9, 1e-9)
