@@ -15,7 +15,7 @@ def charts(result, outputs):
     def series(item):  # null (a margin of no revenue is n/a) → NaN: a gap in the line
         return np.array([outputs[f"china.{item}.{p}"] for p in periods], dtype=float)
 
-    fig, ax = new_figure(6.4, 3.2)
+    fig, ax = new_figure(6.4, 2.8)
     x = np.arange(len(periods))
     w = 0.38
     ax.bar(x - w / 2, series("reported_revenue_cogs") / 1000, w, color=PALETTE[0],
