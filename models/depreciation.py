@@ -559,21 +559,21 @@ def _market(m: ModelBuilder, blocks: dict, salvage, factor) -> None:
     age = m.input("resale_age")
     # straight line to salvage s: book = 1 − (1 − s) × age / L, so L = age (1 − s) / (1 − resale)
     sl_life = m.row("implied_sl_life", "Resale-implied straight-line life: age × (1 − salvage) "
-                    "/ (1 − resale)", "years", safe_div(age * (1 - salvage), 1 - resale))
+                    "/ (1 − resale)", "years", div_or_na(age * (1 - salvage), 1 - resale))
     rate = m.row("implied_db_rate", "Resale-implied declining-balance rate: 1 − resale^(1/age)",
                  "fraction", 1 - resale ** (1 / age))
     m.row("implied_ddb_life", "Resale-implied declining-balance life: the sheet's factor / rate",
-          "years", safe_div(factor, rate))
+          "years", div_or_na(factor, rate))
     m.section("Market-implied life: H100 rental prices")
     peak = m.input("rental_peak")
     latest = m.input("rental_latest")
     years = m.input("rental_years")
     ratio = m.row("rental_ratio", "Latest rental price as a share of the peak", "fraction",
-                  safe_div(latest, peak))
+                  div_or_na(latest, peak))
     m.row("rental_annual_decline", "Annual decline of the rental price: 1 − ratio^(1/years)",
           "fraction", 1 - ratio ** (1 / years))
     m.row("rental_sl_life", "Rental-implied straight-line life: years / (1 − ratio)", "years",
-          safe_div(years, 1 - ratio))
+          div_or_na(years, 1 - ratio))
     m.section("Each company's policy life against the resale-implied life")
     for co, block in blocks.items():
         name = co.title()

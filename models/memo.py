@@ -246,9 +246,11 @@ def format_by_unit(value: Any, unit: str) -> str:
 
 
 def by_unit(value: Any, unit: str) -> str:
-    """The ``by_unit`` filter: a series shows each period (``CY2026 1.00M; CY2027 …``)."""
+    """The ``by_unit`` filter: a series shows each period (``CY2026 1.00M; CY2027 …``). The
+    templates give it outputs (scenario columns, grid cells): None is an output that does not
+    exist (an unknown figure, or a ratio of a zero base such as a P/E of zero EPS): n/a."""
     if value is None:
-        return "unknown"
+        return GAP_TEXT
     if isinstance(value, dict):
         return "; ".join(f"{p} {by_unit(v, unit)}" for p, v in value.items())
     if isinstance(value, str):
