@@ -135,3 +135,29 @@ def test_workbook_margin_without_revenue_is_na_formula(default_run):
         assert outputs[f"china.{item}.CY2025"] is None
         sheet, coord = cells[f"china.{item}.CY2026"].split("!")
         assert stored[sheet][coord].value == pytest.approx(outputs[f"china.{item}.CY2026"])
+
+
+def test_chart_and_note_show_a_margin_without_revenue_as_a_gap_and_n_a(base, tmp_path):
+    """No H200 revenue in CY2025: the chart's margin lines have a gap there (NaN, not a point
+    at 0%), CY2026 is plotted at 45% and 60% (18/40, 18/30); the note with CY2025 as the
+    headline year prints the margins as n/a, never 0.0%."""
+    import numpy as np
+    from models.cli import main
+    from models.plots import china as china_plots
+    result = engine.run(base)
+    [chart] = china_plots.charts(result, result.outputs)
+    margins = [line for ax in chart.figure.axes for line in ax.get_lines()
+               if line.get_label().startswith("Gross margin,")]
+    assert len(margins) == 2
+    for line in margins:
+        y = dict(zip(result.specs["china"].periods, np.asarray(line.get_ydata(), float)))
+        assert np.isnan(y["CY2025"]) and np.isnan(y["CY2027"])
+        assert y["CY2026"] in (pytest.approx(45.0), pytest.approx(60.0))
+    import matplotlib.pyplot as plt
+    plt.close(chart.figure)
+    out = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(out),
+                 "--set", "china.headline_period=CY2025"]) == 0
+    md = (out / "memo.md").read_text()
+    assert "| Gross margin | n/a | n/a | n/a |" in md
+    assert "gross margin goes from n/a to n/a (n/a)" in md
