@@ -44,19 +44,21 @@ import copy
 import hashlib
 import json
 import math
-import numbers
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
-
-import yaml
 
 from models.errors import EqrError, did_you_mean
 
 from models.paths import assumptions_dir
 from models.registry import MODELS, optional
+from models.yamlread import (UNDERFLOW, UNDERFLOW_EXPECTED, display as _display,  # noqa: F401
+                             line_of as _line, parse_bytes as _parse_bytes, parse_yaml,
+                             read_bytes as _read_bytes, read_yaml, underflows)
+from models.textcheck import (BAD_CHARS as _BAD_CHARS, LARGEST_NUMBER,  # noqa: F401
+                              as_text as _as_text, check_text, describe as _kind,
+                              invisible_format_character, number_problem as _number_problem)
 
 
 def __getattr__(name: str):
@@ -122,288 +124,6 @@ UNITS: dict[str, Unit] = {
 }
 
 
-# --------------------------------------------------------------------------- YAML with lines
-# Hardening (issue 9). Sheets are typed by hand and come from other people, so the loader reads
-# a deliberately small, predictable YAML:
-# * YAML 1.2 core scalars instead of PyYAML's YAML 1.1 defaults: `true`/`false` are booleans but
-#   `yes`/`no`/`on`/`off` are text (the "Norway problem"); `1e6` and `1.0e300` are numbers (1.1
-#   reads them as text); `040000` is 40000, not octal 16384; `1:30` is text, not 90; dates are
-#   text. `.nan`/`.inf` still parse, and are then refused as "not a finite number".
-# * no explicit tags except `!!str` (`!!python/object`, `!!float abc`, `!!binary`, ... refused);
-# * mapping keys are the key's literal text (`1:` is "1", `yes:` is "yes"); keys that are lists
-#   or mappings are refused;
-# * limits: file size, nesting depth, size after expanding aliases (alias "billion laughs"
-#   bombs), digits in a number, length of a text; no control characters or lone surrogates.
-# Every violation is an EqrError naming the file and line.
-MAX_FILE_BYTES = 10_000_000
-MAX_DEPTH = 32              # nesting levels, counted through aliases
-MAX_NODES = 200_000         # values after expanding aliases
-MAX_NUMBER_CHARS = 40       # a plain number longer than this is a typo
-MAX_TEXT_CHARS = 32_767     # what one Excel cell holds
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_TAG = "tag:yaml.org,2002:"
-_ALLOWED_EXPLICIT_TAGS = {_TAG + "str"}
-
-class _LineDict(dict):
-    """A mapping that remembers the line of each key (1-based)."""
-
-    lines: dict
-
-
-try:  # libyaml scans and parses ~7x faster; composing and constructing stay in Python
-    from yaml._yaml import CParser as _CParser
-except ImportError:  # PyYAML built without libyaml: the pure-Python SafeLoader
-    _CParser = None
-
-if _CParser is not None:
-    class _SafeBase(yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor,
-                    yaml.resolver.Resolver):
-        """libyaml's events, Python's composer (so the limits below apply), SafeConstructor."""
-
-        def __init__(self, stream):
-            _CParser.__init__(self, stream)
-            yaml.composer.Composer.__init__(self)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-else:
-    _SafeBase = yaml.SafeLoader
-
-
-class _LineLoader(_SafeBase):
-    """SafeLoader with YAML 1.2 core scalars, literal keys, and limits (see above)."""
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        tag = getattr(event, "tag", None)
-        if tag not in (None, "!") and tag not in _ALLOWED_EXPLICIT_TAGS:
-            shown = tag.replace(_TAG, "!!") if tag.startswith(_TAG) else tag
-            raise EqrError(f"YAML tag {shown} is not allowed", file=self.name,
-                           line=event.start_mark.line + 1,
-                           expected="plain values (quote a text that starts with '!')",
-                           found=shown)
-        if isinstance(event, yaml.AliasEvent):
-            self.saw_alias = True  # parse_yaml then checks the size with aliases expanded
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise EqrError("YAML nested too deeply", file=self.name,
-                               line=event.start_mark.line + 1,
-                               expected=f"at most {MAX_DEPTH} levels")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def compose_scalar_node(self, anchor):
-        node = super().compose_scalar_node(anchor)
-        _check_scalar_node(node, self.name, node.start_mark.line + 1)
-        return node
-
-
-_LineLoader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in [
-        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-        ("int", r"^[-+]?(?:0|[1-9][0-9_]*)$", list("-+0123456789")),
-        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
-                  r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", list("-+.0123456789")),
-        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-        ("merge", r"^(?:<<)$", ["<"])]:
-    _LineLoader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), _first)
-
-
-def _check_nodes(root: yaml.Node, file: str) -> None:
-    """Refuse alias bombs, self-references and over-deep nesting through aliases.
-
-    Walks the composed node graph once per distinct node (memoised), counting the size and
-    depth the document would have with every alias expanded. Only needed when the document
-    uses aliases: without them, composing already bounds the depth (and the file size the
-    number of values).
-    """
-    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, expanded depth)
-    visiting: set[int] = set()
-
-    def walk(node: yaml.Node) -> tuple[int, int]:
-        known = sizes.get(id(node))
-        if known:
-            return known
-        line = node.start_mark.line + 1
-        if id(node) in visiting:
-            raise EqrError("a YAML alias refers to the value that contains it", file=file,
-                           line=line, expected="values that do not contain themselves")
-        if len(visiting) >= MAX_DEPTH:
-            raise EqrError("YAML nested too deeply (counting aliases)", file=file, line=line,
-                           expected=f"at most {MAX_DEPTH} levels")
-        visiting.add(id(node))
-        size, depth = 1, 1
-        if not isinstance(node, yaml.ScalarNode):
-            children = (node.value if isinstance(node, yaml.SequenceNode)
-                        else [n for pair in node.value for n in pair])
-            for child in children:
-                s, d = walk(child)
-                size, depth = size + s, max(depth, d + 1)
-                if size > MAX_NODES:
-                    raise EqrError("YAML too large once its aliases are expanded", file=file,
-                                   line=line, expected=f"at most {MAX_NODES:,} values",
-                                   hint="an alias 'bomb'? write the values out")
-        visiting.discard(id(node))
-        sizes[id(node)] = (size, depth)
-        return size, depth
-
-    walk(root)
-
-
-def _check_scalar_node(node: yaml.ScalarNode, file: str, line: int) -> None:
-    text = node.value
-    bad = _BAD_CHARS.search(text)
-    if bad:
-        raise EqrError("text holds a control character or an invalid unicode character",
-                       file=file, line=line, expected="printable text",
-                       found=f"{bad.group()!r} at position {bad.start()}")
-    if len(text) > MAX_TEXT_CHARS:
-        raise EqrError("text too long", file=file, line=line,
-                       expected=f"at most {MAX_TEXT_CHARS:,} characters (one Excel cell)",
-                       found=f"{len(text):,} characters")
-    if node.tag in (_TAG + "int", _TAG + "float") and len(text) > MAX_NUMBER_CHARS:
-        raise EqrError("number has too many digits", file=file, line=line,
-                       expected=f"at most {MAX_NUMBER_CHARS} characters",
-                       found=f"{len(text)} characters")
-    if node.tag == _TAG + "float" and underflows(text):
-        raise EqrError(UNDERFLOW, file=file, line=line, expected=UNDERFLOW_EXPECTED,
-                       found=text)
-
-
-UNDERFLOW = "number too small: it would become 0"
-UNDERFLOW_EXPECTED = "0, or a number of magnitude at least 5e-324 (the smallest a float holds)"
-
-
-def underflows(text: str) -> bool:
-    """A nonzero literal (``1e-400``) that a float can only hold as 0 (issue 17): refused
-    rather than silently turned into zero."""
-    mantissa = re.split("[eE]", text.replace("_", ""), maxsplit=1)[0]
-    if not re.search("[1-9]", mantissa):
-        return False
-    try:
-        return float(text.replace("_", "")) == 0.0
-    except ValueError:
-        return False
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    # keys written in this mapping; keys merged in with `<<: *anchor` may be overridden by them
-    explicit = {id(k) for k, _ in node.value if k.tag != _TAG + "merge"}
-    loader.flatten_mapping(node)
-    out = _LineDict()
-    out.lines = {}
-    written: set[str] = set()
-    for key_node, value_node in node.value:
-        line = key_node.start_mark.line + 1
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise EqrError("a mapping key must be a plain name", file=loader.name, line=line,
-                           found="a list or mapping used as a key")
-        key = key_node.value  # the literal text: `1:` is "1", `yes:` is "yes", `~:` is "~"
-        if id(key_node) in explicit:
-            if key in written:
-                raise EqrError(f"duplicate key {key!r}", file=loader.name, line=line)
-            written.add(key)
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = line
-    return out
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
-
-
-def _read_bytes(path: Path, shown: str) -> bytes:
-    """The file's bytes; a missing, unreadable or oversized file is an EqrError."""
-    try:
-        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
-            raise EqrError("file too large for an assumption sheet", file=shown,
-                           expected=f"at most {MAX_FILE_BYTES:,} bytes")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise EqrError("file not found", file=shown) from None
-    except IsADirectoryError:
-        raise EqrError("is a folder, not a file", file=shown) from None
-    except (OSError, ValueError) as exc:
-        raise EqrError(f"cannot read file ({exc.__class__.__name__}: "
-                       f"{getattr(exc, 'strerror', None) or exc})", file=shown) from None
-
-
-def parse_yaml(text: str, shown: str) -> Any:
-    """Parse YAML text with :class:`_LineLoader`; any problem becomes an EqrError."""
-    loader = None
-    try:
-        loader = _LineLoader(text)  # checks every character already
-        loader.name = shown
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if getattr(loader, "saw_alias", False):
-            _check_nodes(node, shown)
-        return loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = ", ".join(p for p in (exc.context, exc.problem) if p) or "cannot be read"
-        if "nesting depth" in problem:  # libyaml's own limit (PyYAML >= 6.0.4) came first
-            raise EqrError("YAML nested too deeply", file=shown, line=line,
-                           expected=f"at most {MAX_DEPTH} levels") from None
-        raise EqrError(f"broken YAML: {problem}", file=shown, line=line) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
-        # position: characters (pure Python) or UTF-8 bytes (libyaml)
-        before = (text.encode("utf-8", "surrogatepass")[:exc.position].decode("utf-8", "replace")
-                  if _CParser is not None else text[:exc.position])
-        line = before.count("\n") + 1
-        raise EqrError("broken YAML: a character YAML does not allow", file=shown, line=line,
-                       found=chr(exc.character) if isinstance(exc.character, int)
-                       else exc.character) from None
-    except yaml.YAMLError as exc:
-        raise EqrError(f"broken YAML: {str(exc).splitlines()[0]}", file=shown) from None
-    except RecursionError:  # safety net; compose_node's depth limit should come first
-        raise EqrError("YAML nested too deeply", file=shown) from None
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-        # safety net for a scalar a constructor cannot read (the checks above should stop it)
-        raise EqrError(f"broken YAML: a value cannot be read ({exc.__class__.__name__})",
-                       file=shown) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file, keeping key line numbers; broken YAML becomes an EqrError."""
-    return _read_yaml(path)[0]
-
-
-def _read_yaml(path: Path) -> tuple[Any, bytes]:
-    """The parsed document and the bytes it was parsed from (for the manifest's sha256)."""
-    shown = _display(path)
-    raw = _read_bytes(path, shown)
-    return _parse_bytes(raw, shown), raw
-
-
-def _parse_bytes(raw: bytes, shown: str) -> Any:
-    """Decode UTF-8 (refusing anything else, naming the line) and parse."""
-    try:
-        text = raw.decode("utf-8-sig")  # a BOM from Windows editors is fine
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise EqrError("not UTF-8 text", file=shown, line=line,
-                       expected="a YAML text file saved as UTF-8",
-                       found=f"byte {raw[exc.start]:#04x}") from None
-    return parse_yaml(text, shown)
-
-
-def _line(mapping: Any, key: str) -> int | None:
-    return getattr(mapping, "lines", {}).get(key)
-
-
 # --------------------------------------------------------------------------- data types
 @dataclass(frozen=True)
 class Assumption:
@@ -461,6 +181,8 @@ class Assumptions:
     forced: bool = False
     #: scenario → units path → why the overlay moves nothing there (its ``inert_on``)
     inert_on: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: scenario → what its overlay declares it moves (output names checked by the engine)
+    declared: dict[str, Any] = field(default_factory=dict)
 
     # -- access -----------------------------------------------------------
     def __getitem__(self, key: str) -> Assumption:
@@ -504,33 +226,16 @@ class Assumptions:
 
     def copy(self) -> "Assumptions":
         return Assumptions(dict(self.sheets), dict(self.items), list(self.scenarios),
-                           list(self.overrides), self.forced, dict(self.inert_on))
+                           list(self.overrides), self.forced, dict(self.inert_on),
+                           dict(self.declared))
 
 
 # --------------------------------------------------------------------------- loading sheets
 _ITEM_FIELDS = {"label", "unit", "value", "source", "note", "bounds", "low", "high", "dist",
                 "choices", "unknown"}
 _SHEET_FIELDS = {"model", "title", "periods", "assumptions"}
-#: numbers beyond this magnitude are refused outright (no figure in these models comes near it;
-#: it leaves room for products of inputs not to overflow; non-finite outputs are refused too)
-LARGEST_NUMBER = 1e100
 MAX_NAME_CHARS = 64
 MAX_CHOICE_LIST_CHARS = 255  # Excel's limit for a drop-down's list of choices
-
-
-def _kind(obj: Any) -> str:
-    """What a wrong value is, in words, for 'found ...'."""
-    if obj is None:
-        return "nothing (an empty value)"
-    if isinstance(obj, dict):
-        return "a mapping"
-    if isinstance(obj, (list, tuple)):
-        return "a list"
-    if isinstance(obj, bool):
-        return f"the boolean {obj}"
-    if isinstance(obj, str):
-        return f"the text {obj[:40]!r}"
-    return f"the {type(obj).__name__} {obj!r}"[:80]
 
 
 def _require_mapping(obj: Any, file: str, line: int | None, what: str) -> Mapping:
@@ -562,53 +267,6 @@ def _text_field(data: Mapping, name: str, default: str, file: str, line: int | N
     if raw is None:
         return default
     return _as_text(raw, name, file, _line(data, name) or line, key)
-
-
-def _as_text(raw: Any, what: str, file: str | None, line: int | None, key: str | None) -> str:
-    if isinstance(raw, str):
-        text = raw
-    elif isinstance(raw, (int, float)) and _number_problem(raw) is None:  # not bool
-        text = str(raw)  # `label: 2026` means the text "2026"
-    else:
-        raise EqrError(f"{what} must be text", file=file, line=line, key=key,
-                       expected="text (quote it if it looks like something else)",
-                       found=_kind(raw))
-    check_text(text, what, file, line, key)
-    return text
-
-
-def check_text(text: str, what: str, file: str | None, line: int | None,
-                key: str | None) -> None:
-    """Text that reaches Excel, JSON and HTML: no control characters, no lone surrogates."""
-    bad = _BAD_CHARS.search(text)
-    if bad:
-        raise EqrError(f"{what} holds a control character or an invalid unicode character",
-                       file=file, line=line, key=key, expected="printable text",
-                       found=f"{bad.group()!r} at position {bad.start()}")
-    invisible = invisible_format_character(text)
-    if invisible is not None:
-        at, name = invisible
-        raise EqrError(f"{what} holds an invisible formatting character", file=file,
-                       line=line, key=key, expected="visible text (no bidirectional controls, "
-                       "zero-width or other format characters)", found=f"{name} at position {at}",
-                       hint="such characters can make the text read differently from what it "
-                            "says (issue 17); delete it")
-    if len(text) > MAX_TEXT_CHARS:
-        raise EqrError(f"{what} too long", file=file, line=line, key=key,
-                       expected=f"at most {MAX_TEXT_CHARS:,} characters (one Excel cell)",
-                       found=f"{len(text):,} characters")
-
-
-def invisible_format_character(text: str) -> tuple[int, str] | None:
-    """The first Unicode format character (category Cf: bidirectional controls U+202A–U+202E
-    and U+2066–U+2069, marks U+200E/U+200F, zero-width U+200B–U+200D, U+2060, U+FEFF, soft
-    hyphen...) in ``text``, as (position, "U+202E RIGHT-TO-LEFT OVERRIDE"); None if none."""
-    if text.isascii():
-        return None
-    for at, ch in enumerate(text):
-        if unicodedata.category(ch) == "Cf":
-            return at, f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
-    return None
 
 
 def _duplicate_ignoring_case(names: Iterable[str]) -> tuple[str, str] | None:
@@ -834,17 +492,6 @@ def _coerce_range(item: Assumption, raw: Any, periods, file, line, force: bool =
     if raw is None:
         return None
     return _coerce_value(item, raw, periods, file, line, what="range value", force=force)
-
-
-def _number_problem(x: Any) -> str | None:
-    """Why ``x`` is not a usable number (None when it is one)."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        return "not a number"
-    if isinstance(x, numbers.Integral):
-        return "too large" if abs(x) > LARGEST_NUMBER else None  # no float overflow
-    if not math.isfinite(x):
-        return "not a finite number"
-    return "too large" if abs(x) > LARGEST_NUMBER else None
 
 
 def _is_number(x: Any) -> bool:
@@ -1075,7 +722,18 @@ def apply_scenario(a: Assumptions, name: str, directory: Path | None = None,
     out.scenarios.append(name)
     if declared.inert:
         out.inert_on[name] = declared.inert
+    if declared.lines:
+        out.declared[name] = declared
     return out
+
+
+def read_expectations(name: str, directory: Path | None = None):
+    """What the overlay ``name`` (``assumptions/scenarios/NAME.yaml``) declares it moves
+    (models.expects.Expectations; its output names unchecked until the models are defined)."""
+    from models.expects import parse
+    directory = directory or assumptions_dir()
+    path = scenario_path(name, directory)
+    return parse(read_yaml(path), load_base(directory), _display(path), _line)
 
 
 def parse_scalar(text: str) -> Any:

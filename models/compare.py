@@ -6,7 +6,9 @@ single-run engine; its headline outputs (``COMPARE_HEADLINES`` of each model mod
 ``scenarios.<name>.<output>`` and one column of the workbook's ``Scenarios`` sheet.
 
 A column whose resolved assumptions equal the run's own is written as live formulas linking the
-model sheets; the others are values from separate evaluations and say so. The probability-weighted
+model sheets; the others compute live on sheets of their own from their own inputs
+(:mod:`models.scenario_sheets`), or — when a scenario's models have other rows than the run's
+(a choice that adds or drops line items) — are values from separate evaluations and say so. The probability-weighted
 price target is a live formula over the probability row (links to the Inputs sheet) and the
 price-target row:
 
@@ -22,7 +24,7 @@ from typing import Iterable, Sequence
 
 from models.assumptions import (Assumptions, apply_override, apply_scenario,
                                 available_scenarios, load_base)
-from models.engine import MODEL_MODULES, Result, finite_or_none, flat_outputs
+from models.engine import MODEL_MODULES, Result, flat_outputs, run as run_models
 from models.errors import EqrError
 from models.registry import optional
 
@@ -96,6 +98,8 @@ class Column:
     live: bool
     values: dict[str, float]  # headline key → value
     probability_key: str | None  # the assumption holding its probability, if any
+    result: Result | None = field(default=None, repr=False)  # the scenario's own evaluation
+    own_sheets: bool = False  # computed live on sheets of its own (models.scenario_sheets)
     label: str = ""  # the short column label (overlay_texts)
 
 
@@ -162,22 +166,16 @@ def scenario_folder(result: Result) -> Path:
     return Path(next(iter(result.assumptions.sheets.values())).file).parent
 
 
-def headline_values(result: Result | None, a: Assumptions,
-                    keys: Sequence[tuple[str, str]]) -> dict[str, float | None]:
-    """The headline outputs of ``a``: read from ``result`` when it is the run of the same
-    assumptions (the live column; evaluated once), else from the rows the headlines depend on
-    only (the same definitions as a full run, without the models and rows they do not read)."""
-    if result is not None:
-        values = flat_outputs(result.specs, result.env)  # line items only (no grids)
-        return {k: values[k] for k, _ in keys if k in values}
-    from models.engine import build_specs
-    from models.lineitems import batch_inputs
-    from models.sweep import evaluate_rows, needed_rows
-    specs = build_specs(a)
-    by_key = {row.key: row for spec in specs.values() for row in spec.rows}
-    wanted = [k for k, _ in keys if k in by_key and not by_key[k].series]
-    env = evaluate_rows(needed_rows(specs, wanted), specs, batch_inputs(a, 1))
-    return {k: finite_or_none(env.get(k)[0, 0]) for k in wanted}
+def same_structure(run_result: Result, scenario_result: Result) -> bool:
+    """Do the scenario's models have the run's rows and periods (so the run's formulas, fed
+    the scenario's inputs, compute the scenario)?"""
+    for model, spec in run_result.specs.items():
+        other = scenario_result.specs.get(model)
+        if other is None or other.periods != spec.periods:
+            return False
+        if [r.key for r in other.rows] != [r.key for r in spec.rows]:
+            return False
+    return True
 
 
 def compare(result: Result, scenarios: dict[str, Assumptions],
@@ -192,7 +190,8 @@ def compare(result: Result, scenarios: dict[str, Assumptions],
     columns = []
     for name, a in scenarios.items():
         live = a.digest() == main_digest
-        values = headline_values(result if live else None, a, keys)
+        single = result if live else run_models(a)
+        values = flat_outputs(single.specs, single.env)  # line items only (no grids)
         missing = [k for k, _ in keys if k not in values]
         if missing:
             raise EqrError(f"scenario {name} has no output {missing[0]}")
@@ -200,7 +199,7 @@ def compare(result: Result, scenarios: dict[str, Assumptions],
         label, description = overlay_texts(name, directory)
         columns.append(Column(name, description, live, {k: values[k] for k, _ in keys},
                               prob_key if prob_key in result.assumptions.items else None,
-                              label))
+                              single, not live and same_structure(result, single), label))
     probabilities = {c.name: float(result.assumptions.value(c.probability_key))
                      for c in columns if c.probability_key}
     for name, p in probabilities.items():

@@ -1,7 +1,8 @@
 """Writes the ``Scenarios`` sheet: one column per compared scenario (see :mod:`models.compare`).
 
-Live columns are green links to the model sheets; value columns hold numbers from separate
-evaluations (grey on light grey, labelled as such). The probability row links the Inputs sheet,
+Live columns are green links: the run's own column to the model sheets, another scenario's to its
+own sheets (:mod:`models.scenario_sheets`); value columns (a scenario whose models have other rows
+than the run's) hold numbers from separate evaluations (grey on light grey, labelled as such). The probability row links the Inputs sheet,
 so the weights and the probability-weighted target are live formulas:
 
     weight   = IF(SUM(probabilities)=0, 0, probability / SUM(probabilities))
@@ -16,6 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from models.compare import WEIGHTED, WEIGHTED_OUTPUT, Comparison
 from models.lineitems import col_letter
 from models.formats import excel_format
+from models.scenario_sheets import cell_of, make_plan, write_scenario_sheets
 from models.workbook import GAP, INPUTS, _cached, _text
 
 SHEET = "Scenarios"
@@ -47,12 +49,13 @@ def write_scenarios(book, fmts, layout, result, comparison: Comparison) -> dict[
     ws.set_column(2, 2, 34, fmts.get(font_color="#808080"))
     ws.set_column(FIRST_COL, last, 16)
     _text(ws, 0, 0, "Scenarios side by side", fmts.get(bold=True, font_size=14))
-    _text(ws, 1, 0, "Green columns are live formulas linked to this workbook's sheets and "
-                    "recompute when the Inputs change. Grey columns are VALUES that eqr computed "
-                    "by running each scenario separately (base sheets + "
-                    "assumptions/scenarios/<name>.yaml + this run's --set); they do not "
-                    "recompute. Probabilities, weights and the weighted target are live.",
-          fmts.get(italic=True, font_color="#808080"))
+    _text(ws, 1, 0, "Green columns are live formulas and recompute when the Inputs change: the "
+                    "run's own column links the model sheets; another scenario's column links "
+                    "its own sheets (<model>_s<column number>), which hold the rows its overlay "
+                    "changes, computed from its own inputs (at the bottom of those sheets) and "
+                    "the Inputs sheet. Grey columns (if any) are VALUES from a separate run; "
+                    "they do not recompute. Probabilities, weights and the weighted target are "
+                    "live.", fmts.get(italic=True, font_color="#808080"))
     head = fmts.get(bold=True, bottom=1, bg_color="#DDEBF7")
     for c, text in enumerate(["Output", "Unit", "Key"]):
         _text(ws, HEADER, c, text, head)
@@ -62,12 +65,16 @@ def write_scenarios(book, fmts, layout, result, comparison: Comparison) -> dict[
         _text(ws, HEADER + 1, FIRST_COL + j, col.description,
               fmts.get(text_wrap=True, valign="top", font_size=8))
         _text(ws, HEADER + 2, FIRST_COL + j,
-              "live formulas" if col.live else "values (separate run)",
-              fmts.get(italic=True, align="right", font_color=GREEN if col.live else GREY))
+              "live formulas" if col.live else
+              "live (own sheets)" if col.own_sheets else "values (separate run)",
+              fmts.get(italic=True, align="right",
+                       font_color=GREEN if col.live or col.own_sheets else GREY))
     _text(ws, HEADER + 1, 0, "Scenario")
     _text(ws, HEADER + 2, 0, "Column holds")
     ws.set_row(HEADER + 1, 48)
 
+    plans = {col.name: make_plan(col.name, j + 1, result, col.result.assumptions, layout)
+             for j, col in enumerate(cols) if col.own_sheets}
     cells: dict[str, str] = {}
     rows: dict[str, int] = {}
     r = HEADER + 3
@@ -84,6 +91,10 @@ def write_scenarios(book, fmts, layout, result, comparison: Comparison) -> dict[
                 sheet, rr = layout.where(row)
                 fmt = fmts.number(row.unit, "link", row.fmt)
                 ws.write_formula(r, c, f"={sheet}!$D${rr + 1}", fmt, _cached(col.values[key]))
+            elif col.own_sheets:
+                fmt = fmts.number(row.unit, "link", row.fmt)
+                ws.write_formula(r, c, "=" + cell_of(layout, plans[col.name], row), fmt,
+                                 _cached(col.values[key]))
             else:
                 fmt = fmts.get(num_format=num(row.unit, row.fmt),
                                font_color=GREY, bg_color=VALUE_FILL)
@@ -94,6 +105,9 @@ def write_scenarios(book, fmts, layout, result, comparison: Comparison) -> dict[
             cells[f"scenarios.{col.name}.{key}"] = f"{SHEET}!{xl_rowcol_to_cell(r, c)}"
         r += 1
 
+    for col in cols:
+        if col.own_sheets:
+            write_scenario_sheets(book, fmts, layout, result, plans[col.name], col.result)
     if not comparison.probabilities:
         _text(ws, r + 1, 0, "No compared scenario has a probability (valuation.probability_<name>"
                             " on the Inputs sheet), so there is no probability-weighted target.",

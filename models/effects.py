@@ -105,10 +105,20 @@ class _Walk:
                 [o for i, o in enumerate(options, start=1) if i not in picked])
 
 
+def _walk_of(result) -> _Walk:
+    """The run's dependency walk, memoised on the result: the build's check for inputs that do
+    nothing and the note's key sources both read it, so each row is walked once per run."""
+    walk = getattr(result, "_effects_walk", None)
+    if walk is None or walk.env is not result.env:
+        walk = _Walk(result)
+        result._effects_walk = walk
+    return walk
+
+
 def inactive_inputs(result, keys) -> list[Inactive]:
     """Of ``keys`` (assumption keys, or ``key.PERIOD``), those that reach no calculated row of
     this run through the branches its choices take, with the switches that cut them off."""
-    walk = _Walk(result)
+    walk = _walk_of(result)
     reached: set[str] = set()
     for spec in result.specs.values():
         for row in spec.rows:
@@ -278,4 +288,4 @@ def inputs_reaching(result, row_key: str) -> frozenset[str]:
     """The assumptions that reach the row ``row_key`` (``valuation.price_target``) through the
     branches this run's choices take; empty if the run has no such row."""
     rows = {row.key: row for spec in result.specs.values() for row in spec.rows}
-    return _Walk(result).row(rows[row_key]) if row_key in rows else frozenset()
+    return _walk_of(result).row(rows[row_key]) if row_key in rows else frozenset()

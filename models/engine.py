@@ -12,6 +12,8 @@ import numpy as np
 
 from models.assumptions import Assumptions
 from models.errors import EqrError
+from models.expects import check_outputs
+from models.headlines import headlines
 from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluate_spec
 
 from models.registry import MODELS as MODEL_MODULES, model_module  # noqa: F401 (re-exported)
@@ -70,6 +72,10 @@ def build_specs(a: Assumptions) -> dict[str, ModelSpec]:
                                description=module.DESCRIPTION)
         module.define(builder)
         specs[name] = builder.spec
+    if a.declared:  # the overlays' ``expects`` name headline outputs of these models
+        names = {h.output for h in headlines(specs)}
+        for declared in a.declared.values():
+            check_outputs(declared, names)
     return specs
 
 

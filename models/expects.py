@@ -11,14 +11,17 @@ way, against the base case on each units path (the choices of :data:`PATH_SWITCH
 
 ``inert_on`` names the paths on which the overlay is meant to move no headline output at
 all, with the reason. ``tests/test_overlay_expects.py`` evaluates every bundled overlay on every
-path and holds it to these declarations. This module only reads and checks the fields.
+path and holds it to these declarations. This module only reads and checks the fields; the
+output names are checked against the models' headlines by :func:`check_outputs` once the models
+are defined (``engine.build_specs``), so reading an overlay needs no model.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from models.errors import EqrError, did_you_mean
+from models.textcheck import as_text, describe as _kind
 
 #: the choice whose values are the units paths an overlay's expectations are stated for
 PATH_SWITCH = "china.units_source"
@@ -32,6 +35,8 @@ class Expectations:
 
     by_path: dict[str, dict[str, str]] = field(default_factory=dict)
     inert: dict[str, str] = field(default_factory=dict)  # path → reason
+    file: str = ""  # the overlay, as shown in errors
+    lines: dict[str, int | None] = field(default_factory=dict)  # output → its line in ``file``
 
     def on(self, path: str) -> dict[str, str]:
         return self.by_path.get(path, {})
@@ -43,17 +48,11 @@ def paths(a) -> tuple[str, ...]:
     return tuple(item.choices) if item is not None else ()
 
 
-def headline_names(a) -> list[str]:
-    """Every headline output name of the models on these sheets (structure only)."""
-    from models.engine import build_specs
-    from models.headlines import headlines
-    return [h.output for h in headlines(build_specs(a))]
-
-
 def parse(data: Mapping, a, file: str, line_of) -> Expectations:
-    """Check an overlay's ``expects`` and ``inert_on`` against the sheets ``a`` (the outputs
-    its models have, the paths of :data:`PATH_SWITCH`); ``line_of(mapping, key)`` gives a
-    key's line. Raises :class:`EqrError` naming the file, line and key."""
+    """Check an overlay's ``expects`` and ``inert_on`` against the sheets ``a`` (the paths of
+    :data:`PATH_SWITCH`; the output names wait for :func:`check_outputs`);
+    ``line_of(mapping, key)`` gives a key's line. Raises :class:`EqrError` naming the file,
+    line and key."""
     if not any(name in data for name in FIELDS):
         return Expectations()
     choices = paths(a)
@@ -64,15 +63,11 @@ def parse(data: Mapping, a, file: str, line_of) -> Expectations:
     if not isinstance(raw, dict):
         raise EqrError("'expects' must be a mapping", file=file, line=line_of(data, "expects"),
                        expected="headline output: up | down | unchanged", found=_kind(raw))
-    outputs = headline_names(a) if raw else []
     by_path: dict[str, dict[str, str]] = {p: {} for p in choices}
+    lines: dict[str, int | None] = {}
     for output, spec in raw.items():
         line = line_of(raw, output) or line_of(data, "expects")
-        if output not in outputs:
-            raise EqrError("unknown headline output in 'expects'", file=file, line=line,
-                           key=str(output), expected="a headline output (model.row[.PERIOD], "
-                                                     "as eqr diff lists them)",
-                           hint=did_you_mean(str(output), outputs))
+        lines[str(output)] = line
         per_path = _directions(spec, choices, file, line, str(output))
         for path, direction in per_path.items():
             if path in inert and direction != "unchanged":
@@ -81,7 +76,18 @@ def parse(data: Mapping, a, file: str, line_of) -> Expectations:
                                line=line, key=str(output),
                                expected=f"unchanged on {path}, or {path} not in inert_on")
             by_path[path][str(output)] = direction
-    return Expectations(by_path, inert)
+    return Expectations(by_path, inert, file, lines)
+
+
+def check_outputs(declared: Expectations, outputs: Collection[str]) -> None:
+    """Every output an overlay's ``expects`` names is one of ``outputs`` (the headline outputs
+    of the models, models.headlines), else an :class:`EqrError` naming the file, line and key."""
+    for output, line in declared.lines.items():
+        if output not in outputs:
+            raise EqrError("unknown headline output in 'expects'", file=declared.file, line=line,
+                           key=output, expected="a headline output (model.row[.PERIOD], "
+                                                "as eqr diff lists them)",
+                           hint=did_you_mean(output, outputs))
 
 
 def _directions(spec: Any, choices: tuple[str, ...], file: str, line: int | None,
@@ -129,8 +135,7 @@ def _inert(raw: Any, choices: tuple[str, ...], file: str, line: int | None,
                            key=str(path), expected=f"one of {list(choices)} (the choices "
                                                    f"of {PATH_SWITCH})",
                            hint=did_you_mean(str(path), choices))
-        from models.assumptions import _as_text
-        text = _as_text(reason, "an 'inert_on' reason", file, where, str(path)) \
+        text = as_text(reason, "an 'inert_on' reason", file, where, str(path)) \
             if reason is not None else ""
         if not text.strip():
             raise EqrError("'inert_on' needs a reason for each path", file=file, line=where,
@@ -138,21 +143,6 @@ def _inert(raw: Any, choices: tuple[str, ...], file: str, line: int | None,
                            found=_kind(reason))
         out[str(path)] = text.strip()
     return out
-
-
-def _kind(value: Any) -> str:
-    from models.assumptions import _kind as kind
-    return kind(value)
-
-
-def load(name: str, directory=None) -> Expectations:
-    """The declarations of the overlay ``name`` (``assumptions/scenarios/NAME.yaml``)."""
-    from models.assumptions import ASSUMPTIONS_DIR, _display, _line, load_base, read_yaml, \
-        scenario_path
-    directory = directory or ASSUMPTIONS_DIR
-    path = scenario_path(name, directory)
-    data = read_yaml(path)
-    return parse(data, load_base(directory), _display(path), _line)
 
 
 def inert_warnings(a, scenarios: Mapping | None = None) -> list[str]:

@@ -10,7 +10,6 @@ import datetime as dt
 import errno
 import hashlib
 import json
-import math
 import os
 import platform
 import re
@@ -443,10 +442,15 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         outputs.update(comparison.outputs())
         extra_sheets.append(sheet_writer(comparison))
         extra = {"compared_scenarios": comparison.names, **extra}
+    from models import risk as risk_model
+    risk = risk_model.analyse(result)
+    if risk is not None:
+        outputs.update(risk_model.risk_outputs(risk))
+        extra_sheets.append(risk_model.sheet_writer(risk))
     if dry:
         cells = workbook.cell_map(result, extra_sheets)
         _json(outputs), _json(cells)
-        figures_drawn = plots.charts_for(result, outputs)
+        figures_drawn = _all_charts(plots, result, outputs, risk)
         try:
             charts = {chart.key: plots.chart_entry(chart) for chart in figures_drawn}
         finally:
@@ -455,7 +459,8 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         _write_text(result, outputs, cells, info, templates_dir, charts, None)
         return
     # the charts are saved by a child process while this one writes the workbook and the memo
-    charts, finish_charts = plots.start_writing_charts(plots.charts_for(result, outputs), folder)
+    charts, finish_charts = plots.start_writing_charts(
+        _all_charts(plots, result, outputs, risk), folder)
     try:
         cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
         _dump(folder / "outputs.json", outputs)
@@ -487,6 +492,21 @@ def _write_text(result: Result, outputs: dict, cells: dict, info: dict,
     _dump(folder / memo.FIGURES_FILE, index)
 
 
+def _all_charts(plots, result: Result, outputs: dict[str, Any], risk) -> list:
+    """The models' charts and, with a risk picture, the risk chart (models.plots.risk)."""
+    drawn = plots.charts_for(result, outputs)
+    if risk is not None:
+        from models.plots import risk as risk_plot
+        try:
+            with plots.plt.rc_context(plots.STYLE):
+                drawn.append(risk_plot.chart(risk, outputs))
+        except BaseException:
+            for chart in drawn:
+                plots.plt.close(chart.figure)
+            raise
+    return drawn
+
+
 def _json(data: Any) -> str:
     """What :func:`_dump` would write (so a dry run meets the same JSON errors)."""
     return json.dumps(data, indent=2, sort_keys=False, allow_nan=False)
@@ -502,7 +522,8 @@ def _run_info(result: Result, rid: str, created: str, templates_dir: Path | None
             "paper": paper, "sections": memo.sections(result.specs, templates_dir),
             "compare": comparison.names if comparison else [],
             "compare_labels": _compare_labels(result, comparison),
-            "compare_live": [c.name for c in comparison.columns if c.live] if comparison else [],
+            "compare_live": [c.name for c in comparison.columns if c.live or c.own_sheets]
+            if comparison else [],
             "compare_weighted": list(comparison.probabilities) if comparison else [],
             "compare_headlines": [
                 {"key": k, "label": label,

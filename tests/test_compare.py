@@ -43,14 +43,33 @@ def test_sheet_labels_live_and_value_columns(run_dir):
     head = {ws.cell(4, c).value: c for c in range(4, 9)}
     holds = {name: ws.cell(6, c).value for name, c in head.items()}
     assert holds["base"] == "live formulas"
-    assert holds["bofa"] == "values (separate run)"
+    assert holds["bofa"] == "live (own sheets)"
     cells = json.loads((run_dir / "cells.json").read_text())
     sheet, coord = cells["scenarios.base.valuation.price_target"].split("!")
     assert ws[coord].value.startswith("=valuation!")
     sheet, coord = cells["scenarios.bofa.valuation.price_target"].split("!")
-    assert isinstance(ws[coord].value, float)
+    assert ws[coord].value == "='valuation_s4'!$D$" + ws[coord].value.rsplit("$", 1)[1]
+    own = wb["valuation_s4"]  # bofa (column 4): its overlay's values as input cells
+    inputs = {own.cell(r, 3).value: own.cell(r, 4).value for r in range(5, own.max_row + 1)
+              if own.cell(r, 4).value is not None and not str(own.cell(r, 4).value
+                                                              ).startswith("=")}
+    assert inputs == {"valuation.eps_source": "typed",
+                      "valuation.china_in_reference_eps": "included",
+                      "valuation.share_price": 185.16}
     sheet, coord = cells["scenarios.probability_weighted.valuation.price_target"].split("!")
     assert ws[coord].value.startswith("=SUMPRODUCT(")
+
+
+def test_same_structure_detects_a_scenario_with_other_rows(base):
+    """A scenario whose models have other rows than the run's cannot reuse its formulas (its
+    column is then values from a separate run)."""
+    from dataclasses import replace
+    from models.compare import same_structure
+    run = engine.run(base)
+    assert same_structure(run, engine.run(resolve(["bofa"])))
+    spec = run.specs["valuation"]
+    other = replace(run, specs={**run.specs, "valuation": replace(spec, items=spec.items[:-1])})
+    assert not same_structure(run, other)
 
 
 def test_renormalises_over_the_compared_scenarios(tmp_path):
@@ -102,24 +121,14 @@ def test_default_compares_the_overlays_that_touch_the_headline_models(tmp_path):
     assert unrelated and not set(unrelated) & set(names)
 
 
-def test_headlines_from_the_needed_rows_equal_a_full_run():
-    """The non-live columns evaluate only the rows the headlines depend on: exactly the
-    numbers of a full single run, for every scenario a default build compares."""
-    from models.compare import default_names, headline_values, headlines, resolve_scenarios
-    keys = headlines()
-    for name, a in resolve_scenarios(default_names(resolve())).items():
-        full = engine.run(a).line_outputs
-        assert headline_values(None, a, keys) == {k: full[k] for k, _ in keys}, name
-
-
 def test_a_ratio_of_zero_eps_is_n_a_in_runs_compared_columns_and_the_note():
     """Issue 13: P/E of a zero EPS is n/a, not 0.0x. Typed EPS of 0 in CY2027 with China inside
     it (and no China H200 then): target-year EPS 0, so P/E at the share price, P/E at the target
     and the multiple the price implies are n/a (None, null), while the price target is 28 × 0 +
     net cash per share and the upside (target ÷ price − 1) is a number; EPS against BofA's
-    implied EPS 0/0 is n/a. A compared column that is not live (values from the rows the
-    headlines need) says n/a alike, and the note's filters print 'n/a'."""
-    from models.compare import headline_values, headlines, resolve_scenarios
+    implied EPS 0/0 is n/a. Every compared column (the --set applies to each) says n/a alike,
+    and the note's scenario table prints 'n/a'."""
+    from models.compare import compare, headlines, resolve_scenarios
     from models.memo import by_unit
     overrides = ["valuation.eps_source=typed", "valuation.eps_reference.CY2027=0",
                  "valuation.china_in_reference_eps=included"]
@@ -133,9 +142,11 @@ def test_a_ratio_of_zero_eps_is_n_a_in_runs_compared_columns_and_the_note():
     assert full["valuation.price_target"] == pytest.approx(cash_ps)
     assert full["valuation.upside"] == pytest.approx(cash_ps / a.value("valuation.share_price")
                                                      - 1)
-    values = headline_values(None, a, headlines())
-    assert values["valuation.pe_target_year"] is None
-    assert values == {k: full[k] for k, _ in headlines()}
+    scenarios = resolve_scenarios(["base", "china_ban"], overrides)
+    comparison = compare(engine.run(a), scenarios)
+    for column in comparison.columns:
+        assert column.values["valuation.pe_target_year"] is None, column.name
+    assert comparison.columns[0].values == {k: full[k] for k, _ in headlines()}
     assert by_unit(None, "x") == "n/a"  # how the note's scenario table prints it
 
 

@@ -81,6 +81,45 @@ def test_verify_resolves_latest_and_run_names(lo, tmp_path, capsys):
         assert "0 mismatches" in capsys.readouterr().out
 
 
+def _row_of(ws, key: str) -> int:
+    """The last row whose column C holds ``key`` (on a scenario sheet: its own input cell)."""
+    return max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value == key)
+
+
+def test_inputs_edit_recomputes_every_scenario_column_as_a_set_run(lo, default_run, tmp_path):
+    """Issue 16: every compared scenario is live. Edit the levy rate and the H200 ASP on the
+    Inputs sheet of the default build, recalculate in LibreOffice: every formula cell of the
+    ``--set china.levy_rate=0.2 --set china.asp_usd=35000`` run — every scenario column and the
+    probability-weighted target (a SUMPRODUCT over them) included — has the value LibreOffice
+    gets. h20_terms sets both assumptions itself; in Python a --set wins over its overlay, so
+    the same edit is made on its own input cells too."""
+    import json
+    edited = tmp_path / "edited" / "model.xlsx"
+    edited.parent.mkdir()
+    wb = openpyxl.load_workbook(default_run / "model.xlsx")
+    names = [c.value for c in wb["Scenarios"][4]][3:]
+    own = f"china_s{names.index('h20_terms') + 1}"
+    for sheet in ("Inputs", own):
+        wb[sheet].cell(_row_of(wb[sheet], "china.levy_rate"), 4).value = 0.2
+        wb[sheet].cell(_row_of(wb[sheet], "china.asp_usd"), 4).value = 35000
+    wb.save(edited)
+    out = tmp_path / "set"
+    assert main(["build", "--no-pdf", "--out", str(out), "--set", "china.levy_rate=0.2",
+                 "--set", "china.asp_usd=35000"]) == 0
+    fresh = recalculate(edited, tmp_path / "lo")
+    checked, mismatches = compare(out / "model.xlsx", fresh)
+    assert checked > 1000
+    assert mismatches == [], mismatches[:10]
+    before = json.loads((default_run / "outputs.json").read_text())
+    after = json.loads((out / "outputs.json").read_text())
+    key = "scenarios.probability_weighted.valuation.price_target"
+    assert after[key] != pytest.approx(before[key], abs=1e-6)  # the edit moves the target
+    cells = json.loads((out / "cells.json").read_text())
+    sheet, cell = cells[key].split("!")
+    assert openpyxl.load_workbook(fresh, data_only=True)[sheet][cell].value == pytest.approx(
+        after[key], rel=1e-9)
+
+
 def test_parity_counts_na_as_na_and_any_other_error_or_number_as_a_mismatch():
     """A margin of no revenue: Python stores NaN as '#N/A' and LibreOffice computes #N/A from
     NA(): a match. #DIV/0! (an IF(x=0,0,...) forgotten) or a number against #N/A is not."""

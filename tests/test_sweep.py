@@ -16,6 +16,7 @@ def collapsed(a, keep=(), dist=None):
     plan = S.plan(a)
     plan.ranged = [r if r.key in keep else replace(r, low=r.mode, high=r.mode)
                    for r in plan.ranged]
+    plan.choices = [c for c in plan.choices if c.key in keep]
     if dist:
         plan.ranged = [replace(r, dist=dist) if r.key in keep else r for r in plan.ranged]
     return plan
@@ -39,8 +40,11 @@ def test_each_drawn_scenario_equals_a_single_run_with_its_inputs(base, outputs):
     drawn = sweep.chunk_inputs(seed, 0, n)
     assert len(sweep.ranged) >= 6
     assert all(drawn[r.key].shape[0] == n for r in sweep.ranged)
+    assert [c.key for c in sweep.choices] == ["china_market.china_response"]
     for i in range(n):
         a = base
+        for c in sweep.choices:
+            a = set_value(a, c.key, str(drawn[c.key][i, 0]), set_by="t", force=True)
         for r in sweep.ranged:
             values = np.broadcast_to(drawn[r.key], (n, drawn[r.key].shape[1]))[i]
             if r.series:
@@ -142,6 +146,42 @@ def test_series_paths_move_together(base):
     assert np.corrcoef(a, b)[0, 1] > 0.95
 
 
+def test_choices_are_drawn_by_the_scenario_probabilities(base):
+    """China's response is drawn with the sheet's scenario probabilities (base 0.5 → the base
+    case limited_purchase, china_ban 0.3 → continued_ban, china_open 0.2 → full_opening): with
+    60,000 draws each share is within 0.01 of its probability (5 standard errors at p = 0.5).
+    Given a continued ban China contributes no EPS (no H200 units), so every percentile is 0; a
+    full opening buys more H200 than a limited purchase, so its median contribution is higher,
+    and so is the China value in the target (zero under the ban)."""
+    p = {"limited_purchase": 0.5, "continued_ban": 0.3, "full_opening": 0.2}
+    assert [base.value(f"valuation.probability_{n}") for n in ("base", "china_ban",
+                                                              "china_open")] == [0.5, 0.3, 0.2]
+    outputs = ["valuation.china_eps_target", "valuation.china_value_per_share"]
+    result = S.run_sweep(base, 60_000, seed=2, outputs=outputs)
+    rep = S.summarise_choices(result)["china_market.china_response"]
+    assert set(rep) == set(p)
+    for value, prob in p.items():
+        assert rep[value]["probability"] == pytest.approx(prob)
+        assert rep[value]["share"] == pytest.approx(prob, abs=0.01), value
+    assert sum(d["draws"] for d in rep.values()) == 60_000
+    china = {v: d["outputs"]["valuation.china_eps_target"] for v, d in rep.items()}
+    assert china["continued_ban"]["p5"] == china["continued_ban"]["p95"] == 0
+    assert china["full_opening"]["p50"] > china["limited_purchase"]["p50"] > 0
+    value = {v: d["outputs"]["valuation.china_value_per_share"] for v, d in rep.items()}
+    assert value["continued_ban"]["p95"] == 0
+    assert value["full_opening"]["mean"] > value["limited_purchase"]["mean"] > 0
+    picked = result.picked("china_market.china_response")
+    ban = result.column("valuation.china_eps_target")[picked == "continued_ban"]
+    assert ban.size == rep["continued_ban"]["draws"] and np.all(ban == 0)
+
+
+def test_a_choice_the_run_fixes_is_not_drawn():
+    """--scenario china_ban fixes China's response: the sweep keeps it and says why."""
+    plan = S.plan(resolve(["china_ban"]))
+    assert plan.choices == []
+    assert "fixed by scenario china_ban" in plan.choices_note
+
+
 def test_cli_writes_report_and_is_repeatable(tmp_path, capsys):
     for name in ("a", "b"):
         assert main(["sweep", "--n", "5000", "--seed", "42", "--out", str(tmp_path / name),
@@ -152,6 +192,13 @@ def test_cli_writes_report_and_is_repeatable(tmp_path, capsys):
     reps = [json.loads((tmp_path / n / "sweep.json").read_text()) for n in ("a", "b")]
     assert reps[0]["outputs"] == reps[1]["outputs"]
     assert set(reps[0]["outputs"]) == {"valuation.price_target", "china.gross_margin.CY2026"}
+    bars = reps[0]["tornado"]["valuation.price_target"]["bars"]
+    assert bars[0]["key"] == "valuation.multiple"
+    assert bars[0]["swing"] == pytest.approx(bars[0]["at_high"] - bars[0]["at_low"])
+    assert set(reps[0]["tornado"]) == set(reps[0]["outputs"])
+    shares = reps[0]["choices"]["china_market.china_response"]["share"]
+    assert set(shares) == {"limited_purchase", "continued_ban", "full_opening"}
+    assert sum(shares.values()) == pytest.approx(1)
     assert (tmp_path / "a" / "histograms.png").stat().st_size > 10_000
     assert "valuation.price_target" in (tmp_path / "a" / "histograms.txt").read_text()
 
@@ -189,3 +236,35 @@ def test_column_major_blocks_hold_numpy_values():
     assert one.tolist() == [[3.0, 3.0, 3.0]]
     flags = _column_major(np.less, s, c)  # a comparison keeps its booleans
     assert flags.dtype == bool and np.array_equal(flags, s < c)
+
+
+# --------------------------------------------------------------------------- tornado (issue 16)
+def test_tornado_multiple_by_hand(base):
+    """PT = multiple × EPS + net cash per share: with the multiple at 19 and 37 (its range) the
+    target is 19 × EPS + cash and 37 × EPS + cash, and the swing 18 × EPS."""
+    t = S.tornado(base, ["valuation.price_target"])
+    single = engine.run(base).outputs
+    eps, cash = single["valuation.eps_target"], single["valuation.net_cash_per_share"]
+    bar = next(b for b in t.bars if b.key == "valuation.multiple")
+    assert (bar.low, bar.high) == (19, 37)
+    assert bar.at_low["valuation.price_target"] == pytest.approx(19 * eps + cash, rel=1e-12)
+    assert bar.at_high["valuation.price_target"] == pytest.approx(37 * eps + cash, rel=1e-12)
+    assert bar.swing("valuation.price_target") == pytest.approx(18 * eps, rel=1e-12)
+    assert t.base["valuation.price_target"] == pytest.approx(single["valuation.price_target"],
+                                                             rel=1e-12)
+    assert t.ranked("valuation.price_target")[0].key == "valuation.multiple"
+
+
+def test_tornado_bar_equals_a_single_run_with_the_input_at_its_ends(base):
+    """A series input (the data-center growth path) moved as a whole path to its low and its
+    high: the same target as engine.run() with the path set period by period."""
+    t = S.tornado(base, ["valuation.price_target", "valuation.dcf_value_per_share"])
+    bar = next(b for b in t.bars if b.key == "nvda.dc_growth_qoq")
+    periods = base.periods("nvda")
+    for path, got in ((bar.low, bar.at_low), (bar.high, bar.at_high)):
+        a = base
+        for period, v in zip(periods, path):
+            a = set_value(a, f"nvda.dc_growth_qoq.{period}", float(v), set_by="t", force=True)
+        single = engine.run(a).outputs
+        for key in got:
+            assert got[key] == pytest.approx(single[key], rel=1e-10), key

@@ -104,3 +104,27 @@ def test_fast_formula_preparation_matches_xlsxwriter(run_dir):
         assert fast._prepare_formula(f) == plain._prepare_formula(f), f
     fast.use_future_functions = plain.use_future_functions = True
     assert fast._prepare_formula("=STDEV.S(A1:A3)") == "_xlfn.STDEV.S(A1:A3)"
+
+
+def test_risk_sheet_holds_the_engines_tornado_and_distribution(run_dir):
+    """Issue 16: the Risk sheet's values are labelled as the engine's, match outputs.json, and
+    the multiple's swing is 18 × target-year EPS (PT = multiple × EPS + cash, range 19-37)."""
+    import json
+    outputs = json.loads((run_dir / "outputs.json").read_text())
+    cells = json.loads((run_dir / "cells.json").read_text())
+    wb = openpyxl.load_workbook(run_dir / "model.xlsx", data_only=True)
+    ws = wb["Risk"]
+    assert "computed by the engine (eqr sweep/tornado), not live formulas" in ws["A2"].value
+    swing = "risk.tornado.valuation.multiple.swing"
+    assert outputs[swing] == pytest.approx(18 * outputs["valuation.eps_target"], rel=1e-9)
+    sheet, cell = cells[swing].split("!")
+    assert sheet == "Risk" and ws[cell].value == pytest.approx(outputs[swing], rel=1e-12)
+    row = ws[cell].row
+    assert ws.cell(row, 2).value == "valuation.multiple"
+    assert ws.cell(row, 1 + 4).value == pytest.approx(
+        outputs["risk.tornado.valuation.multiple.target_at_low"], rel=1e-12)
+    assert (outputs["risk.distribution.p5"] < outputs["valuation.price_target"]
+            < outputs["risk.distribution.p95"])
+    assert (run_dir / "charts" / "valuation_risk.svg").exists()
+    memo = (run_dir / "memo.md").read_text()
+    assert "charts/valuation_risk.png" in memo and "moves the target most" in memo
