@@ -489,15 +489,17 @@ def test_calibration_text_names_what_is_fitted_and_to_what(built):
     outputs = json.loads((built / "outputs.json").read_text())
     assert "Nothing is tuned to fit" not in md and "Nothing is tuned to fit" not in html
     text = md.split("### Calibration")[1].split("| Reported effect")[0]
-    assert "fitted to Meta's own disclosures" in text
+    assert "fitted to Meta's disclosures" in text
     assert f"({outputs[f'{M}.meta_subset_share'] * 100:.0f}%, sheet `depreciation`)" in text
     assert f"meets Meta's reported ${outputs[f'{M}.calib_meta_2025']:.1f}bn" in text
     scaled = outputs[f"{M}.calib_meta_2025_model_scaled"]
     assert scaled == pytest.approx(outputs[f"{M}.calib_meta_2025_model"] * 13.36
                                    / outputs[f"{M}.meta_depr_policy.FY2025"], rel=1e-9)
-    assert f"server depreciation Meta discloses for that year the model gives ${scaled:.1f}bn " \
-           f"for Meta 2025 (5 to 5.5 years), full year" in text
-    assert "fitted to Meta's own disclosures" in html
+    nine_months = outputs[f"{M}.calib_meta_2025_9m_model_scaled"]
+    assert (f"server share fitted to Meta's disclosed server depreciation the model gives "
+            f"${scaled:.1f}bn and ${nine_months:.1f}bn for those rows") in text
+    assert "Nothing else is tuned to fit" in text
+    assert "fitted to Meta's disclosures" in html
 
 
 def test_share_of_pre_tax_income_is_n_a_on_a_loss(base):
