@@ -186,15 +186,17 @@ class SweepResult:
 def sweep(n: int, seed: int = 0, outputs: Sequence[str] | None = None,
           scenarios: Iterable[str] = (), overrides: Mapping[str, Any] | None = None,
           keep_draws: bool = False) -> SweepResult:
-    """Monte Carlo over the assumptions' low/high ranges, as ``eqr sweep``."""
-    import numpy as np
-    from models.sweep import run_sweep
+    """Monte Carlo over the assumptions' low/high ranges, as ``eqr sweep``: percentiles and
+    mean over the draws where an output exists (NaN where it exists in none), and ``n/a
+    share``, the share of draws where it does not (a margin of no revenue)."""
+    from models.sweep import PERCENTILES, run_sweep, summarise
     a = resolve(list(scenarios), _override_texts(overrides))
     result = run_sweep(a, n, seed, list(outputs) if outputs else None)
-    q = [5, 25, 50, 75, 95]
-    summary = pd.DataFrame({k: {**{f"P{p}": float(np.percentile(result.column(k), p))
-                                   for p in q}, "mean": float(np.mean(result.column(k)))}
-                            for k in result.outputs}).T
+    stats = summarise(result)
+    nan = float("nan")
+    summary = pd.DataFrame({k: {**{f"P{p}": s.get(f"p{p}", nan) for p in PERCENTILES},
+                                "mean": s.get("mean", nan), "n/a share": s["na_share"]}
+                            for k, s in stats.items()}).T
     draws = pd.DataFrame(result.values.T, columns=result.outputs) if keep_draws else None
     return SweepResult(summary, draws)
 
@@ -203,7 +205,7 @@ def diff(run_a: str | Path, run_b: str | Path, outputs: Sequence[str] = ()) -> p
     """What changed between two run folders and why (as ``eqr diff``): one row per headline
     output and each changed assumption's Shapley share of its change, plus ``other`` (model or
     sheet version) and the recorded values. RUN is a folder, a run name or ``latest``."""
-    from models.diff import compute, player_label
+    from models.diff import compute, is_gap, player_label
     from models.reproduce import load_run
     d = compute(load_run(str(run_a)), load_run(str(run_b)), extra_outputs=list(outputs))
     records = []
@@ -215,4 +217,6 @@ def diff(run_a: str | Path, run_b: str | Path, outputs: Sequence[str] = ()) -> p
         records.append(record)
     frame = pd.DataFrame.from_records(records)
     frame.attrs["notes"] = list(d.notes)
+    # n/a in A or B, or in a mix between them (e.g. a margin without revenue): NaN shares
+    frame.attrs["not_attributed"] = [r.headline.output for r in d.rows if is_gap(r)]
     return frame.set_index("output") if records else frame

@@ -11,7 +11,7 @@ Units: money in USD m, EPS in USD per share, margins as fractions (differences i
 """
 from __future__ import annotations
 
-from models.lineitems import IF, ModelBuilder, safe_div
+from models.lineitems import IF, ModelBuilder, div_or_na, safe_div
 from models.units import M_SHARES_PER_BN, PCT_POINTS, USD_PER_USD_M
 
 TITLE = "China H200"
@@ -58,7 +58,7 @@ def define(m: ModelBuilder) -> None:
                     gross - levy * (1 - in_cogs))
     cogs = m.row("cogs", "Cost of goods sold", "USD m", product_cogs + levy * in_cogs)
     gp = m.row("gross_profit", "Gross profit", "USD m", revenue - cogs)
-    m.row("gross_margin", "Gross margin", "fraction", safe_div(gp, revenue))
+    m.row("gross_margin", "Gross margin", "fraction", div_or_na(gp, revenue))
     opex = m.row("opex", "Operating expenses (on customer revenue)", "USD m",
                  gross * opex_ratio)
     ebit = m.row("operating_income", "Operating income", "USD m", gp - opex)
@@ -78,9 +78,9 @@ def define(m: ModelBuilder) -> None:
     gp_contra = m.row("gross_profit_contra", "Gross profit: levy as contra-revenue", "USD m",
                       rev_contra - cogs_contra)
     gm_cogs = m.row("gross_margin_cogs", "Gross margin: levy in COGS", "fraction",
-                    safe_div(gp_cogs, rev_cogs))
+                    div_or_na(gp_cogs, rev_cogs))
     gm_contra = m.row("gross_margin_contra", "Gross margin: levy as contra-revenue",
-                      "fraction", safe_div(gp_contra, rev_contra))
+                      "fraction", div_or_na(gp_contra, rev_contra))
     rev_diff = m.row("reported_revenue_difference",
                      "Reported revenue difference (COGS − contra)", "USD m",
                      rev_cogs - rev_contra)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from models import export_control
 from models.errors import EqrError
-from models.lineitems import IF, MAX, MIN, At, ModelBuilder, Prev, RowRef, SumRows, safe_div
+from models.lineitems import IF, MAX, MIN, At, ModelBuilder, Prev, RowRef, SumRows, div_or_na
 from models.rowexprs import pick, running_total
 
 TITLE = "China market"
@@ -159,7 +159,7 @@ def define(m: ModelBuilder) -> None:
     m.row("balance_units", "Surplus (+) or shortfall (−) of supply against demand", "units",
           supply - demand, fmt=UNITS_FORMAT)
     m.row("domestic_share_units", "Domestic share of supply, by units", "fraction",
-          safe_div(domestic, supply))
+          div_or_na(domestic, supply))
 
     m.section("Compute per card (TPP; chips chosen on the Inputs sheet)")
     per_card = {
@@ -204,14 +204,14 @@ def define(m: ModelBuilder) -> None:
     m.row("balance_compute", "Surplus (+) or shortfall (−) of compute against demand", H100_EQ,
           supply_compute - demand_compute, fmt=UNITS_FORMAT)
     m.row("domestic_share_compute", "Domestic share of supply, by compute", "fraction",
-          safe_div(domestic_compute, supply_compute))
+          div_or_na(domestic_compute, supply_compute))
 
     m.section("Cross-check: domestic supply growth against Bernstein's")
     growth_from = m.input("growth_from")
     growth_to = m.input("growth_to")
     bernstein = m.input("bernstein_domestic_growth")
     growth = m.row("domestic_growth", "Domestic supply growth over the cross-check years", "x",
-                   safe_div(At(domestic.row, growth_to), At(domestic.row, growth_from)))
+                   div_or_na(At(domestic.row, growth_to), At(domestic.row, growth_from)))
     m.row("domestic_growth_vs_bernstein", "Model growth less Bernstein's", "x",
           growth - bernstein)
 

@@ -100,6 +100,7 @@ class Column:
     probability_key: str | None  # the assumption holding its probability, if any
     result: Result | None = field(default=None, repr=False)  # the scenario's own evaluation
     own_sheets: bool = False  # computed live on sheets of its own (models.scenario_sheets)
+    label: str = ""  # the short column label (overlay_texts)
 
 
 @dataclass
@@ -145,25 +146,19 @@ class Comparison:
         return out
 
 
-def _description(name: str, a: Assumptions, directory: Path) -> str:
+def overlay_texts(name: str, directory: Path) -> tuple[str, str]:
+    """A scenario's short column label and its description, from one read of each overlay:
+    the overlay's ``label`` (its name if it has none) and ``description``, joined for stacked
+    overlays ("China ban + Levy contra"; "...; ...")."""
     if name == BASE:
-        return "base assumption sheets"
+        return "Base", "base assumption sheets"
     from models.assumptions import read_yaml, scenario_path
-    texts = []
+    labels, texts = [], []
     for overlay in name.split("+"):
         data = read_yaml(scenario_path(overlay, directory))
+        labels.append(str(data.get("label") or overlay))
         texts.append(str(data.get("description", overlay)))
-    return "; ".join(texts)
-
-
-def label(name: str, directory: Path) -> str:
-    """A scenario's short column label (the overlay's ``label``; its name if it has none):
-    "China ban", "Bear", "China ban + Levy contra"."""
-    if name == BASE:
-        return "Base"
-    from models.assumptions import read_yaml, scenario_path
-    return " + ".join(str(read_yaml(scenario_path(overlay, directory)).get("label") or overlay)
-                      for overlay in name.split("+"))
+    return " + ".join(labels), "; ".join(texts)
 
 
 def scenario_folder(result: Result) -> Path:
@@ -201,10 +196,10 @@ def compare(result: Result, scenarios: dict[str, Assumptions],
         if missing:
             raise EqrError(f"scenario {name} has no output {missing[0]}")
         prob_key = f"valuation.{PROBABILITY_PREFIX}{name}"
-        columns.append(Column(name, _description(name, a, directory), live,
-                              {k: values[k] for k, _ in keys},
+        label, description = overlay_texts(name, directory)
+        columns.append(Column(name, description, live, {k: values[k] for k, _ in keys},
                               prob_key if prob_key in result.assumptions.items else None,
-                              single, not live and same_structure(result, single)))
+                              single, not live and same_structure(result, single), label))
     probabilities = {c.name: float(result.assumptions.value(c.probability_key))
                      for c in columns if c.probability_key}
     for name, p in probabilities.items():

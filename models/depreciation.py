@@ -42,8 +42,8 @@ import numpy as np
 
 from models import fin
 from models.errors import EqrError
-from models.lineitems import (ABS, IF, MAX, MIN, Across, At, Func, ModelBuilder, Prev, RowRef,
-                              SumRows, Total, div_or_na, safe_div, wrap)
+from models.lineitems import (ABS, IF, MAX, MIN, NA, Across, At, Func, ModelBuilder, Prev,
+                              RowRef, SumRows, Total, div_or_na, safe_div, wrap)
 from models.units import USD_M_PER_BN
 from models.vintage import (MOD1, CumBefore, HeaderYear, PeriodCell, SumProduct,
                             period_years, running_balance_row)
@@ -516,9 +516,10 @@ def _company(m: ModelBuilder, co: str, alts, unit, start, end, salvage, k, f, gh
               safe_div(delta[alt.key] * (1 - tax), shares))
     m.section(f"{name}: change as a share of pre-tax income")
     pretax = m.input(f"{co}_pretax_income")
-    for alt in alts:
-        m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax, {alt.label}",
-              "fraction", safe_div(delta[alt.key], pretax))
+    for alt in alts:  # a share of a loss (Amazon FY2022) or of nothing is n/a, not +109%
+        m.row(f"{co}_pretax_share_{alt.key}", f"{name} share of pre-tax, {alt.label} (n/a "
+              f"where pre-tax income is not positive)", "fraction",
+              IF(pretax > 0, delta[alt.key] / pretax, NA()))
 
     # network gear kept at its policy life: servers-only alternative = the critics' schedule
     # on (1 - network share) of each vintage + the network's policy depreciation (its own pool
@@ -605,21 +606,21 @@ def _market(m: ModelBuilder, blocks: dict, salvage, factor) -> None:
     age = m.input("resale_age")
     # straight line to salvage s: book = 1 − (1 − s) × age / L, so L = age (1 − s) / (1 − resale)
     sl_life = m.row("implied_sl_life", "Resale-implied straight-line life: age × (1 − salvage) "
-                    "/ (1 − resale)", "years", safe_div(age * (1 - salvage), 1 - resale))
+                    "/ (1 − resale)", "years", div_or_na(age * (1 - salvage), 1 - resale))
     rate = m.row("implied_db_rate", "Resale-implied declining-balance rate: 1 − resale^(1/age)",
                  "fraction", 1 - resale ** (1 / age))
     m.row("implied_ddb_life", "Resale-implied declining-balance life: the sheet's factor / rate",
-          "years", safe_div(factor, rate))
+          "years", div_or_na(factor, rate))
     m.section("Market-implied life: H100 rental prices")
     peak = m.input("rental_peak")
     latest = m.input("rental_latest")
     years = m.input("rental_years")
     ratio = m.row("rental_ratio", "Latest rental price as a share of the peak", "fraction",
-                  safe_div(latest, peak))
+                  div_or_na(latest, peak))
     m.row("rental_annual_decline", "Annual decline of the rental price: 1 − ratio^(1/years)",
           "fraction", 1 - ratio ** (1 / years))
     m.row("rental_sl_life", "Rental-implied straight-line life: years / (1 − ratio)", "years",
-          safe_div(years, 1 - ratio))
+          div_or_na(years, 1 - ratio))
     m.section("Each company's policy life against the resale-implied life")
     for co, block in blocks.items():
         name = co.title()

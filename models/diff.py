@@ -327,10 +327,12 @@ def compute(run_a: Run, run_b: Run, *, directory: Path | None = None,
         else:
             other = 0.0
         noise = ROUNDING * max(1.0, abs(va), abs(vb))  # e.g. −1e−13 for a player with no effect
+        shares, alone_j = _zero_noise(phi[:, j], noise), _zero_noise(alone[:, j], noise)
         if math.isnan(va) or math.isnan(vb):
             other = 0.0
-        diff.rows.append(Row(h, va, vb, _zero_noise(alone[:, j], noise),
-                             _zero_noise(phi[:, j], noise), other, float(fb[j] - fa[j])))
+        if math.isnan(va) and math.isnan(vb):  # n/a in both runs: it did not move
+            shares, alone_j = np.zeros_like(shares), np.zeros_like(alone_j)
+        diff.rows.append(Row(h, va, vb, alone_j, shares, other, float(fb[j] - fa[j])))
     missing = [h.output for h in outputs if h.output not in run_a.outputs
                or h.output not in run_b.outputs]
     if missing:
@@ -432,13 +434,29 @@ def fmt_input(v: Any, unit: str) -> str:
     return str(v)
 
 
-def _is_gap(r: Row) -> bool:
-    """A or B rests on an unknown figure (n/a): nothing to attribute."""
-    return math.isnan(r.a) or math.isnan(r.b)
+def _both_na(r: Row) -> bool:
+    return math.isnan(r.a) and math.isnan(r.b)
+
+
+def is_gap(r: Row) -> bool:
+    """n/a in A or B (an unknown figure, or a ratio of a zero base such as a margin without
+    revenue), or in a mix of the changed assumptions between them (Shapley values of a game
+    with undefined values are undefined): nothing to attribute. n/a in both runs is no change."""
+    if _both_na(r):
+        return False
+    return (math.isnan(r.a) or math.isnan(r.b) or bool(np.isnan(r.shapley).any())
+            or bool(np.isnan(r.alone).any()))
+
+
+#: why a row is listed under "Not attributed"
+GAP_REASON = ("Not attributed (n/a in A or B, or in a mix of the changed assumptions: an "
+              "unknown figure, or a ratio of a zero base such as a margin without revenue)")
 
 
 def _is_zero_row(r: Row) -> bool:
-    if _is_gap(r):
+    if _both_na(r):
+        return True
+    if is_gap(r):
         return False
     scale = max(1.0, abs(r.a), abs(r.b))
     return (abs(r.change) <= TOL * scale and not np.any(np.abs(r.shapley) > TOL * scale)
@@ -494,7 +512,7 @@ def render_text(d: Diff) -> str:
               fmt_level(r.b, r.headline.unit), fmt_change(r.change, r.headline.unit)]
              for r in d.rows]
     lines.append(_table(rows, right={2, 3, 4}))
-    moved = [r for r in d.rows if not _is_zero_row(r) and not _is_gap(r)]
+    moved = [r for r in d.rows if not _is_zero_row(r) and not is_gap(r)]
     if d.players and moved:
         lines += ["", "Why each headline output changed",
                   "  alone = that assumption moved from A to B with the others left at A "
@@ -520,10 +538,9 @@ def render_text(d: Diff) -> str:
     same = [r.headline.output for r in d.rows if _is_zero_row(r)]
     if same:
         lines += ["", "Unchanged: " + ", ".join(same)]
-    gaps = [r.headline.output for r in d.rows if _is_gap(r)]
+    gaps = [r.headline.output for r in d.rows if is_gap(r)]
     if gaps:
-        lines += ["", "Not attributed (n/a in A or B: rests on an unknown figure): "
-                  + ", ".join(gaps)]
+        lines += ["", f"{GAP_REASON}: " + ", ".join(gaps)]
     return "\n".join(lines) + "\n"
 
 
@@ -567,11 +584,10 @@ def render_markdown(d: Diff) -> str:
         out += [f"| `{r.headline.output}` | {r.headline.unit} | "
                 f"{fmt_level(r.a, r.headline.unit)} | {fmt_level(r.b, r.headline.unit)} | "
                 f"{fmt_change(r.change, r.headline.unit)} |" for r in d.rows]
-    moved = [r for r in d.rows if not _is_zero_row(r) and not _is_gap(r)]
-    gaps = [f"`{r.headline.output}`" for r in d.rows if _is_gap(r)]
+    moved = [r for r in d.rows if not _is_zero_row(r) and not is_gap(r)]
+    gaps = [f"`{r.headline.output}`" for r in d.rows if is_gap(r)]
     if gaps:
-        out += ["", "Not attributed (n/a in A or B: rests on an unknown figure): "
-                + ", ".join(gaps)]
+        out += ["", f"{GAP_REASON}: " + ", ".join(gaps)]
     if d.players and moved:
         out += ["", "## Attribution", "",
                 "*alone*: the assumption moved from A to B with the others at A (one at a "
@@ -677,7 +693,9 @@ def _xlsx_attribution(book, d: Diff, head, num, cell) -> None:
         ws.write_string(r, 1, row.headline.unit)
         number(r, 2, row.a, num)
         number(r, 3, row.b, num)
-        formula(r, 4, f"={cell(r, 3)}-{cell(r, 2)}", num, row.change)
+        a_cell, b_cell = cell(r, 2), cell(r, 3)  # n/a in both runs: no change (Row.change)
+        formula(r, 4, f"=IF(AND(ISNA({a_cell}),ISNA({b_cell})),0,{b_cell}-{a_cell})", num,
+                row.change)
         for i in range(k):
             number(r, 5 + i, float(row.shapley[i]), num)
         ws.write_number(r, 5 + k, row.other, num)

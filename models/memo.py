@@ -127,13 +127,17 @@ def _num(v: Any) -> float:
     return float(v)
 
 
-def _sign(x: float) -> str:
-    """'+', '−' (U+2212) or nothing: the prefix of a signed difference."""
-    return "+" if x > 0 else "−" if x < 0 else ""
+MINUS = "\u2212"  # the note's one minus sign, for money, shares, multiples and units alike
 
 
-def _signed(text: str, v: float) -> str:
-    return f"−{text}" if v < 0 else text
+def _with_sign(x: float, magnitude: str, plus: bool = False) -> str:
+    """The note's one sign rule, for every kind of figure: ``magnitude`` is |x| already
+    formatted; a negative figure carries U+2212 before the whole figure ('−$1.3bn', '−4.2%',
+    '−1.5x', '−0.55'; never an ASCII '-' or brackets), a signed difference (``plus``) carries
+    '+' when positive, and a figure that rounds to zero carries no sign ('0.0%', not '−0.0%')."""
+    if not any(ch in "123456789" for ch in magnitude):
+        return magnitude
+    return (MINUS if x < 0 else "+" if plus and x > 0 else "") + magnitude
 
 
 def usd_m(v: Any, digits: int = 1) -> str:
@@ -142,8 +146,8 @@ def usd_m(v: Any, digits: int = 1) -> str:
     if math.isnan(x):
         return "n/a"
     if abs(x) >= 1000:
-        return _signed(f"${abs(x) / 1000:,.{digits}f}bn", x)
-    return _signed(f"${abs(x):,.0f}m", x)
+        return _with_sign(x, f"${abs(x) / 1000:,.{digits}f}bn")
+    return _with_sign(x, f"${abs(x):,.0f}m")
 
 
 def usd_bn(v: Any, digits: int = 1) -> str:
@@ -156,7 +160,7 @@ def usd(v: Any, digits: int = 0) -> str:
     x = _num(v)
     if math.isnan(x):
         return "n/a"
-    return _signed(f"${abs(x):,.{digits}f}", x)
+    return _with_sign(x, f"${abs(x):,.{digits}f}")
 
 
 def eps(v: Any) -> str:
@@ -173,19 +177,19 @@ def price(v: Any) -> str:
 def signed(v: Any, digits: int = 2) -> str:
     """A signed difference of plain numbers (years, multiples) → '+0.55' / '−0.55'."""
     x = _num(v)
-    return "n/a" if math.isnan(x) else _sign(x) + f"{abs(x):,.{digits}f}"
+    return "n/a" if math.isnan(x) else _with_sign(x, f"{abs(x):,.{digits}f}", plus=True)
 
 
 def units_change(v: Any) -> str:
     """A signed step in units → '+1.20M' / '−3.00M' (bridges, as their charts label them)."""
     x = _num(v)
-    return "n/a" if math.isnan(x) else _sign(x) + units(abs(x))
+    return "n/a" if math.isnan(x) else _with_sign(x, units(abs(x)), plus=True)
 
 
 def pct(v: Any, digits: int = 1) -> str:
-    """Fraction → '45.0%'."""
+    """Fraction → '45.0%' / '−6.8%'."""
     x = _num(v)
-    return "n/a" if math.isnan(x) else f"{x * 100:.{digits}f}%"
+    return "n/a" if math.isnan(x) else _with_sign(x, f"{abs(x) * 100:.{digits}f}%")
 
 
 def pp(v: Any, digits: int = 1) -> str:
@@ -193,13 +197,13 @@ def pp(v: Any, digits: int = 1) -> str:
     x = _num(v)
     if math.isnan(x):
         return "n/a"
-    return f"{_sign(x)}{abs(x):.{digits}f} pp"
+    return _with_sign(x, f"{abs(x):.{digits}f} pp", plus=True)
 
 
 def mult(v: Any, digits: int = 1) -> str:
     """Multiple → '28.0x'."""
     x = _num(v)
-    return "n/a" if math.isnan(x) else f"{x:.{digits}f}x"
+    return "n/a" if math.isnan(x) else _with_sign(x, f"{abs(x):.{digits}f}x")
 
 
 def units(v: Any) -> str:
@@ -208,16 +212,16 @@ def units(v: Any) -> str:
     if math.isnan(x):
         return "n/a"
     if abs(x) >= 1e6:
-        return f"{x / 1e6:.2f}M"
+        return _with_sign(x, f"{abs(x) / 1e6:.2f}M")
     if abs(x) >= 1e4:
-        return f"{x / 1e3:,.0f}k"
-    return f"{x:,.0f}"
+        return _with_sign(x, f"{abs(x) / 1e3:,.0f}k")
+    return _with_sign(x, f"{abs(x):,.0f}")
 
 
 def number(v: Any, digits: int = 2) -> str:
     """Plain number → '1,234.57'."""
     x = _num(v)
-    return "n/a" if math.isnan(x) else f"{x:,.{digits}f}"
+    return "n/a" if math.isnan(x) else _with_sign(x, f"{abs(x):,.{digits}f}")
 
 
 FILTERS: dict[str, Callable[..., str]] = {
@@ -242,9 +246,11 @@ def format_by_unit(value: Any, unit: str) -> str:
 
 
 def by_unit(value: Any, unit: str) -> str:
-    """The ``by_unit`` filter: a series shows each period (``CY2026 1.00M; CY2027 …``)."""
+    """The ``by_unit`` filter: a series shows each period (``CY2026 1.00M; CY2027 …``). The
+    templates give it outputs (scenario columns, grid cells): None is an output that does not
+    exist (an unknown figure, or a ratio of a zero base such as a P/E of zero EPS): n/a."""
     if value is None:
-        return "unknown"
+        return GAP_TEXT
     if isinstance(value, dict):
         return "; ".join(f"{p} {by_unit(v, unit)}" for p, v in value.items())
     if isinstance(value, str):

@@ -537,9 +537,7 @@ def _compare_labels(result: Result, comparison) -> dict[str, str]:
     """Each compared scenario's column label, for the note's tables."""
     if not comparison:
         return {}
-    from models.compare import label, scenario_folder
-    folder = scenario_folder(result)
-    return {name: label(name, folder) for name in comparison.names}
+    return {c.name: c.label for c in comparison.columns}
 
 
 def _dump(path: Path, data: Any) -> None:

@@ -410,7 +410,7 @@ def plan(a: Assumptions, outputs: Sequence[str] | None = None,
 
 
 #: Excel functions whose numpy twins work period by period (elementwise, broadcasting)
-ELEMENTWISE_FUNCTIONS = frozenset({"IF", "MAX", "MIN", "ABS", "MATCH", "CHOOSE"})
+ELEMENTWISE_FUNCTIONS = frozenset({"IF", "MAX", "MIN", "ABS", "MATCH", "CHOOSE", "NA"})
 
 
 def _elementwise(node) -> bool:
@@ -602,13 +602,16 @@ def _mallopt():
 
 # =========================================================================== summaries
 def summarise(result: SweepResult, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
-    """Percentiles, mean, spread and a histogram of each output."""
+    """Percentiles, mean, spread and a histogram of each output, over the draws where it
+    exists; ``na_share`` is the share of draws where it does not (n/a: an unknown figure, or a
+    ratio of a zero base such as a margin without revenue)."""
     out: dict[str, Any] = {}
     for j, key in enumerate(result.outputs):
         x = result.values[j]
         finite = x[np.isfinite(x)]
+        na_share = 1 - finite.size / x.size if x.size else 0.0
         if finite.size == 0:
-            out[key] = {"finite": 0}
+            out[key] = {"finite": 0, "na_share": na_share}
             continue
         pct = np.percentile(finite, PERCENTILES)
         lo, hi = float(finite.min()), float(finite.max())
@@ -616,7 +619,7 @@ def summarise(result: SweepResult, bins: int = HISTOGRAM_BINS) -> dict[str, Any]
         out[key] = {
             **{f"p{p}": float(v) for p, v in zip(PERCENTILES, pct)},
             "mean": float(finite.mean()), "std": float(finite.std()),
-            "min": lo, "max": hi, "finite": int(finite.size),
+            "min": lo, "max": hi, "finite": int(finite.size), "na_share": na_share,
             "histogram": {"edges": [float(e) for e in edges],
                           "counts": [int(c) for c in counts]},
         }
@@ -735,15 +738,20 @@ def report(result: SweepResult, sweep: Sweep, stats: dict[str, Any],
 
 
 def summary_table(rep: dict[str, Any]) -> str:
-    """Percentiles and mean of each output, one line each."""
-    head = f"{'output':<40} {'P5':>11} {'P25':>11} {'P50':>11} {'P75':>11} {'P95':>11} {'mean':>11}"
+    """Percentiles and mean of each output over the draws where it exists, one line each, and
+    the share of draws where it is n/a (percentiles of the rest; a margin of no revenue is not
+    0%)."""
+    head = (f"{'output':<40} {'P5':>11} {'P25':>11} {'P50':>11} {'P75':>11} {'P95':>11} "
+            f"{'mean':>11} {'n/a':>6}")
     lines = [head, "-" * len(head)]
     for key, s in rep["outputs"].items():
         if not s.get("finite"):
-            lines.append(f"{key:<40} (no finite values)")
+            lines.append(f"{key:<40} (n/a in every draw)")
             continue
+        na = s.get("na_share", 0.0)
         lines.append(f"{key:<40} " + " ".join(f"{s[c]:>11,.3f}" for c in
-                                              ("p5", "p25", "p50", "p75", "p95", "mean")))
+                                              ("p5", "p25", "p50", "p75", "p95", "mean"))
+                     + f" {na:>6.1%}")
     return "\n".join(lines)
 
 
@@ -768,7 +776,8 @@ def histogram_text(rep: dict[str, Any]) -> str:
     parts = []
     for key, s in rep["outputs"].items():
         if s.get("finite"):
-            parts.append(f"{key} — {s['label']} ({s['unit']}), n = {s['finite']:,}\n"
+            na = f" (n/a in {s['na_share']:.1%} of draws)" if s.get("na_share") else ""
+            parts.append(f"{key} — {s['label']} ({s['unit']}), n = {s['finite']:,}{na}\n"
                          + text_histogram(s))
     return "\n\n".join(parts) + "\n"
 
@@ -788,7 +797,8 @@ def histogram_png(result: SweepResult, rep: dict[str, Any], path) -> None:
             ax.stairs(s["histogram"]["counts"], edges, fill=True, color=PALETTE[0], alpha=0.85)
             for p, style in (("p5", ":"), ("p50", "-"), ("p95", ":")):
                 ax.axvline(s[p], color=PALETTE[1], linestyle=style, linewidth=1.2)
-            ax.set_title(textwrap.fill(f"{s['label']} ({s['unit']})", 48), fontsize=7.5)
+            na = f"; n/a in {s['na_share']:.0%}" if s.get("na_share") else ""
+            ax.set_title(textwrap.fill(f"{s['label']} ({s['unit']}{na})", 48), fontsize=7.5)
             ax.set_yticks([])
         for ax in axes.ravel()[len(keys):]:
             ax.set_visible(False)

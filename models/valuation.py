@@ -27,7 +27,8 @@ Units: EPS and prices in USD per share, money in USD bn (cash) or USD m (cash fl
 """
 from __future__ import annotations
 
-from models.lineitems import IF, NA, Across, At, ModelBuilder, SumRows, safe_div, wrap
+from models.lineitems import (IF, NA, Across, At, ModelBuilder, SumRows, div_or_na, safe_div,
+                              wrap)
 from models.units import M_SHARES_PER_BN
 
 TITLE = "Valuation"
@@ -91,11 +92,11 @@ def define(m: ModelBuilder) -> None:
                         reference - included * china_sheet))
     eps = m.row("eps", "EPS including China H200", "USD per share", ex_china + china_eps)
     m.row("eps_vs_reference", "EPS against BofA's implied EPS (typed reference)", "fraction",
-          safe_div(eps, reference) - 1)
+          div_or_na(eps, reference) - 1)
     consensus = m.input("consensus_eps_fy2027")
     m.row("eps_vs_consensus", f"{m.periods[0]} EPS against the Oct 2025 consensus for "
           f"{fiscal_year(m.periods[0])} (old definition)", "fraction",
-          safe_div(At(eps.row, wrap(m.periods[0])), consensus) - 1)
+          div_or_na(At(eps.row, wrap(m.periods[0])), consensus) - 1)
     consensus_q1 = m.input("consensus_eps_q1fy2027")
     m.row("q1fy2027_beat", "Q1 FY2027 non-GAAP EPS reported less the consensus before the report",
           "USD per share",
@@ -122,13 +123,13 @@ def define(m: ModelBuilder) -> None:
     m.row("china_value_per_share", "of which China H200 (multiple × China EPS)",
           "USD per share", multiple * china_target)
     target = m.row("price_target", "Price target", "USD per share", earnings_value + cash_ps)
-    m.row("upside", "Upside to the share price", "fraction", safe_div(target, price) - 1)
-    pe = m.row("pe", "P/E at the share price", "x", safe_div(price, eps))
+    m.row("upside", "Upside to the share price", "fraction", div_or_na(target, price) - 1)
+    pe = m.row("pe", "P/E at the share price", "x", div_or_na(price, eps))
     m.row("pe_target_year", "P/E at the share price, target year", "x", At(pe.row, target_period))
     m.row("pe_at_target", "P/E at the price target, target year", "x",
-          safe_div(target, eps_target))
+          div_or_na(target, eps_target))
     m.row("implied_multiple", "Multiple the share price implies on target-year EPS (ex cash)",
-          "x", safe_div(price - cash_ps, eps_target))
+          "x", div_or_na(price - cash_ps, eps_target))
 
     _bridge(m, reference, eps_target, china_target, target_period, calendarised, shares)
     _dcf(m, model_net_income, shares, cash_ps, price)
@@ -229,14 +230,14 @@ def _dcf(m: ModelBuilder, net_income, shares, cash_ps, price) -> None:
     ev_ps = m.row("dcf_operations_per_share", "DCF value of operations per share",
                   "USD per share", (pv_explicit + pv_growth + pv_terminal) / per_share)
     m.row("pv_terminal_share", "Terminal value's share of the DCF value of operations",
-          "fraction", safe_div(pv_terminal, pv_explicit + pv_growth + pv_terminal))
+          "fraction", div_or_na(pv_terminal, pv_explicit + pv_growth + pv_terminal))
     dcf = m.row("dcf_value_per_share", "DCF value per share (operations + net cash)",
                 "USD per share", ev_ps + cash_ps)
     m.row("dcf_upside", "DCF value against the share price", "fraction",
-          safe_div(dcf, price) - 1)
+          div_or_na(dcf, price) - 1)
     needed = m.row("terminal_value_implied", "Terminal value the share price implies", "USD m",
                    ((price - cash_ps) * per_share - pv_explicit - pv_growth) / discount_end)
     m.check("check_terminal_growth_below_discount_rate", "Terminal growth is below the discount "
             "rate (else the terminal value is not finite)", IF(g_t < r, 0, 1))
     m.row("terminal_growth_implied", "Terminal growth the share price implies", "fraction (signed)",
-          safe_div(needed * r - last_fcf, needed + last_fcf))
+          div_or_na(needed * r - last_fcf, needed + last_fcf))

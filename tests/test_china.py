@@ -1,5 +1,4 @@
 """China H200 model: a hand-worked example and the levy-treatment identities."""
-import math
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -95,4 +94,70 @@ def test_treatment_moves_revenue_by_exactly_the_levy_and_never_gross_profit(
         for check in ("check_gross_profit_identical", "check_revenue_difference_is_levy",
                       "check_selected_treatment"):
             assert abs(cogs[f"china.{check}.{p}"]) < 1e-6
-        assert not math.isnan(cogs[f"china.gross_margin.{p}"])
+        # a margin of no revenue is n/a, never 0% (issue 13); with revenue it is a number
+        no_revenue = cogs[f"china.reported_revenue.{p}"] == 0
+        assert (cogs[f"china.gross_margin.{p}"] is None) == no_revenue  # None: null
+
+
+def test_margins_without_revenue_are_na_and_quantities_stay_zero(base):
+    """No H200 shipped (units 0 in CY2025): revenue, levy, gross profit and EPS are genuinely 0;
+    the gross margins 0/0 do not exist (NaN, None/null in outputs), nor does their difference.
+    CY2026 with 1,000 units × $40,000 = $40m, 25% levy, 70% margin before it:
+    levy in COGS 18/40 = 45%, contra-revenue 18/30 = 60%."""
+    o = run_with(base, **{"china.units_source": "typed", "china.h200_units.CY2025": 0,
+                          "china.h200_units.CY2026": 1_000, "china.asp_usd": 40_000,
+                          "china.levy_rate": 0.25, "china.gross_margin_pre_levy": 0.70})
+    for item in ("reported_revenue", "levy", "gross_profit", "eps_contribution",
+                 "reported_revenue_difference"):
+        assert o[f"china.{item}.CY2025"] == 0
+    for item in ("gross_margin", "gross_margin_cogs", "gross_margin_contra",
+                 "gross_margin_difference_pp"):
+        assert o[f"china.{item}.CY2025"] is None  # NaN in the model, null in outputs.json
+    assert o["china.gross_margin_cogs.CY2026"] == pytest.approx(0.45)
+    assert o["china.gross_margin_contra.CY2026"] == pytest.approx(0.60)
+
+
+def test_workbook_margin_without_revenue_is_na_formula(default_run):
+    """The china sheet: gross margin = IF(revenue=0, NA(), gross profit / revenue); CY2025 has
+    no H200 revenue, so its stored value is #N/A (LibreOffice shows the same: parity test) and
+    outputs.json holds null; CY2026 is a number."""
+    import json
+    import openpyxl
+    cells = json.loads((default_run / "cells.json").read_text())
+    outputs = json.loads((default_run / "outputs.json").read_text())
+    formulas = openpyxl.load_workbook(default_run / "model.xlsx")
+    stored = openpyxl.load_workbook(default_run / "model.xlsx", data_only=True)
+    for item in ("gross_margin", "gross_margin_cogs", "gross_margin_contra"):
+        sheet, coord = cells[f"china.{item}.CY2025"].split("!")
+        assert ",NA()," in formulas[sheet][coord].value
+        assert formulas[sheet][coord].value.startswith("=IF(")
+        assert stored[sheet][coord].value == "#N/A"
+        assert outputs[f"china.{item}.CY2025"] is None
+        sheet, coord = cells[f"china.{item}.CY2026"].split("!")
+        assert stored[sheet][coord].value == pytest.approx(outputs[f"china.{item}.CY2026"])
+
+
+def test_chart_and_note_show_a_margin_without_revenue_as_a_gap_and_n_a(base, tmp_path):
+    """No H200 revenue in CY2025: the chart's margin lines have a gap there (NaN, not a point
+    at 0%), CY2026 is plotted at 45% and 60% (18/40, 18/30); the note with CY2025 as the
+    headline year prints the margins as n/a, never 0.0%."""
+    import numpy as np
+    from models.cli import main
+    from models.plots import china as china_plots
+    result = engine.run(base)
+    [chart] = china_plots.charts(result, result.outputs)
+    margins = [line for ax in chart.figure.axes for line in ax.get_lines()
+               if line.get_label().startswith("Gross margin,")]
+    assert len(margins) == 2
+    for line in margins:
+        y = dict(zip(result.specs["china"].periods, np.asarray(line.get_ydata(), float)))
+        assert np.isnan(y["CY2025"]) and np.isnan(y["CY2027"])
+        assert y["CY2026"] in (pytest.approx(45.0), pytest.approx(60.0))
+    import matplotlib.pyplot as plt
+    plt.close(chart.figure)
+    out = tmp_path / "run"
+    assert main(["build", "--no-pdf", "--no-compare", "--out", str(out),
+                 "--set", "china.headline_period=CY2025"]) == 0
+    md = (out / "memo.md").read_text()
+    assert "| Gross margin | n/a | n/a | n/a |" in md
+    assert "gross margin goes from n/a to n/a (n/a)" in md

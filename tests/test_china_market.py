@@ -157,3 +157,20 @@ def test_cap_recurrence_matches_a_plain_loop(base, wanted, us, cap_share, approv
         assert o[f"{CM}.check_h200_within_cap.{year}"] == pytest.approx(0, abs=1e-6)
         assert o[f"{CM}.balance_units.{year}"] == pytest.approx(
             o[f"{CM}.supply_units.{year}"] - o[f"{CM}.demand_units.{year}"])
+
+
+def test_shares_of_no_supply_are_n_a(base):
+    """Issue 13: a share of nothing is n/a, not 0%. The hand market with no domestic cards in
+    CY2024 and CY2025, no H20, grey channel or H200 (continued ban): supply 0 in those years, so
+    the domestic shares 0/0 are n/a (None) and the growth from CY2025 (0) is n/a too; CY2026
+    has 5 domestic cards of 5 supplied: 100%."""
+    none = [0, 0, 1, 1, 1]
+    o = run(base, {**HAND, f"{CM}.ascend_units": none, f"{CM}.cambricon_units": none,
+                   f"{CM}.kunlunxin_units": none, f"{CM}.csp_asic_units": none,
+                   f"{CM}.other_domestic_units": none,
+                   f"{CM}.china_response": "continued_ban"})
+    assert series(o, "supply_units")[:3] == [0, 0, 5]
+    assert series(o, "domestic_share_units")[:3] == [None, None, 1.0]
+    assert series(o, "domestic_share_compute")[:2] == [None, None]
+    assert base.value(f"{CM}.growth_from") == "CY2025"
+    assert o[f"{CM}.domestic_growth"] is None and o[f"{CM}.domestic_growth_vs_bernstein"] is None

@@ -119,3 +119,46 @@ def test_default_compares_the_overlays_that_touch_the_headline_models(tmp_path):
             "levy_contra"} <= set(names)
     unrelated = [n for n in available_scenarios() if n.startswith("blackwell")]
     assert unrelated and not set(unrelated) & set(names)
+
+
+def test_a_ratio_of_zero_eps_is_n_a_in_runs_compared_columns_and_the_note():
+    """Issue 13: P/E of a zero EPS is n/a, not 0.0x. Typed EPS of 0 in CY2027 with China inside
+    it (and no China H200 then): target-year EPS 0, so P/E at the share price, P/E at the target
+    and the multiple the price implies are n/a (None, null), while the price target is 28 × 0 +
+    net cash per share and the upside (target ÷ price − 1) is a number; EPS against BofA's
+    implied EPS 0/0 is n/a. Every compared column (the --set applies to each) says n/a alike,
+    and the note's scenario table prints 'n/a'."""
+    from models.compare import compare, headlines, resolve_scenarios
+    from models.memo import by_unit
+    overrides = ["valuation.eps_source=typed", "valuation.eps_reference.CY2027=0",
+                 "valuation.china_in_reference_eps=included"]
+    a = resolve_scenarios(["base"], overrides)["base"]
+    full = engine.run(a).line_outputs
+    assert full["valuation.eps_target"] == 0
+    for key in ("valuation.pe_target_year", "valuation.pe_at_target",
+                "valuation.implied_multiple", "valuation.eps_vs_reference.CY2027"):
+        assert full[key] is None, key
+    cash_ps = full["valuation.net_cash_per_share"]
+    assert full["valuation.price_target"] == pytest.approx(cash_ps)
+    assert full["valuation.upside"] == pytest.approx(cash_ps / a.value("valuation.share_price")
+                                                     - 1)
+    scenarios = resolve_scenarios(["base", "china_ban"], overrides)
+    comparison = compare(engine.run(a), scenarios)
+    for column in comparison.columns:
+        assert column.values["valuation.pe_target_year"] is None, column.name
+    assert comparison.columns[0].values == {k: full[k] for k, _ in headlines()}
+    assert by_unit(None, "x") == "n/a"  # how the note's scenario table prints it
+
+
+def test_one_read_of_each_overlay_gives_the_label_and_the_description():
+    """The column label and the description come from one reader (they used to read the same
+    overlay files twice): stacked overlays join their labels with ' + ' and descriptions with
+    '; '; base has its own."""
+    from models.compare import overlay_texts
+    from models.paths import assumptions_dir
+    label, description = overlay_texts("china_ban+levy_contra", assumptions_dir())
+    assert label == "China ban + Levy contra"
+    assert description == ("China keeps banning H200 purchases, citing backdoor risk "
+                           "(Bernstein's second case); The 25% levy booked as a reduction of "
+                           "revenue instead of cost of goods sold")
+    assert overlay_texts("base", assumptions_dir()) == ("Base", "base assumption sheets")

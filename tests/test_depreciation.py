@@ -478,7 +478,45 @@ def test_memo_section_traces_to_outputs(built):
     for chart in ("depreciation_policy_vs_alternatives", "depreciation_critic_effect"):
         assert (built / "charts" / f"{chart}.png").stat().st_size > 10_000
     share = outputs[f"{M}.amazon_pretax_share_sl_critic.FY2026"]
-    assert f"({share * 100:.1f}% of pre-tax income)" in md  # the headline-year bullet
+    sign = "\u2212" if share < 0 else ""  # the note's minus (issue 13: one sign rule)
+    assert f"({sign}{abs(share) * 100:.1f}% of pre-tax income)" in md  # headline-year bullet
+
+
+def test_calibration_text_names_what_is_fitted_and_to_what(built):
+    """Issue 13: "Nothing is tuned to fit" was false for Meta. The note names the two fits:
+    the share of Meta's fleet on the shorter life (25%), which is where the model meets the
+    reported $2.9bn, and the model at the server share fitted to Meta's disclosed server
+    depreciation (2.65 for the full year: 2.885 × 13.36 / Meta's model depreciation 2025)."""
+    md = (built / "memo.md").read_text()
+    html = (built / "memo.html").read_text()
+    outputs = json.loads((built / "outputs.json").read_text())
+    assert "Nothing is tuned to fit" not in md and "Nothing is tuned to fit" not in html
+    text = md.split("### Calibration")[1].split("| Reported effect")[0]
+    assert "fitted to Meta's disclosures" in text
+    assert f"({outputs[f'{M}.meta_subset_share'] * 100:.0f}%, sheet `depreciation`)" in text
+    assert f"meets Meta's reported ${outputs[f'{M}.calib_meta_2025']:.1f}bn" in text
+    scaled = outputs[f"{M}.calib_meta_2025_model_scaled"]
+    assert scaled == pytest.approx(outputs[f"{M}.calib_meta_2025_model"] * 13.36
+                                   / outputs[f"{M}.meta_depr_policy.FY2025"], rel=1e-9)
+    nine_months = outputs[f"{M}.calib_meta_2025_9m_model_scaled"]
+    assert (f"server share fitted to Meta's disclosed server depreciation the model gives "
+            f"${scaled:.1f}bn and ${nine_months:.1f}bn for those rows") in text
+    assert "Nothing else is tuned to fit" in text
+    assert "fitted to Meta's disclosures" in html
+
+
+def test_share_of_pre_tax_income_is_n_a_on_a_loss(base):
+    """Issue 20 point 8a: Amazon's FY2022 pre-tax income is a loss (−5.936), so the change as a
+    share of it (−6.454 / −5.936 = +109%) is n/a; FY2023 (37.557) is a share as before; a
+    pre-tax income of exactly 0 is n/a too."""
+    o = run(base)
+    for alt in ("sl_critic", "db_critic", "sl_alt1"):
+        assert o[f"{M}.amazon_pretax_share_{alt}.FY2022"] is None
+        assert o[f"{M}.amazon_pretax_change_{alt}.FY2022"] != 0  # the change itself exists
+        assert o[f"{M}.amazon_pretax_share_{alt}.FY2023"] == pytest.approx(
+            o[f"{M}.amazon_pretax_change_{alt}.FY2023"] / 37.557, rel=1e-12)
+    o0 = run(with_values(base, {f"{M}.amazon_pretax_income.FY2023": 0.0}))
+    assert o0[f"{M}.amazon_pretax_share_sl_critic.FY2023"] is None
 
 
 @pytest.mark.parametrize("name", ["depreciation.md.j2", "depreciation.html.j2"])

@@ -156,12 +156,59 @@ def test_attributions_add_up_to_the_change_of_every_headline_output(base, a_valu
     for r in d.rows:
         scale = max(1.0, abs(r.a), abs(r.b))
         assert r.other == 0  # same models: recorded outputs = recomputed
+        if math.isnan(r.a) and math.isnan(r.b):  # e.g. a margin without revenue in both runs
+            assert r.change == 0 and not r.shapley.any() and not r.alone.any()
+            continue
+        if math.isnan(r.a) or math.isnan(r.b) or np.isnan(r.shapley).any():
+            assert r.headline.output in render_text(d).split("Not attributed")[1]
+            continue
         assert math.fsum(r.shapley) == pytest.approx(r.change, abs=1e-9 * scale)
         assert abs(r.residual) <= 1e-9 * scale
         assert math.fsum(r.alone) + r.interaction == pytest.approx(r.change, abs=1e-9 * scale)
         if "china.headline_period" in d.players:  # no formula uses it: a dummy player
             i = d.players.index("china.headline_period")
             assert r.shapley[i] == 0 and r.alone[i] == 0
+
+
+def test_margins_without_revenue_are_unchanged_or_not_attributed(base):
+    """Issue 13: a margin of no revenue is n/a. A = base (CY2026: 1,000,000 H200 × $40,000,
+    25% levy in COGS, 70% margin before it: margin 18/40 = 45%; no units in CY2025).
+    B = levy 100% booked as contra-revenue: reported revenue 40,000 − 40,000 = 0, so B's
+    CY2026 margin is n/a (not attributed); revenue's change −40,000 is attributed in full
+    (alone: rate 0, treatment 30,000 − 40,000 = −10,000; Shapley, mean of the two orders:
+    treatment ½(30,000 − 40,000) + ½(0 − 40,000) = −25,000, rate ½(40,000 − 40,000)
+    + ½(0 − 30,000) = −15,000).
+    CY2025's margin is n/a in both runs: no change, nothing attributed."""
+    b = set_value(set_value(base, "china.levy_rate", 1.0, set_by="--set"),
+                  "china.levy_treatment", "contra_revenue", set_by="--set")
+    d = compute(run_in_memory(base), run_in_memory(b))
+    assert contributions(d, "china.reported_revenue.CY2026") == {
+        "china.levy_rate": pytest.approx((0, -15_000)),
+        "china.levy_treatment": pytest.approx((-10_000, -25_000))}
+    gap = row(d, "china.gross_margin.CY2026")
+    assert gap.a == pytest.approx(0.45) and math.isnan(gap.b)
+    both = row(d, "china.gross_margin.CY2025")
+    assert both.change == 0 and not both.shapley.any()
+    text = render_text(d)
+    assert "china.gross_margin.CY2026" in text.split("Not attributed")[1]
+    assert "china.gross_margin.CY2025" in text.split("Unchanged:")[1].split("\n\n")[0]
+    assert "china.gross_margin.CY2026" in render_markdown(d).split("Not attributed")[1]
+
+
+def test_a_margin_defined_in_both_runs_but_not_in_a_mix_is_not_attributed(base):
+    """A: levy 100% in COGS (revenue 40,000; margin (40,000 − 12,000 − 40,000)/40,000 = −30%);
+    B: levy 25% as contra-revenue (margin 18/30 = 60%). The mix 'levy 100%, contra-revenue'
+    has no revenue (margin n/a), so the Shapley values are undefined: listed as not attributed,
+    never printed as n/a contributions that do not add up."""
+    a = set_value(base, "china.levy_rate", 1.0, set_by="--set")
+    b = set_value(base, "china.levy_treatment", "contra_revenue", set_by="--set")
+    d = compute(run_in_memory(a), run_in_memory(b))
+    r = row(d, "china.gross_margin.CY2026")
+    assert (r.a, r.b) == pytest.approx((-0.30, 0.60))
+    assert r.change == pytest.approx(0.90)
+    text = render_text(d)
+    assert "china.gross_margin.CY2026" in text.split("Not attributed")[1]
+    assert "china.gross_margin.CY2026 (" not in text  # no attribution table for it
 
 
 def test_sampled_attribution_beyond_the_limit_adds_up(base):
@@ -290,8 +337,12 @@ def test_excel_diff_recalculates_in_libreoffice(two_runs, tmp_path):
         for c in row:
             if isinstance(c.value, str) and c.value.startswith("="):
                 n += 1
-                assert fresh["Attribution"][c.coordinate].value == pytest.approx(
-                    stored["Attribution"][c.coordinate].value, rel=1e-9, abs=1e-6)
+                ours = stored["Attribution"][c.coordinate].value
+                theirs = fresh["Attribution"][c.coordinate].value
+                if isinstance(ours, str):  # "#N/A": a margin without revenue in a run
+                    assert theirs == ours == "#N/A", c.coordinate
+                else:
+                    assert theirs == pytest.approx(ours, rel=1e-9, abs=1e-6), c.coordinate
     assert n >= 16 * 4
 
 

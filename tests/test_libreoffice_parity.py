@@ -118,3 +118,14 @@ def test_inputs_edit_recomputes_every_scenario_column_as_a_set_run(lo, default_r
     sheet, cell = cells[key].split("!")
     assert openpyxl.load_workbook(fresh, data_only=True)[sheet][cell].value == pytest.approx(
         after[key], rel=1e-9)
+
+
+def test_parity_counts_na_as_na_and_any_other_error_or_number_as_a_mismatch():
+    """A margin of no revenue: Python stores NaN as '#N/A' and LibreOffice computes #N/A from
+    NA(): a match. #DIV/0! (an IF(x=0,0,...) forgotten) or a number against #N/A is not."""
+    from models.recalc import _same
+    assert _same("#N/A", "#N/A", 1e-9, 1e-9)
+    assert not _same("#N/A", "#DIV/0!", 1e-9, 1e-9)
+    assert not _same("#N/A", 0.0, 1e-9, 1e-9)
+    assert not _same(0.0, "#N/A", 1e-9, 1e-9)
+    assert _same(0.45, 0.45 + 1e-12, 1e-9, 1e-9)

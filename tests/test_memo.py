@@ -29,9 +29,27 @@ from models.memo import (TEMPLATES_DIR, check_templates, eps, mult, pct, pp, sec
     (units, 300_000, "300k"),
     (units, 950, "950"),
     (usd_m, float("nan"), "n/a"),
+    (pct, float("nan"), "n/a"),           # a margin of no revenue: n/a, not 0.0%
+    # one sign rule for every kind (issue 13): U+2212 before the figure, none when it rounds
+    # to zero, '+' only on signed differences
+    (pct, -0.068, "−6.8%"),
+    (pct, -0.00004, "0.0%"),
+    (mult, -1.5, "−1.5x"),
+    (units, -250_000, "−250k"),
+    (usd, -40_000, "−$40,000"),
+    (eps, -0.004, "$0.00"),
+    (pp, 0.01, "0.0 pp"),
 ])
 def test_filters_format_by_hand(fn, value, expected):
     assert fn(value) == expected
+
+
+@pytest.mark.parametrize("name", sorted(memo.FILTERS))
+def test_every_filter_prints_a_negative_with_the_same_minus(name):
+    """Money printed '−$1.3bn' while percentages printed '-6.8%': every filter now puts U+2212
+    first and never an ASCII hyphen or brackets."""
+    text = memo.FILTERS[name](-1234.5678)
+    assert text.startswith("\u2212") and "-" not in text and "(" not in text, text
 
 
 def test_an_unknown_output_prints_as_n_a_and_a_negated_figure_keeps_its_name():

@@ -26,7 +26,8 @@ def test_degenerate_ranges_give_the_single_run(base):
     result = S.run_sweep(base, 5, seed=1, sweep=collapsed(base))
     single = engine.run(base).outputs
     for key in result.outputs:
-        assert np.all(result.column(key) == pytest.approx(single[key], rel=1e-12)), key
+        expected = np.nan if single[key] is None else single[key]  # null: n/a in the run
+        assert np.all(result.column(key) == pytest.approx(expected, rel=1e-12, nan_ok=True)), key
 
 
 @pytest.mark.parametrize("outputs", [None, ["valuation.price_target", "china.gross_margin.CY2028",
@@ -55,7 +56,9 @@ def test_each_drawn_scenario_equals_a_single_run_with_its_inputs(base, outputs):
                 a = set_value(a, r.key, float(values[0]), set_by="t", force=True)
         single = engine.run(a).outputs
         for key in result.outputs:
-            assert result.column(key)[i] == pytest.approx(single[key], rel=1e-10), (i, key)
+            expected = np.nan if single[key] is None else single[key]  # null: n/a
+            assert result.column(key)[i] == pytest.approx(expected, rel=1e-10, nan_ok=True), \
+                (i, key)
 
 
 def test_only_the_periods_needed_are_evaluated_unless_asked(base):
@@ -96,6 +99,26 @@ def test_uniform_draw_percentiles_match_theory(base):
         assert multiple == pytest.approx(19 + 18 * p / 100, abs=0.1), p
     assert (stats["mean"] - cash) / eps == pytest.approx(28, abs=0.05)
     assert stats["min"] >= 19 * eps + cash - 1e-9 and stats["max"] <= 37 * eps + cash + 1e-9
+
+
+def test_percentiles_skip_na_draws_and_say_how_many_there_were():
+    """Issue 13: a margin of no revenue is n/a in that draw, not 0%. Draws 0.40, n/a, 0.50,
+    0.60, n/a: percentiles of the three that exist (P50 = 0.50, mean 0.50), n/a in 2/5 = 40%;
+    an output n/a in every draw says so."""
+    values = np.array([[0.40, np.nan, 0.50, 0.60, np.nan], [np.nan] * 5])
+    result = S.SweepResult(5, 1, ["china.gross_margin.CY2026", "china.gross_margin.CY2025"],
+                           values, [], 1.0, 1)
+    stats = S.summarise(result)
+    margin = stats["china.gross_margin.CY2026"]
+    assert margin["p50"] == pytest.approx(0.50) and margin["mean"] == pytest.approx(0.50)
+    assert margin["finite"] == 3 and margin["na_share"] == pytest.approx(0.40)
+    assert stats["china.gross_margin.CY2025"] == {"finite": 0, "na_share": 1.0}
+    rep = {"outputs": {k: {"label": "Gross margin", "unit": "fraction", **v}
+                       for k, v in stats.items()}}
+    lines = S.summary_table(rep).splitlines()
+    assert lines[2].split()[-1] == "40.0%" and lines[2].split()[3] == "0.500"
+    assert lines[3].endswith("(n/a in every draw)")
+    assert "n = 3 (n/a in 40.0% of draws)" in S.histogram_text(rep)
 
 
 def test_triangular_draw_matches_theory(base):

@@ -26,7 +26,7 @@ BRIDGE = [
     ("step", "bridge_asp", "ASP"),
     ("step", "bridge_non_blackwell", "Non-\nBlackwell"),
     ("step", "bridge_networking", "Net-\nworking"),
-    ("total", "bridge_headline_units", "Headline\n(DC rev / ASP)"),
+    ("total", "bridge_headline_units", "Headline\nDC rev\n÷ ASP"),
 ]
 COLOURS = {"total": PALETTE[0], "down": PALETTE[2], "up": PALETTE[5], "gap": PALETTE[1]}
 

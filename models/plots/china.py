@@ -12,14 +12,10 @@ def charts(result, outputs):
                                                "gross_profit_cogs", "gross_margin_cogs",
                                                "gross_margin_contra") for p in periods]
 
-    def series(item):
-        return np.array([outputs[f"china.{item}.{p}"] for p in periods])
-
-    def margin_series(item):  # a margin of no revenue is n/a (null): a gap in the line
+    def series(item):  # null (a margin of no revenue is n/a) → NaN: a gap in the line
         return np.array([outputs[f"china.{item}.{p}"] for p in periods], dtype=float)
 
-    fig, ax = new_figure(6.4, 3.2)
-    has_revenue = series("reported_revenue_cogs") != 0
+    fig, ax = new_figure(6.4, 2.8)
     x = np.arange(len(periods))
     w = 0.38
     ax.bar(x - w / 2, series("reported_revenue_cogs") / 1000, w, color=PALETTE[0],
@@ -33,8 +29,7 @@ def charts(result, outputs):
     ax2 = ax.twinx()
     for item, colour, label in (("gross_margin_cogs", PALETTE[0], "Gross margin, levy in COGS"),
                                 ("gross_margin_contra", PALETTE[1], "Gross margin, contra")):
-        margin = np.where(has_revenue, margin_series(item) * 100, np.nan)
-        ax2.plot(x, margin, "o--", color=colour, markeredgecolor="white", label=label)
+        ax2.plot(x, series(item) * 100, "o--", color=colour, markeredgecolor="white", label=label)
     ax2.set_ylabel("gross margin, %")
     ax2.set_ylim(0, 100)
     ax2.spines["top"].set_visible(False)

@@ -109,7 +109,8 @@ def critic_effect(result, outputs) -> Chart:
     for i, co in enumerate(cos):
         keys = [f"{MODEL}.{co}_pretax_share_sl_critic.{p}" for p in periods]
         names.extend(keys)
-        ax.bar(x + (i - (len(cos) - 1) / 2) * width, [outputs[k] * 100 for k in keys], width,
+        shares = [np.nan if outputs[k] is None else outputs[k] * 100 for k in keys]  # n/a: gap
+        ax.bar(x + (i - (len(cos) - 1) / 2) * width, shares, width,
                color=PALETTE[i % len(PALETTE)], label=co.title())
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xticks(x, periods)
