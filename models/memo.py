@@ -45,7 +45,7 @@ MEMO_TEMPLATES = {"memo.md": "memo.md.j2", "memo.html": "memo.html.j2"}
 #: the full sources appendix, a file of its own beside the note (issue 13)
 SOURCES_TEMPLATES = {"sources.md": "sources.md.j2", "sources.html": "sources.html.j2"}
 #: how many documents the note's "Key sources" lists (the rest: sources.html, Sources sheet)
-KEY_SOURCES = 8
+KEY_SOURCES = 6
 FIGURES_FILE = "memo_figures.json"
 
 #: the note's sections in reading order (the one place the order is set). A model's section is
