@@ -662,6 +662,11 @@ def _calibration(m: ModelBuilder, a, blocks: dict[str, dict]) -> None:
                   "USD bn", scaled - reported)
         m.row(f"{name}_gap_share", "Gap as a share of the reported figure", "fraction",
               safe_div(gap, ABS(reported)))
+        # the effect is proportional to the server share of capex (an analyst assumption for
+        # every company): the multiple of it at which the model would meet the reported figure
+        m.row(f"{name}_share_multiple", "Server share multiple at which the model meets the "
+              "reported figure (reported ÷ model; the effect is proportional to the share)",
+              "x", div_or_na(reported, model))
         m.row(f"{name}_miss", "Misses by more than the tolerance (1) or not (0)", "flag",
               IF(ABS(safe_div(gap, ABS(reported))) > tolerance, 1, 0))
 
