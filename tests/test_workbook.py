@@ -80,9 +80,13 @@ def test_cells_json_points_at_the_cell_holding_the_output(run_dir):
     cells = json.loads((run_dir / "cells.json").read_text())
     outputs = json.loads((run_dir / "outputs.json").read_text())
     wb = openpyxl.load_workbook(run_dir / "model.xlsx", data_only=True)
-    for key in ("china.levy.CY2026", "china.gross_margin_contra.CY2027"):
+    for key in ("china.levy.CY2026", "china.gross_margin_contra.CY2026"):
         sheet, coord = cells[key].split("!")
         assert wb[sheet][coord].value == pytest.approx(outputs[key])
+    # no China revenue in CY2027: the margin is n/a, null in outputs.json and #N/A in the cell
+    sheet, coord = cells["china.gross_margin_contra.CY2027"].split("!")
+    assert outputs["china.gross_margin_contra.CY2027"] is None
+    assert wb[sheet][coord].value == "#N/A"
 
 
 def test_fast_formula_preparation_matches_xlsxwriter(run_dir):
