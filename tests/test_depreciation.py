@@ -895,3 +895,20 @@ def test_each_calibration_miss_is_what_the_unsourced_server_share_can_explain(ba
                   if share.is_series else {f"{M}.{co}_server_share": share.value * k})
         assert run(with_values(base, scaled))[f"{M}.{name}_model"] == pytest.approx(
             base.value(f"{M}.{name}"), rel=1e-9), name
+
+
+def test_amazons_2025_miss_is_the_subsets_size():
+    """Amazon's 2025 effect is proportional to the size of the subset moved back to 5 years
+    (unsourced, 15% on the sheet): at 15% × 0.70 = 10.5% the model meets the reported −$0.7bn
+    (hand: −1.0bn × 10.5 / 15 = −0.70bn), while its 2022 Q1 point, set by older vintages,
+    does not move."""
+    base = resolve()
+    o = run(base)
+    k = o[f"{M}.calib_amazon_2025_share_multiple"]
+    share = base.value(f"{M}.amazon_subset_share")
+    moved = run(with_values(base, {f"{M}.amazon_subset_share": share * k}))
+    assert share * k == pytest.approx(0.105, abs=0.001)
+    assert moved[f"{M}.calib_amazon_2025_model"] == pytest.approx(
+        base.value(f"{M}.calib_amazon_2025"), rel=1e-9)
+    assert moved[f"{M}.calib_amazon_2022q1_model"] == pytest.approx(
+        o[f"{M}.calib_amazon_2022q1_model"], rel=1e-12)
