@@ -25,7 +25,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from models.lineitems import (CellContext, Row, Section, col_letter, dependency_table,
                               rows_depending_on)
 from models.workbook import (COL_FIRST_PERIOD, COL_KEY, COL_LABEL, COL_UNIT, COL_VALUE, GREY,
-                             HEADER_ROW, _cached, _header, _text, _write_gap)
+                             HEADER_ROW, _cached, _header, _text, write_input_cells)
 
 
 @dataclass
@@ -148,7 +148,7 @@ def write_scenario_sheets(book, fmts, layout, result, plan: ScenarioPlan,
                                             "other input is on sheet Inputs)",
                   fmts.get(bold=True, underline=1))
             for key in own:
-                _write_input(ws, fmts, plan.input_rows[key], plan.changed[key], spec)
+                write_input_cells(ws, fmts, plan.input_rows[key], plan.changed[key], spec)
         ws.freeze_panes(HEADER_ROW + 1, COL_FIRST_PERIOD)
 
 
@@ -167,25 +167,6 @@ def _write_row(ws, fmts, slayout, sheet: str, r: int, row: Row, spec, env) -> No
     else:
         ctx = CellContext(slayout, sheet, COL_VALUE)
         ws.write_formula(r, COL_VALUE, "=" + row.expr.excel(ctx), fmt, _cached(values[0]))
-
-
-def _write_input(ws, fmts, r: int, item, spec) -> None:
-    _text(ws, r, COL_LABEL, item.label)
-    _text(ws, r, COL_UNIT, item.unit)
-    _text(ws, r, COL_KEY, item.key, fmts.get(font_color=GREY))
-    fmt = fmts.number(item.unit, "input")
-    if item.is_series:
-        for j, p in enumerate(spec.periods):
-            ws.write_number(r, COL_FIRST_PERIOD + j, item.value[p], fmt)
-    elif isinstance(item.value, str):
-        ws.write_string(r, COL_VALUE, item.value, fmt)
-        if item.choices:
-            ws.data_validation(r, COL_VALUE, r, COL_VALUE, {
-                "validate": "list", "source": list(item.choices)})
-    elif item.unknown:
-        _write_gap(ws, r, COL_VALUE, item.note, fmt)
-    else:
-        ws.write_number(r, COL_VALUE, item.value, fmt)
 
 
 def cell_of(layout, plan: ScenarioPlan, row: Row) -> str:

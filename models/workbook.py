@@ -303,24 +303,7 @@ def _write_inputs(book, fmts, layout: Layout, a: Assumptions) -> None:
         _header(ws, fmts, h, a.sheets[model].title, spec.periods, extra)
         for item in a.for_model(model):
             r = layout.inputs[item.key]
-            _text(ws, r, COL_LABEL, item.label)
-            _text(ws, r, COL_UNIT, item.unit)
-            _text(ws, r, COL_KEY, item.key, fmts.get(font_color=GREY))
-            fmt = fmts.number(item.unit, "input")
-            if item.is_series:
-                for j, p in enumerate(spec.periods):
-                    ws.write_number(r, COL_FIRST_PERIOD + j, item.value[p], fmt)
-            elif isinstance(item.value, str):
-                ws.write_string(r, COL_VALUE, item.value, fmt)
-                if item.choices:
-                    ws.data_validation(r, COL_VALUE, r, COL_VALUE, {
-                        "validate": "list", "source": list(item.choices),
-                        "error_title": "Not a valid choice",
-                        "error_message": "Choose one of: " + ", ".join(item.choices)})
-            elif item.unknown:
-                _write_gap(ws, r, COL_VALUE, item.note, fmt)
-            else:
-                ws.write_number(r, COL_VALUE, item.value, fmt)
+            write_input_cells(ws, fmts, r, item, spec)
             _text(ws, r, src, item.source)
             _text(ws, r, src + 1, item.note)
             for off, v in ((2, item.low), (3, item.high)):
@@ -331,6 +314,30 @@ def _write_inputs(book, fmts, layout: Layout, a: Assumptions) -> None:
             _text(ws, r, src + 4, item.set_by)
     ws.freeze_panes(3, 3)
     _print_setup(ws, 2)
+
+
+def write_input_cells(ws, fmts, r: int, item, spec) -> None:
+    """An input row's label, unit, key and value cells (a series across the periods, a choice
+    with its drop-down, an unknown figure as a visible gap): the Inputs sheet and the
+    scenario sheets' own input rows (models.scenario_sheets) write them alike."""
+    _text(ws, r, COL_LABEL, item.label)
+    _text(ws, r, COL_UNIT, item.unit)
+    _text(ws, r, COL_KEY, item.key, fmts.get(font_color=GREY))
+    fmt = fmts.number(item.unit, "input")
+    if item.is_series:
+        for j, p in enumerate(spec.periods):
+            ws.write_number(r, COL_FIRST_PERIOD + j, item.value[p], fmt)
+    elif isinstance(item.value, str):
+        ws.write_string(r, COL_VALUE, item.value, fmt)
+        if item.choices:
+            ws.data_validation(r, COL_VALUE, r, COL_VALUE, {
+                "validate": "list", "source": list(item.choices),
+                "error_title": "Not a valid choice",
+                "error_message": "Choose one of: " + ", ".join(item.choices)})
+    elif item.unknown:
+        _write_gap(ws, r, COL_VALUE, item.note, fmt)
+    else:
+        ws.write_number(r, COL_VALUE, item.value, fmt)
 
 
 def _grey_disconnected_inputs(ws, fmts, layout: Layout, result: Result) -> None:
