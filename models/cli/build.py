@@ -5,8 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from models.cli.common import (add_assumption_options, compared_scenarios, print_path,
-                               print_warnings, resolve_from_args)
+from models.cli.common import (add_assumption_options, add_reports_option, add_templates_option,
+                               compared_scenarios, print_path, print_warnings,
+                               resolve_from_args)
 from models.errors import EqrError
 
 
@@ -18,11 +19,8 @@ def add_build(sub) -> None:
     add_assumption_options(p)
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="write the run here (a new or empty folder) instead of reports/<run id>")
-    p.add_argument("--reports", type=Path, default=None, metavar="DIR",
-                   help="folder that holds run folders and 'latest' (default: reports/)")
-    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
-                   help="folder of memo templates; a file there replaces the bundled "
-                        "template of the same name (e.g. memo.md.j2, sections/china.md.j2)")
+    add_reports_option(p)
+    add_templates_option(p)
     p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
                    help="write memo.pdf (WeasyPrint; the default); --no-pdf skips it")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4",
@@ -108,8 +106,7 @@ def add_check(sub) -> None:
                                    "charts and render the memo in memory (not the PDF). Exit 0 "
                                    "if a build would succeed, 2 with the error otherwise.")
     add_assumption_options(p)
-    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
-                   help="memo templates folder (default: the bundled templates/)")
+    add_templates_option(p)
     p.add_argument("--paper", choices=("a4", "letter"), default="a4",
                    help="page size, as for build")
     p.add_argument("--compare", default=None, metavar="NAMES",

@@ -40,6 +40,19 @@ def add_assumption_options(p: argparse.ArgumentParser) -> None:
                    help="accept values outside an assumption's bounds")
 
 
+def add_reports_option(p: argparse.ArgumentParser) -> None:
+    """``--reports DIR``: where run folders and ``latest`` are (build, rerun, verify, diff)."""
+    p.add_argument("--reports", type=Path, default=None, metavar="DIR",
+                   help="folder that holds run folders and 'latest' (default: reports/)")
+
+
+def add_templates_option(p: argparse.ArgumentParser) -> None:
+    """``--templates DIR``: memo templates that replace the bundled ones of the same name."""
+    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
+                   help="folder of memo templates; a file there replaces the bundled "
+                        "template of the same name (e.g. memo.md.j2, sections/china.md.j2)")
+
+
 def resolve_from_args(args) -> Assumptions:
     from models.assumptions import ASSUMPTIONS_DIR, resolve
     return resolve(args.scenario, args.overrides, args.assumptions or ASSUMPTIONS_DIR,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from models.diff import (EXACT_LIMIT, SAMPLES, SEED, compute, render_markdown, render_text,
                          render_xlsx)
+from models.cli.common import add_reports_option
 from models.errors import EqrError
 from models.reproduce import load_run
 
@@ -24,8 +25,7 @@ def add_diff(sub) -> None:
                    help="also write the diff as an Excel workbook (a new file)")
     p.add_argument("--output", action="append", default=[], metavar="NAME",
                    help="attribute this output too (model.row or model.row.PERIOD); repeatable")
-    p.add_argument("--reports", type=Path, default=None, metavar="DIR",
-                   help="folder holding the run folders (default: reports/)")
+    add_reports_option(p)
     p.add_argument("--assumptions", type=Path, default=None, metavar="DIR",
                    help="assumption sheets for runs whose manifest predates full records")
     p.add_argument("--exact-limit", type=int, default=EXACT_LIMIT, metavar="K",

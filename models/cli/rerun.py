@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from models.cli.common import add_reports_option, add_templates_option
 from models.reproduce import rerun
 
 
@@ -17,13 +18,11 @@ def add_rerun(sub) -> None:
     p.add_argument("run", metavar="RUN", help="run folder, its name under reports/, or 'latest'")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="write the rerun here (a new or empty folder) instead of reports/")
-    p.add_argument("--reports", type=Path, default=None, metavar="DIR",
-                   help="folder that holds run folders and 'latest' (default: reports/)")
+    add_reports_option(p)
     p.add_argument("--assumptions", type=Path, default=None, metavar="DIR",
                    help="current assumption sheets (compared by sha256; used only for runs "
                         "whose manifest predates full records)")
-    p.add_argument("--templates", type=Path, default=None, metavar="DIR",
-                   help="memo templates folder (default: the bundled templates/)")
+    add_templates_option(p)
     p.set_defaults(func=cmd_rerun)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from models.cli.common import add_reports_option
 from models.errors import EqrError
 
 
@@ -13,8 +14,7 @@ def add_verify(sub) -> None:
                                    "value Python stored. Exit 1 on any mismatch.")
     p.add_argument("run", metavar="RUN", help="run folder, its name under reports/, 'latest', "
                                               "or a model.xlsx")
-    p.add_argument("--reports", type=Path, default=None,
-                   help="folder that holds run folders and 'latest' (default: reports/)")
+    add_reports_option(p)
     p.set_defaults(func=cmd_verify)
 
 
