@@ -116,6 +116,8 @@ def flat_outputs(specs: dict[str, ModelSpec], env: Env,
 
 
 def finite_or_none(v: Any) -> float | None:
-    """A value as a float, or None where it is not finite (an unknown figure)."""
+    """A value as a float, or None where it is missing or not finite (an unknown figure)."""
+    if v is None:
+        return None
     f = float(v)
     return f if np.isfinite(f) else None

@@ -14,13 +14,13 @@ the valuation section's risk chart (:mod:`models.plots.risk`).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from models.engine import finite_or_none
 from models.sweep import (PERCENTILES, Tornado, label_of, plan, run_sweep, summarise,
                           summarise_choices, tornado)
 
@@ -74,14 +74,10 @@ def risk_outputs(risk: Risk) -> dict[str, float | None]:
         out[f"{prefix}.target_at_high"] = bar.at_high[risk.output]
         out[f"{prefix}.swing"] = bar.swing(risk.output)
     for p in PERCENTILES:
-        out[f"risk.distribution.p{p}"] = _finite(risk.stats.get(f"p{p}"))
-    out["risk.distribution.mean"] = _finite(risk.stats.get("mean"))
+        out[f"risk.distribution.p{p}"] = finite_or_none(risk.stats.get(f"p{p}"))
+    out["risk.distribution.mean"] = finite_or_none(risk.stats.get("mean"))
     out["risk.distribution.n"] = float(risk.n)
     return out
-
-
-def _finite(v: float | None) -> float | None:
-    return v if v is not None and math.isfinite(v) else None
 
 
 def _shown(value: Any) -> str:
@@ -141,7 +137,7 @@ def write_risk(book, fmts, risk: Risk) -> dict[str, str]:
     for label, name in stats:
         r += 1
         _text(ws, r, 0, label)
-        _number(ws, r, 4, _finite(risk.stats.get(name)), money)
+        _number(ws, r, 4, finite_or_none(risk.stats.get(name)), money)
         cells[f"risk.distribution.{name}"] = f"{SHEET}!{xl_rowcol_to_cell(r, 4)}"
     for key, per in risk.choices.items():
         r += 1

@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from models.assumptions import Assumptions
-from models.engine import build_specs
+from models.engine import build_specs, finite_or_none
 from models.errors import EqrError, did_you_mean
 from models.lineitems import (BinOp, Const, Env, Func, InputValue, ModelSpec, Neg, Row, RowRef,
                               SumRows, _align, batch_inputs, find_output, input_deps,
@@ -835,10 +835,6 @@ class Tornado:
         return sorted(self.bars, key=lambda b: -abs(b.swing(output) or 0.0))
 
 
-def _finite(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
-
 def tornado(a: Assumptions, outputs: Sequence[str] | None = None,
             sweep: Sweep | None = None) -> Tornado:
     """The swing of each output when each swept input moves from its low to its high with the
@@ -854,10 +850,10 @@ def tornado(a: Assumptions, outputs: Sequence[str] | None = None,
         inputs[r.key] = values
     env = evaluate_rows(sweep.rows, sweep.specs, inputs)
     columns = {key.key: key.take(env, n) for key in sweep.outputs}
-    base = {o: _finite(v[-1]) for o, v in columns.items()}
+    base = {o: finite_or_none(v[-1]) for o, v in columns.items()}
     bars = [TornadoBar(r.key, _plain(r.low, r.series), _plain(r.high, r.series),
-                       {o: _finite(v[2 * i]) for o, v in columns.items()},
-                       {o: _finite(v[2 * i + 1]) for o, v in columns.items()})
+                       {o: finite_or_none(v[2 * i]) for o, v in columns.items()},
+                       {o: finite_or_none(v[2 * i + 1]) for o, v in columns.items()})
             for i, r in enumerate(sweep.ranged)]
     return Tornado(base, bars)
 
