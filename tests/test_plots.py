@@ -21,13 +21,19 @@ def _digests(folder):
             for p in sorted((folder / "charts").iterdir())}
 
 
-def test_forked_saving_writes_the_same_files(tmp_path, monkeypatch):
+def _saved_serially(tmp_path, monkeypatch):
+    """The reference: four charts saved here, in this process, under ``tmp_path/serial``."""
     (tmp_path / "serial").mkdir()
-    (tmp_path / "forked").mkdir()
     monkeypatch.setenv("EQR_SERIAL_CHARTS", "1")
     entries, finish = plots.start_writing_charts(_charts(4), tmp_path / "serial")
     finish()
     monkeypatch.delenv("EQR_SERIAL_CHARTS")
+    return entries
+
+
+def test_forked_saving_writes_the_same_files(tmp_path, monkeypatch):
+    entries = _saved_serially(tmp_path, monkeypatch)
+    (tmp_path / "forked").mkdir()
     monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
     forked, finish = plots.start_writing_charts(_charts(4), tmp_path / "forked")
     finish()
@@ -55,12 +61,8 @@ def test_abort_stops_the_child(tmp_path, monkeypatch):
 def test_svg_first_hands_over_the_svgs_then_writes_the_same_files(tmp_path, monkeypatch):
     """With the PDF the child saves every chart, the SVGs first: finish(svg_only=True) returns
     once they are all on disk (what WeasyPrint reads), finish() once the PNGs are too."""
-    (tmp_path / "serial").mkdir()
+    entries = _saved_serially(tmp_path, monkeypatch)
     (tmp_path / "forked").mkdir()
-    monkeypatch.setenv("EQR_SERIAL_CHARTS", "1")
-    entries, finish = plots.start_writing_charts(_charts(4), tmp_path / "serial")
-    finish()
-    monkeypatch.delenv("EQR_SERIAL_CHARTS")
     monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
     forked, finish = plots.start_writing_charts(_charts(4), tmp_path / "forked", svg_first=True)
     finish(svg_only=True)
