@@ -7,10 +7,10 @@ single-run engine; its headline outputs (``COMPARE_HEADLINES`` of each model mod
 
 A column whose resolved assumptions equal the run's own is written as live formulas linking the
 model sheets; the others compute live on sheets of their own from their own inputs
-(:mod:`models.scenario_sheets`), or — when a scenario's models have other rows than the run's
-(a choice that adds or drops line items) — are values from separate evaluations and say so. The probability-weighted
-price target is a live formula over the probability row (links to the Inputs sheet) and the
-price-target row:
+(:mod:`models.scenario_sheets`), or (when a scenario's models have other rows than the run's:
+a choice that adds or drops line items) are values from separate evaluations and say so. The
+probability-weighted price target is a live formula over the probability row (links to the
+Inputs sheet) and the price-target row:
 
     weight_s = p_s / Σ p        (over the compared scenarios that have a probability)
     probability-weighted target = Σ weight_s × price_target_s

@@ -523,7 +523,7 @@ def _run_info(result: Result, rid: str, created: str, templates_dir: Path | None
             "overrides": ", ".join(a.overrides), "version": __version__,
             "paper": paper, "sections": memo.sections(result.specs, templates_dir),
             "compare": comparison.names if comparison else [],
-            "compare_labels": _compare_labels(result, comparison),
+            "compare_labels": _compare_labels(comparison),
             "compare_live": [c.name for c in comparison.columns if c.live or c.own_sheets]
             if comparison else [],
             "compare_weighted": list(comparison.probabilities) if comparison else [],
@@ -533,7 +533,7 @@ def _run_info(result: Result, rid: str, created: str, templates_dir: Path | None
                 for k, label in comparison.headlines] if comparison else []}
 
 
-def _compare_labels(result: Result, comparison) -> dict[str, str]:
+def _compare_labels(comparison) -> dict[str, str]:
     """Each compared scenario's column label, for the note's tables."""
     if not comparison:
         return {}
