@@ -190,6 +190,20 @@ def test_page_one_with_a_price_target_shows_the_box_with_the_rating_from_data(re
     assert "| **Rating** | **Hold** |" in front and "**Buy**" not in front
 
 
+def test_page_one_under_a_ban_says_there_is_no_china_revenue_not_n_a(result):
+    """A run without China H200 revenue (China keeps its ban): the China key point says so in
+    words, with the choice that did it; no "n/a or n/a" margins, no "$0.00 of EPS" bullet."""
+    ban = set_value(resolve(), "china_market.china_response", "continued_ban", set_by="--set")
+    for name in memo.MEMO_TEMPLATES:
+        text = memo.render(name, _ctx(result, a=ban))
+        points = text.split("Key points")[1].split("Nvidia's earnings")[0]
+        assert "No China H200 revenue in CY2026" in points
+        assert "continued ban" in points
+        assert "n/a" not in points and "of CY2026 EPS is China H200" not in points
+    base = memo.render("memo.md", _ctx(result)).split("Key points")[1]
+    assert "No China H200 revenue" not in base and "of CY2026 EPS is China H200" in base
+
+
 def test_page_one_comes_first_then_sections_then_sources_and_disclosures(result):
     text = memo.render("memo.md", _ctx(result))
     marks = ["# NVIDIA Corporation (NVDA)", "Rating and price target", "## Key points",
