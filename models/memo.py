@@ -22,6 +22,7 @@ import os
 import re
 from pathlib import Path
 from types import MappingProxyType
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlparse
 
@@ -686,10 +687,39 @@ def _as_of(a) -> str:
                        found=item.value) from None
 
 
-def _read_only(mapping: dict) -> MappingProxyType:
+def _read_only(mapping: Mapping) -> Mapping:
     """A mapping a template can read but not change (the sandbox refuses ``update`` on dicts
     too; this makes the intent explicit and holds outside the sandbox)."""
+    if isinstance(mapping, DeferredCells):  # read-only already; copying would write the book
+        return mapping
     return MappingProxyType(dict(mapping))
+
+
+class DeferredCells(Mapping):
+    """``output name → workbook cell``, known once the workbook is written by ``write()``.
+
+    A build renders the note before it writes the workbook (the PDF is laid out meanwhile);
+    the bundled templates do not look cells up. A template that does (``cell[...]``) has the
+    workbook written at that moment, so it gets the same cells either way."""
+
+    def __init__(self, write: Callable[[], dict[str, str]]):
+        self._write = write
+        self._cells: dict[str, str] | None = None
+
+    def resolve(self) -> Mapping:
+        """The cells (the workbook is written on the first call)."""
+        if self._cells is None:
+            self._cells = self._write()
+        return MappingProxyType(self._cells)
+
+    def __getitem__(self, key: str) -> str:
+        return self.resolve()[key]
+
+    def __iter__(self):
+        return iter(self.resolve())
+
+    def __len__(self) -> int:
+        return len(self.resolve())
 
 
 def grid_info(result) -> list[dict[str, Any]]:
@@ -839,22 +869,26 @@ def figure_index(figures: list[dict], cells: dict[str, str]) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- PDF
-def write_pdf(html_path: Path, pdf_path: Path, ready: Callable[[], None] | None = None) -> None:
-    """Print ``memo.html`` to ``memo.pdf`` with WeasyPrint (page size, running header and
-    footer come from the HTML's print CSS). Only files inside the run folder are read; a
-    missing chart or any other resource fails the build instead of leaving an empty box.
-    ``ready`` (if given) is called once WeasyPrint is imported, before anything is read: the
-    build waits there for the charts' SVGs (:func:`models.plots.start_writing_charts`)."""
+def load_weasyprint() -> None:
+    """Import WeasyPrint (about half a second), or say what to install. A build calls this
+    before the memo's HTML exists (:class:`models.plots.ChartWriter`), :func:`write_pdf` too."""
     try:
-        from weasyprint import HTML
-        from weasyprint.urls import FatalURLFetchingError, URLFetcher
+        import weasyprint  # noqa: F401
+        import weasyprint.urls  # noqa: F401
     except (ImportError, OSError) as exc:  # OSError: Pango or HarfBuzz missing
         raise EqrError(f"cannot write the PDF: WeasyPrint is not usable ({exc})",
                        hint="install the package's dependencies (pip install -e .) and "
                             "Pango (apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
                             "or build with --no-pdf") from None
-    if ready is not None:
-        ready()
+
+
+def write_pdf(html_path: Path, pdf_path: Path) -> None:
+    """Print ``memo.html`` to ``memo.pdf`` with WeasyPrint (page size, running header and
+    footer come from the HTML's print CSS). Only files inside the run folder are read; a
+    missing chart or any other resource fails the build instead of leaving an empty box."""
+    load_weasyprint()
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
     folder = Path(html_path).resolve().parent
 
     class RunFolderFetcher(URLFetcher):

@@ -251,12 +251,8 @@ def dry_run(a: Assumptions, templates_dir: Path | None = None, paper: str = "a4"
     results, compare the scenarios, lay out the workbook's cells, draw the charts and render
     the memo in memory — :func:`_write_files` with no folder. ``eqr check`` runs this."""
     result = prepare_run(a)
-    comparison = None
-    if scenarios:
-        from models.compare import compare
-        comparison = compare(result, scenarios)
     _write_files(None, result, run_id(a), dt.datetime.now(dt.timezone.utc).replace(
-        microsecond=0).isoformat(), templates_dir, False, {}, comparison, paper)
+        microsecond=0).isoformat(), templates_dir, False, {}, scenarios, paper)
     return result
 
 
@@ -291,10 +287,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     owning process is gone. ``reports/latest`` moves only after the rename.
     """
     result = prepare_run(a)
-    comparison = None
     if scenarios:
-        from models.compare import compare
-        comparison = compare(result, scenarios)
         extra_manifest = {**(extra_manifest or {}),
                           "compared_values": compared_values(a, scenarios)}
     if result.inactive:  # changed inputs the current choices disconnect (models.effects)
@@ -326,7 +319,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     placed: list[Path] = []  # where the rename put (or was putting) the folder
     try:
         _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {},
-                     comparison, paper)
+                     scenarios, paper)
         if after_write:
             after_write(tmp)
         _test_pause(tmp)
@@ -426,87 +419,97 @@ def _test_pause(tmp: Path) -> None:
 
 def _write_files(folder: Path | None, result: Result, rid: str, created: str,
                  templates_dir: Path | None, pdf: bool, extra: dict[str, Any],
-                 comparison=None, paper: str = "a4") -> None:
+                 scenarios: dict[str, Assumptions] | None = None, paper: str = "a4") -> None:
     """Write every file of a run into ``folder``; with ``folder=None`` (``eqr check``) do all
     the same work in memory and write nothing (the workbook's cells are laid out, not written;
-    charts are drawn, not saved; no PDF). Keep both paths in this one function."""
+    charts are drawn, not saved; no PDF). Keep both paths in this one function.
+
+    The models' charts need only the run's own outputs: they are drawn first and saved by a
+    child process (:class:`models.plots.ChartWriter`) while this one compares the scenarios,
+    analyses the risk, writes the workbook and the memo; with the PDF the child lays the note
+    out once the memo's HTML is written, while this one saves the PNGs."""
     from models import memo, plots, workbook  # heavy imports only when writing
     dry = folder is None
 
     a = result.assumptions
     outputs = result.outputs
-    info = _run_info(result, rid, created, templates_dir, paper, comparison)
-    extra_sheets = []
-    if comparison:
-        from models.compare_sheet import sheet_writer
-        outputs.update(comparison.outputs())
-        extra_sheets.append(sheet_writer(comparison))
-        extra = {"compared_scenarios": comparison.names, **extra}
-    from models import risk as risk_model
-    risk = risk_model.analyse(result)
-    if risk is not None:
-        outputs.update(risk_model.risk_outputs(risk))
-        extra_sheets.append(risk_model.sheet_writer(risk))
+    figures = plots.charts_for(result, outputs)
     if dry:
-        cells = workbook.cell_map(result, extra_sheets)
-        _json(outputs), _json(cells)
-        figures_drawn = _all_charts(plots, result, outputs, risk)
-        try:
-            charts = {chart.key: plots.chart_entry(chart) for chart in figures_drawn}
-        finally:
-            for chart in figures_drawn:
-                plots.plt.close(chart.figure)
-        _write_text(result, outputs, cells, info, templates_dir, charts, None)
-        return
-    # the charts are saved by a child process while this one writes the workbook and the memo
-    # (with the PDF: the SVGs first, and the PDF is laid out while the child saves the PNGs)
-    charts, finish_charts = plots.start_writing_charts(
-        _all_charts(plots, result, outputs, risk), folder, svg_first=pdf)
+        writer = None
+        entries = {chart.key: plots.chart_entry(chart) for chart in figures}
+        for chart in figures:
+            plots.plt.close(chart.figure)
+    else:
+        writer = plots.ChartWriter(figures, folder, pdf=(memo.load_weasyprint, lambda: (
+            memo.write_pdf(folder / "memo.html", folder / "memo.pdf"))) if pdf else None)
+        entries = writer.entries
     try:
-        cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
+        comparison = None
+        extra_sheets = []
+        if scenarios:
+            from models.compare import compare
+            from models.compare_sheet import sheet_writer
+            comparison = compare(result, scenarios)
+            outputs.update(comparison.outputs())
+            extra_sheets.append(sheet_writer(comparison))
+            extra = {"compared_scenarios": comparison.names, **extra}
+        info = _run_info(result, rid, created, templates_dir, paper, comparison)
+        from models import risk as risk_model
+        risk = risk_model.analyse(result)
+        if risk is not None:
+            outputs.update(risk_model.risk_outputs(risk))
+            extra_sheets.append(risk_model.sheet_writer(risk))
+            chart = _risk_chart(plots, risk, outputs)
+            if dry:
+                entries[chart.key] = plots.chart_entry(chart)
+                plots.plt.close(chart.figure)
+            else:
+                writer.add_here(chart)
+        if dry:
+            cells = workbook.cell_map(result, extra_sheets)
+            _json(outputs), _json(cells)
+            figures = _write_text(result, outputs, cells, info, templates_dir, entries, None)
+            _json(memo.figure_index(figures, cells))
+            return
+        # the note first (with the PDF the child lays it out meanwhile), then the workbook
+        # (unless a template looked a cell up: memo.DeferredCells wrote it then)
+        book = memo.DeferredCells(lambda: workbook.write_workbook(
+            result, folder / "model.xlsx", info, extra_sheets))
+        figures = _write_text(result, outputs, book, info, templates_dir, entries, folder)
+        writer.go()
+        cells = dict(book.resolve())
         _dump(folder / "outputs.json", outputs)
         _dump(folder / "cells.json", cells)
-        _write_text(result, outputs, cells, info, templates_dir, charts, folder)
-        if pdf:
-            memo.write_pdf(folder / "memo.html", folder / "memo.pdf",
-                           ready=lambda: finish_charts(svg_only=True))
+        _dump(folder / memo.FIGURES_FILE, memo.figure_index(figures, cells))
     except BaseException:
-        finish_charts(abort=True)
+        if writer is not None:
+            writer.finish(abort=True)
         raise
-    finish_charts()
+    writer.finish()
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
         "paper": paper, **extra}))
 
 
-def _write_text(result: Result, outputs: dict, cells: dict, info: dict,
-                templates_dir: Path | None, charts: dict, folder: Path | None) -> None:
-    """Render the memo (and its figure index) into ``folder``; with None, in memory only."""
+def _write_text(result: Result, outputs: dict, cells, info: dict,
+                templates_dir: Path | None, charts: dict, folder: Path | None) -> list:
+    """Render the memo into ``folder`` (with None, in memory only); return the figures it
+    shows (for :func:`models.memo.figure_index`, written once the cells are known)."""
     from models import memo
     figures: list = []
     texts = memo.render_all(result, outputs, cells, info, templates_dir, charts, figures)
-    index = memo.figure_index(figures, cells)
-    if folder is None:
-        _json(index)
-        return
-    for name, text in texts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    _dump(folder / memo.FIGURES_FILE, index)
+    if folder is not None:
+        for name, text in texts.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    return figures
 
 
-def _all_charts(plots, result: Result, outputs: dict[str, Any], risk) -> list:
-    """The models' charts and, with a risk picture, the risk chart (models.plots.risk)."""
-    drawn = plots.charts_for(result, outputs)
-    if risk is not None:
-        from models.plots import risk as risk_plot
-        try:
-            with plots.plt.rc_context(plots.STYLE):
-                drawn.append(risk_plot.chart(risk, outputs))
-        except BaseException:
-            for chart in drawn:
-                plots.plt.close(chart.figure)
-            raise
-    return drawn
+def _risk_chart(plots, risk, outputs: dict[str, Any]):
+    """The risk chart (models.plots.risk): drawn once the comparison and the risk analysis are
+    done (it marks the bear, bull and probability-weighted targets)."""
+    from models.plots import risk as risk_plot
+    with plots.plt.rc_context(plots.STYLE):
+        return risk_plot.chart(risk, outputs)
 
 
 def _json(data: Any) -> str:

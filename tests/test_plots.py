@@ -25,59 +25,97 @@ def _saved_serially(tmp_path, monkeypatch):
     """The reference: four charts saved here, in this process, under ``tmp_path/serial``."""
     (tmp_path / "serial").mkdir()
     monkeypatch.setenv("EQR_SERIAL_CHARTS", "1")
-    entries, finish = plots.start_writing_charts(_charts(4), tmp_path / "serial")
-    finish()
+    writer = plots.ChartWriter(_charts(4), tmp_path / "serial")
+    writer.finish()
     monkeypatch.delenv("EQR_SERIAL_CHARTS")
-    return entries
+    return writer.entries
 
 
 def test_forked_saving_writes_the_same_files(tmp_path, monkeypatch):
     entries = _saved_serially(tmp_path, monkeypatch)
     (tmp_path / "forked").mkdir()
     monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
-    forked, finish = plots.start_writing_charts(_charts(4), tmp_path / "forked")
-    finish()
-    assert forked == entries
+    writer = plots.ChartWriter(_charts(4), tmp_path / "forked")
+    writer.finish()
+    assert writer.entries == entries
     assert len(_digests(tmp_path / "forked")) == 8  # SVG and PNG of each
     assert _digests(tmp_path / "forked") == _digests(tmp_path / "serial")
 
 
 def test_an_error_in_the_child_reaches_the_parent(tmp_path, monkeypatch):
     monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
-    _, finish = plots.start_writing_charts(_charts(3, bad=0), tmp_path)  # child's share
+    writer = plots.ChartWriter(_charts(3, bad=0), tmp_path)
     with pytest.raises(FileNotFoundError) as err:
-        finish()
+        writer.finish()
     assert "missing_folder" in str(err.value.filename)
 
 
 def test_abort_stops_the_child(tmp_path, monkeypatch):
     monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
     charts = _charts(3)
-    _, finish = plots.start_writing_charts(charts, tmp_path)
-    finish(abort=True)  # returns once the child is reaped; raises nothing
+    writer = plots.ChartWriter(charts, tmp_path, pdf=(lambda: None, lambda: None))
+    writer.finish(abort=True)  # returns once the child is reaped; raises nothing
     assert not any(plots.plt.fignum_exists(c.figure.number) for c in charts)
 
 
-def test_svg_first_hands_over_the_svgs_then_writes_the_same_files(tmp_path, monkeypatch):
-    """With the PDF the child saves every chart, the SVGs first: finish(svg_only=True) returns
-    once they are all on disk (what WeasyPrint reads), finish() once the PNGs are too."""
+def _pdf_job(folder):
+    """A stand-in for WeasyPrint: records which SVGs exist when it runs (and in which process)."""
+    import os
+
+    def prepare():
+        (folder / "prepared").write_text(str(os.getpid()))
+
+    def job():
+        svgs = sorted(p.name for p in (folder / "charts").glob("*.svg"))
+        (folder / "laid_out").write_text(f"{os.getpid()} {' '.join(svgs)}")
+    return prepare, job
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_with_the_pdf_the_note_is_laid_out_after_go_with_every_svg(tmp_path, monkeypatch,
+                                                                   forked):
+    """With the PDF the child saves every SVG, prepares, and lays the note out only once the
+    caller says go (the memo's HTML is written); a chart added here is saved before that. The
+    PNGs (saved here) are the same files as the serial reference."""
+    import os
     entries = _saved_serially(tmp_path, monkeypatch)
-    (tmp_path / "forked").mkdir()
-    monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
-    forked, finish = plots.start_writing_charts(_charts(4), tmp_path / "forked", svg_first=True)
-    finish(svg_only=True)
-    svgs = {p.name for p in (tmp_path / "forked" / "charts").glob("*.svg")}
-    assert svgs == {f"m_c{i}.svg" for i in range(4)}
-    finish()
-    finish()  # a second call (the build's error path) does nothing
-    assert forked == entries
-    assert _digests(tmp_path / "forked") == _digests(tmp_path / "serial")
+    folder = tmp_path / "with_pdf"
+    folder.mkdir()
+    if forked:
+        monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
+    else:
+        monkeypatch.setenv("EQR_SERIAL_CHARTS", "1")
+    charts = _charts(4)
+    writer = plots.ChartWriter(charts[:3], folder, pdf=_pdf_job(folder))
+    writer.add_here(charts[3])  # drawn after the fork (the risk chart)
+    assert not (folder / "laid_out").exists()
+    writer.go()
+    writer.finish()
+    writer.finish()  # a second call (the build's error path) does nothing
+    pid, *svgs = (folder / "laid_out").read_text().split()
+    assert svgs == [f"m_c{i}.svg" for i in range(4)]
+    assert (int(pid) != os.getpid()) is forked
+    assert (folder / "prepared").read_text() == pid
+    assert writer.entries == entries
+    assert _digests(folder) == _digests(tmp_path / "serial")
 
 
-def test_svg_first_reports_the_childs_error_while_waiting_for_the_svgs(tmp_path, monkeypatch):
+def test_an_error_in_the_pdf_job_reaches_the_parent(tmp_path, monkeypatch):
     monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
-    _, finish = plots.start_writing_charts(_charts(2, bad=1), tmp_path, svg_first=True)
-    with pytest.raises(FileNotFoundError) as err:
-        finish(svg_only=True)
-    assert "missing_folder" in str(err.value.filename)
-    finish(abort=True)  # the build's except clause: nothing left to do, raises nothing
+
+    def job():
+        raise ValueError("the layout failed")
+    writer = plots.ChartWriter(_charts(2), tmp_path, pdf=(lambda: None, job))
+    writer.go()
+    with pytest.raises(ValueError, match="the layout failed"):
+        writer.finish()
+    writer.finish(abort=True)  # the build's except clause: nothing left to do, raises nothing
+
+
+def test_without_go_the_child_never_lays_the_note_out(tmp_path, monkeypatch):
+    """The caller failed before the memo's HTML was written: finish(abort=True) ends the child
+    and no PDF job runs."""
+    monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
+    writer = plots.ChartWriter(_charts(2), tmp_path, pdf=_pdf_job(tmp_path))
+    writer.finish(abort=True)
+    assert not (tmp_path / "laid_out").exists()

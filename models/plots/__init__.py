@@ -28,7 +28,7 @@ STYLE = {
     "axes.titlesize": 9.5,
     "axes.titleweight": "bold",
     "svg.hashsalt": "eqr",  # deterministic SVG ids
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text as text: a smaller SVG, 2x faster in WeasyPrint
 }
 PALETTE = ["#0b3d6b", "#d9822b", "#5b8c5a", "#8e6c8a", "#b8b8b8", "#c0392b"]
 
@@ -129,9 +129,12 @@ def _save_svg(chart: Chart, target: Path) -> None:
                              metadata={"Date": None})
 
 
-def _save_png(chart: Chart, target: Path) -> None:
-    """Save the laid-out figure's PNG (beside the Markdown) and close it."""
+def _save_png(chart: Chart, target: Path, lay_out: bool = False) -> None:
+    """Save the figure's PNG (beside the Markdown) and close it; ``lay_out``: the figure was
+    not laid out here by :func:`_save_svg` (its SVG was saved by another process)."""
     with plt.rc_context(STYLE):
+        if lay_out:
+            chart.figure.tight_layout()
         chart.figure.savefig(target / f"{_stem(chart)}.png", format="png", dpi=150)
     plt.close(chart.figure)
 
@@ -140,46 +143,74 @@ def _stem(chart: Chart) -> str:
     return chart.key.replace(".", "_")
 
 
-def start_writing_charts(charts: list[Chart], folder: Path, svg_first: bool = False
-                         ) -> tuple[dict[str, dict[str, Any]], Callable[..., None]]:
-    """Save the charts (as :func:`write_charts`) in a forked child process while the caller
-    writes the workbook and the memo: matplotlib's rendering is the build's largest single cost
-    and needs nothing else the build produces. Returns what templates need at once and a
-    ``finish()`` that saves the last third of the charts here (the caller's other work is
-    shorter than the charts: this balances the two cores), waits for the child's files and
-    re-raises its error; call it before anything reads the charts (the manifest's file list).
-    If the caller fails first, ``finish(abort=True)`` kills the child. Without ``os.fork``
-    (or with ``EQR_SERIAL_CHARTS=1``, or on one core) all are saved right here.
+def _can_fork() -> bool:
+    return (hasattr(os, "fork") and not os.environ.get("EQR_SERIAL_CHARTS")
+            and (os.cpu_count() or 1) >= 2)
 
-    ``svg_first`` (a build with the PDF, which reads only the SVGs): the child saves every
-    chart, the SVGs first, and ``finish(svg_only=True)`` returns as soon as they are written,
-    so that WeasyPrint lays out the note while the child saves the PNGs; ``finish()`` then
-    waits for the rest. Same files either way."""
-    entries = {chart.key: chart_entry(chart) for chart in charts}
-    if (not charts or not hasattr(os, "fork") or os.environ.get("EQR_SERIAL_CHARTS")
-            or (os.cpu_count() or 1) < 2):
-        write_charts(charts, folder)
-        return entries, lambda abort=False, svg_only=False: None
-    (folder / "charts").mkdir(exist_ok=True)
-    here = 0 if svg_first else len(charts) // 3
-    theirs, ours = charts[:len(charts) - here], charts[len(charts) - here:]
-    read_end, write_end = os.pipe()
-    svg_read, svg_write = os.pipe()  # one byte once the child's SVGs are written
-    pid = os.fork()
-    if pid == 0:  # the child: save, report any error through the pipe, never return
+
+class ChartWriter:
+    """Save the charts (SVG and PNG, as :func:`write_charts`) in a forked child process while
+    the caller goes on with the rest of the build: matplotlib's rendering is the build's
+    largest single cost and needs nothing else the build produces.
+
+    Without the PDF, the child saves them all (the caller's own work takes about as long).
+    With the PDF (``pdf=(prepare, job)``, the note printed with WeasyPrint, which reads only the
+    SVGs), the child saves every SVG, calls ``prepare()`` (imports WeasyPrint) and waits; the
+    caller writes the memo's HTML and calls :meth:`go`; the child then runs ``job()`` (lays the
+    note out) while :meth:`finish` saves every PNG here. A chart the caller draws later (the
+    risk chart, which needs the scenario comparison) is saved here with :meth:`add_here`.
+
+    :meth:`finish` waits for the child and re-raises its error; call it before anything reads
+    the files (the manifest's file list). If the caller fails first, ``finish(abort=True)``
+    kills the child. Without ``os.fork`` (or with ``EQR_SERIAL_CHARTS=1``, or on one core)
+    everything is done right here, in the same order. Same files either way."""
+
+    def __init__(self, charts: list[Chart], folder: Path,
+                 pdf: tuple[Callable[[], None], Callable[[], None]] | None = None):
+        self.entries = {chart.key: chart_entry(chart) for chart in charts}
+        self._target = folder / "charts"
+        self._pdf = pdf
+        self._pid: int | None = None
+        self._done = False
+        self._added: list[Chart] = []
+        if charts or pdf:
+            self._target.mkdir(exist_ok=True)
+        if not _can_fork() or not (charts or pdf):
+            self._theirs: list[Chart] = []
+            self._ours = list(charts)
+            for chart in charts:  # the SVGs first, as the child would
+                _save_svg(chart, self._target)
+            return
+        self._theirs, self._ours = list(charts), []
+        self._read, write = os.pipe()  # the child's error, pickled
+        go_read, self._go = os.pipe()  # one byte: the memo's HTML is written
+        pid = os.fork()
+        if pid == 0:
+            os.close(self._read)
+            os.close(self._go)
+            self._child(write, go_read)  # never returns
+        os.close(write)
+        os.close(go_read)
+        self._pid = pid
+        if pdf:  # the child saves the SVGs; the PNGs are saved here (laid out again here)
+            self._ours = list(charts)
+        else:
+            for chart in self._theirs:  # the child has its own copy
+                plt.close(chart.figure)
+
+    def _child(self, error_pipe: int, go_read: int) -> None:
         code = 1
         try:
-            os.close(read_end)
-            os.close(svg_read)
             _child_setup()
-            if svg_first:
-                for chart in theirs:
-                    _save_svg(chart, folder / "charts")
-                os.write(svg_write, b"s")
-                for chart in theirs:
-                    _save_png(chart, folder / "charts")
+            if self._pdf:
+                prepare, job = self._pdf
+                for chart in self._theirs:
+                    _save_svg(chart, self._target)
+                prepare()
+                if os.read(go_read, 1) == b"g":  # else the caller gave up
+                    job()
             else:
-                write_charts(theirs, folder)
+                write_charts(self._theirs, self._target.parent)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - handed to the parent
             try:
@@ -188,49 +219,78 @@ def start_writing_charts(charts: list[Chart], folder: Path, svg_first: bool = Fa
             except Exception:  # an exception that does not survive pickling
                 data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
             try:
-                os.write(write_end, data)
+                os.write(error_pipe, data)
             except OSError:
                 pass
         finally:
             os._exit(code)
-    os.close(write_end)
-    os.close(svg_write)
-    for chart in theirs:  # the child has its own copy
-        plt.close(chart.figure)
-    state = {"svgs": False, "reaped": False}
 
-    def finish(abort: bool = False, svg_only: bool = False) -> None:
-        if state["reaped"]:
+    def add_here(self, chart: Chart) -> dict[str, Any]:
+        """Save a chart drawn after the fork: its SVG now, its PNG in :meth:`finish`."""
+        self.entries[chart.key] = chart_entry(chart)
+        self._target.mkdir(exist_ok=True)
+        try:
+            _save_svg(chart, self._target)
+        except BaseException:
+            plt.close(chart.figure)
+            raise
+        self._added.append(chart)
+        return self.entries[chart.key]
+
+    def go(self) -> None:
+        """The memo's HTML is written: the PDF may be laid out (by the child, or here)."""
+        if not self._pdf:
             return
-        if svg_only and not abort:
-            if os.read(svg_read, 1) == b"s":  # else the child failed: wait and raise below
-                state["svgs"] = True
-                return
+        if self._pid is None:
+            prepare, job = self._pdf
+            prepare()
+            job()
+            return
+        try:
+            os.write(self._go, b"g")
+        except OSError:  # the child has failed already: finish() reports why
+            pass
+
+    def finish(self, abort: bool = False) -> None:
+        if self._done:
+            return
+        self._done = True
+        added = self._added
         if abort:
-            for chart in ours:
+            for chart in self._ours + added:
                 plt.close(chart.figure)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            if self._pid is not None:
+                try:
+                    os.kill(self._pid, signal.SIGKILL)
+                except OSError:
+                    pass
         else:
             try:
-                write_charts(ours, folder)
+                self._save_ours(added)
             except BaseException:
-                finish(abort=True)
+                self._done = False
+                self.finish(abort=True)
                 raise
-        with os.fdopen(read_end, "rb") as pipe:
+        if self._pid is None:
+            return
+        try:
+            os.close(self._go)  # a child still waiting for the go reads end-of-file
+        except OSError:
+            pass
+        with os.fdopen(self._read, "rb") as pipe:
             data = pipe.read()
-        os.close(svg_read)
-        _, status = os.waitpid(pid, 0)
-        state["reaped"] = True
+        _, status = os.waitpid(self._pid, 0)
         if abort or status == 0:
             return
         if data:
             raise pickle.loads(data)
         raise RuntimeError(f"the chart-saving process ended with status {status}")
 
-    return entries, finish
+    def _save_ours(self, added: list[Chart]) -> None:
+        for chart in self._ours:  # a forked PDF build's SVGs (and their layout) were the child's
+            _save_png(chart, self._target, lay_out=self._pid is not None)
+        for chart in added:
+            _save_png(chart, self._target)
 
 
 def _child_setup() -> None:
