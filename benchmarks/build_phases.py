@@ -4,7 +4,9 @@ Runs one ``eqr build --out OUT`` in this process with the charts saved here
 (``EQR_SERIAL_CHARTS=1``, so their cost is counted) and prints the CPU seconds of the imports,
 of the build and of its main phases (nested phases are included in their parents:
 ``_write_model``, ``_write_grids``, the scenario sheets and XlsxWriter's ``close`` are inside
-``write_workbook``; ``run_models`` of the compared scenarios inside ``compare``). CPU seconds
+``write_workbook``; ``run_models`` of the compared scenarios inside ``compare``; ``_save_svg``
+includes the chart's layout). ``benchmarks/build_timeline.py`` shows where the same phases
+fall in wall time when the build runs as it normally does, on two processes. CPU seconds
 (``time.process_time``) are far less sensitive than wall seconds to other load on a shared
 machine, and unlike cProfile's figures they are not inflated by the profiler itself.
 Compare two trees with ``PYTHONPATH=<tree>``; timings are never asserted in tests.
@@ -27,12 +29,13 @@ PHASES = [
     ("models.runs", "prepare_run"), ("models.runs", "check_finite"),
     ("models.compare", "compare"), ("models.compare", "run_models"),
     ("models.engine", "build_specs"), ("models.risk", "analyse"),
-    ("models.runs", "_all_charts"), ("models.plots", "start_writing_charts"),
+    ("models.plots", "charts_for"), ("models.runs", "_risk_chart"),
+    ("models.plots", "_save_svg"), ("models.plots", "_save_png"),
     ("models.workbook", "write_workbook"), ("models.workbook", "_write_model"),
     ("models.workbook", "_write_grids"), ("models.workbook", "_grey_disconnected_inputs"),
     ("models.compare_sheet", "make_plan"), ("models.compare_sheet", "write_scenario_sheets"),
     ("models.runs", "_write_text"), ("models.memo", "check_templates"),
-    ("models.memo", "write_pdf"),
+    ("models.memo", "load_weasyprint"), ("models.memo", "write_pdf"),
 ]
 TIMES: dict[str, float] = {}
 
