@@ -200,8 +200,17 @@ def test_page_one_under_a_ban_says_there_is_no_china_revenue_not_n_a(result):
         assert "No China H200 revenue in CY2026" in points
         assert "continued ban" in points
         assert "n/a" not in points and "of CY2026 EPS is China H200" not in points
+        # the China section and the risks say it in words too: no "goes from n/a to n/a",
+        # no "takes the $0m of CY2026 customer revenue ... to nil", no "moves ... by n/a"
+        china = text.split("China H200: the levy, booked two ways")[1].split("By year")[0]
+        assert "No China H200 revenue in CY2026 in this run" in china
+        assert "goes from n/a" not in china and "no revenue to divide by" in china
+        risks = text.split("Risks")[-1]
+        assert "China buys none in CY2026" in risks and "moves nothing in this run" in risks
+        assert "to nil" not in risks and "margin by n/a" not in risks
     base = memo.render("memo.md", _ctx(result)).split("Key points")[1]
     assert "No China H200 revenue" not in base and "of CY2026 EPS is China H200" in base
+    assert "gross margin goes from" in base and "China buys none" not in base
 
 
 def test_page_one_comes_first_then_sections_then_sources_and_disclosures(result):
