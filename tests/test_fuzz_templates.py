@@ -75,7 +75,9 @@ def cached():
     scope, so the check that runs with the count tests sees the same objects."""
     result = runs.prepare_run(resolve())
     figures = plots.charts_for(result, result.outputs)
-    return result, figures, dict(result.outputs)
+    yield result, figures, dict(result.outputs)
+    for chart in figures:
+        plots.plt.close(chart.figure)
 
 
 @fuzz_settings(8)  # about a second each: the memo renders up to the attack
@@ -91,9 +93,14 @@ def test_fuzz_hostile_templates(cached, tmp_path_factory, monkeypatch, family, d
                                  encoding="utf-8")
     result, figures, _ = cached
     monkeypatch.setenv("EQR_TEMPLATE_SECONDS", "0.5")
+    close = plots.plt.close
+
+    def close_all_but_cached(figure):  # the cached figures serve every example
+        if not any(figure is chart.figure for chart in figures):
+            close(figure)
     with mock.patch.object(runs, "prepare_run", lambda a: result), \
             mock.patch.object(plots, "charts_for", lambda r, o: list(figures)), \
-            mock.patch.object(plots.plt, "close", lambda figure: None):
+            mock.patch.object(plots.plt, "close", close_all_but_cached):
         code, err = run_and_judge("templates", ["check", "--no-compare", "--templates",
                                                 str(folder)],
                                   where=(target, "--templates"))
