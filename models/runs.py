@@ -417,6 +417,12 @@ def _test_pause(tmp: Path) -> None:
             time.sleep(0.05)
 
 
+#: how many of the models' charts the build process saves itself (with the PDF: their SVGs,
+#: before the note is laid out), the chart process the rest: balances the two processes'
+#: work (``benchmarks/build_timeline.py`` shows where each one waits)
+CHARTS_SAVED_HERE = {True: 0, False: 0}
+
+
 def _write_files(folder: Path | None, result: Result, rid: str, created: str,
                  templates_dir: Path | None, pdf: bool, extra: dict[str, Any],
                  scenarios: dict[str, Assumptions] | None = None, paper: str = "a4") -> None:
@@ -441,7 +447,8 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
             plots.plt.close(chart.figure)
     else:
         writer = plots.ChartWriter(figures, folder, pdf=(memo.load_weasyprint, lambda: (
-            memo.write_pdf(folder / "memo.html", folder / "memo.pdf"))) if pdf else None)
+            memo.write_pdf(folder / "memo.html", folder / "memo.pdf"))) if pdf else None,
+            here=CHARTS_SAVED_HERE[pdf])
         entries = writer.entries
     try:
         comparison = None

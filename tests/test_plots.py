@@ -31,11 +31,13 @@ def _saved_serially(tmp_path, monkeypatch):
     return writer.entries
 
 
-def test_forked_saving_writes_the_same_files(tmp_path, monkeypatch):
+@pytest.mark.parametrize("here", [0, 1])
+def test_forked_saving_writes_the_same_files(tmp_path, monkeypatch, here):
+    """The child saves all but the last ``here`` charts; finish() saves those here."""
     entries = _saved_serially(tmp_path, monkeypatch)
     (tmp_path / "forked").mkdir()
     monkeypatch.setattr(plots.os, "cpu_count", lambda: 2)
-    writer = plots.ChartWriter(_charts(4), tmp_path / "forked")
+    writer = plots.ChartWriter(_charts(4), tmp_path / "forked", here=here)
     writer.finish()
     assert writer.entries == entries
     assert len(_digests(tmp_path / "forked")) == 8  # SVG and PNG of each
@@ -71,12 +73,13 @@ def _pdf_job(folder):
     return prepare, job
 
 
-@pytest.mark.parametrize("forked", [True, False])
+@pytest.mark.parametrize("forked, here", [(True, 0), (True, 2), (False, 0)])
 def test_with_the_pdf_the_note_is_laid_out_after_go_with_every_svg(tmp_path, monkeypatch,
-                                                                   forked):
+                                                                   forked, here):
     """With the PDF the child saves every SVG, prepares, and lays the note out only once the
     caller says go (the memo's HTML is written); a chart added here is saved before that. The
-    PNGs (saved here) are the same files as the serial reference."""
+    PNGs (saved here) are the same files as the serial reference. ``here``: go() saves the
+    last SVGs here first."""
     import os
     entries = _saved_serially(tmp_path, monkeypatch)
     folder = tmp_path / "with_pdf"
@@ -86,7 +89,7 @@ def test_with_the_pdf_the_note_is_laid_out_after_go_with_every_svg(tmp_path, mon
     else:
         monkeypatch.setenv("EQR_SERIAL_CHARTS", "1")
     charts = _charts(4)
-    writer = plots.ChartWriter(charts[:3], folder, pdf=_pdf_job(folder))
+    writer = plots.ChartWriter(charts[:3], folder, pdf=_pdf_job(folder), here=here)
     writer.add_here(charts[3])  # drawn after the fork (the risk chart)
     assert not (folder / "laid_out").exists()
     writer.go()

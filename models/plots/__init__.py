@@ -153,11 +153,13 @@ class ChartWriter:
     the caller goes on with the rest of the build: matplotlib's rendering is the build's
     largest single cost and needs nothing else the build produces.
 
-    Without the PDF, the child saves them all (the caller's own work takes about as long).
-    With the PDF (``pdf=(prepare, job)``, the note printed with WeasyPrint, which reads only the
-    SVGs), the child saves every SVG, calls ``prepare()`` (imports WeasyPrint) and waits; the
-    caller writes the memo's HTML and calls :meth:`go`; the child then runs ``job()`` (lays the
-    note out) while :meth:`finish` saves every PNG here. A chart the caller draws later (the
+    Without the PDF, the child saves all but the last ``here`` charts; :meth:`finish` saves
+    those here. With the PDF (``pdf=(prepare, job)``, the note printed with WeasyPrint, which
+    reads only the SVGs), the child saves the SVGs of all but the last ``here`` charts, calls
+    ``prepare()`` (imports WeasyPrint) and waits; the caller writes the memo's HTML and calls
+    :meth:`go`, which saves the last ``here`` SVGs and lets the child run ``job()`` (lay the
+    note out) while :meth:`finish` saves every PNG here. ``here`` balances the two processes
+    (``benchmarks/build_timeline.py`` shows both). A chart the caller draws later (the
     risk chart, which needs the scenario comparison) is saved here with :meth:`add_here`.
 
     :meth:`finish` waits for the child and re-raises its error; call it before anything reads
@@ -166,13 +168,15 @@ class ChartWriter:
     everything is done right here, in the same order. Same files either way."""
 
     def __init__(self, charts: list[Chart], folder: Path,
-                 pdf: tuple[Callable[[], None], Callable[[], None]] | None = None):
+                 pdf: tuple[Callable[[], None], Callable[[], None]] | None = None,
+                 here: int = 0):
         self.entries = {chart.key: chart_entry(chart) for chart in charts}
         self._target = folder / "charts"
         self._pdf = pdf
         self._pid: int | None = None
         self._done = False
         self._added: list[Chart] = []
+        self._svgs_here: list[Chart] = []
         if charts or pdf:
             self._target.mkdir(exist_ok=True)
         if not _can_fork() or not (charts or pdf):
@@ -181,7 +185,9 @@ class ChartWriter:
             for chart in charts:  # the SVGs first, as the child would
                 _save_svg(chart, self._target)
             return
-        self._theirs, self._ours = list(charts), []
+        here = max(0, min(here, len(charts)))
+        self._theirs, self._ours = charts[:len(charts) - here], charts[len(charts) - here:]
+        self._svgs_here = list(self._ours) if pdf else []
         self._read, write = os.pipe()  # the child's error, pickled
         go_read, self._go = os.pipe()  # one byte: the memo's HTML is written
         pid = os.fork()
@@ -192,7 +198,7 @@ class ChartWriter:
         os.close(write)
         os.close(go_read)
         self._pid = pid
-        if pdf:  # the child saves the SVGs; the PNGs are saved here (laid out again here)
+        if pdf:  # the PNGs are saved here (laid out here, where the child saved the SVG)
             self._ours = list(charts)
         else:
             for chart in self._theirs:  # the child has its own copy
@@ -246,6 +252,8 @@ class ChartWriter:
             prepare()
             job()
             return
+        for chart in self._svgs_here:
+            _save_svg(chart, self._target)
         try:
             os.write(self._go, b"g")
         except OSError:  # the child has failed already: finish() reports why
@@ -287,8 +295,13 @@ class ChartWriter:
         raise RuntimeError(f"the chart-saving process ended with status {status}")
 
     def _save_ours(self, added: list[Chart]) -> None:
-        for chart in self._ours:  # a forked PDF build's SVGs (and their layout) were the child's
-            _save_png(chart, self._target, lay_out=self._pid is not None)
+        for chart in self._ours:
+            if self._pid is not None and not self._pdf:  # our share: not saved yet
+                _save_svg(chart, self._target)
+                _save_png(chart, self._target)
+            else:  # laid out again unless its SVG was saved here
+                _save_png(chart, self._target, lay_out=self._pid is not None
+                          and not any(chart is c for c in self._svgs_here))
         for chart in added:
             _save_png(chart, self._target)
 
