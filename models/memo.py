@@ -129,6 +129,7 @@ def _num(v: Any) -> float:
 
 
 MINUS = "\u2212"  # the note's one minus sign, for money, shares, multiples and units alike
+_NONZERO_DIGIT = re.compile("[1-9]")
 
 
 def _with_sign(x: float, magnitude: str, plus: bool = False) -> str:
@@ -136,7 +137,7 @@ def _with_sign(x: float, magnitude: str, plus: bool = False) -> str:
     formatted; a negative figure carries U+2212 before the whole figure ('−$1.3bn', '−4.2%',
     '−1.5x', '−0.55'; never an ASCII '-' or brackets), a signed difference (``plus``) carries
     '+' when positive, and a figure that rounds to zero carries no sign ('0.0%', not '−0.0%')."""
-    if not any(ch in "123456789" for ch in magnitude):
+    if _NONZERO_DIGIT.search(magnitude) is None:
         return magnitude
     return (MINUS if x < 0 else "+" if plus and x > 0 else "") + magnitude
 
