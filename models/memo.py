@@ -17,12 +17,13 @@ import contextlib
 import contextvars
 import datetime as dt
 import functools
+import hashlib
 import math
 import os
 import re
 from pathlib import Path
-from types import MappingProxyType
 from collections.abc import Mapping
+from types import BuiltinMethodType, MappingProxyType
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlparse
 
@@ -69,6 +70,7 @@ DEFAULT_PAPER = "a4"
 class Figure(float):
     """A number from the run that remembers its name (an output, or an assumption's value)."""
 
+    __slots__ = ("name", "kind", "transform")  # one per output: made ~9,000 times a build
     name: str
     kind: str
     transform: str  # "" (as is), "neg" or "abs": how prose turned the figure around
@@ -129,6 +131,7 @@ def _num(v: Any) -> float:
 
 
 MINUS = "\u2212"  # the note's one minus sign, for money, shares, multiples and units alike
+_NONZERO_DIGIT = re.compile("[1-9]")
 
 
 def _with_sign(x: float, magnitude: str, plus: bool = False) -> str:
@@ -136,7 +139,7 @@ def _with_sign(x: float, magnitude: str, plus: bool = False) -> str:
     formatted; a negative figure carries U+2212 before the whole figure ('−$1.3bn', '−4.2%',
     '−1.5x', '−0.55'; never an ASCII '-' or brackets), a signed difference (``plus``) carries
     '+' when positive, and a figure that rounds to zero carries no sign ('0.0%', not '−0.0%')."""
-    if not any(ch in "123456789" for ch in magnitude):
+    if _NONZERO_DIGIT.search(magnitude) is None:
         return magnitude
     return (MINUS if x < 0 else "+" if plus and x > 0 else "") + magnitude
 
@@ -246,6 +249,12 @@ def format_by_unit(value: Any, unit: str) -> str:
     return UNIT_FILTERS.get(unit, lambda v: f"{_num(v):,.6g}")(value)
 
 
+#: the filters as templates call them (logging each figure), made once, not per figure
+_LOGGED_FILTERS = {name: _logged(f) for name, f in FILTERS.items()}
+_LOGGED_UNIT_FILTERS = {unit: _logged(f) for unit, f in UNIT_FILTERS.items()}
+_logged_plain = _logged(lambda v: f"{_num(v):,.6g}")  # a unit without a filter
+
+
 def by_unit(value: Any, unit: str) -> str:
     """The ``by_unit`` filter: a series shows each period (``CY2026 1.00M; CY2027 …``). The
     templates give it outputs (scenario columns, grid cells): None is an output that does not
@@ -256,7 +265,7 @@ def by_unit(value: Any, unit: str) -> str:
         return "; ".join(f"{p} {by_unit(v, unit)}" for p, v in value.items())
     if isinstance(value, str):
         return value
-    return _logged(UNIT_FILTERS.get(unit, lambda v: f"{_num(v):,.6g}"))(value)
+    return _LOGGED_UNIT_FILTERS.get(unit, _logged_plain)(value)
 
 
 def fig(v: Any, filter_name: str, *args: Any) -> str:
@@ -264,7 +273,7 @@ def fig(v: Any, filter_name: str, *args: Any) -> str:
     if filter_name not in FILTERS:
         raise EqrError("unknown memo filter", expected=f"one of {sorted(FILTERS)}",
                        found=filter_name)
-    return _logged(FILTERS[filter_name])(v, *args)
+    return _LOGGED_FILTERS[filter_name](v, *args)
 
 
 def range_by_unit(low: Any, high: Any, unit: str) -> str:
@@ -384,21 +393,77 @@ def typed_figures(source: str, name: str = "<template>") -> list[tuple[int, str]
 
 
 def check_templates(folders: Iterable[Path]) -> None:
-    """Refuse the build if any template file that would be used has a typed figure."""
+    """Refuse the build if any template file that would be used has a typed figure.
+
+    A file that passed the check before, with the same text and the same checking code, is not
+    lexed again (see :func:`_checked_folder`)."""
     seen: dict[str, Path] = {}
     for folder in folders:
         for path in sorted(Path(folder).rglob("*")):
             rel = path.relative_to(folder).as_posix()
             if path.is_file() and path.suffix in (".j2", ".css") and rel not in seen:
                 seen[rel] = path
+    checked = _checked_folder()
     for rel, path in seen.items():
-        problems = typed_figures(path.read_text(encoding="utf-8"), rel)
+        source = path.read_text(encoding="utf-8")
+        mark = checked / _check_key(source, rel) if checked else None
+        if mark is not None and mark.exists():
+            continue
+        problems = typed_figures(source, rel)
         if problems:
             line, word = problems[0]
             raise EqrError("a figure is typed into the template", file=str(path), line=line,
                            expected="every figure from an output, e.g. "
                                     "{{ o[\"china.levy.\" ~ p] | usd_m }}",
                            found=word)
+        if mark is not None:
+            try:
+                mark.touch()
+            except OSError:  # a read-only cache: the check simply runs again next time
+                pass
+
+
+@functools.lru_cache(maxsize=None)
+def _checker_fingerprint() -> bytes:
+    """What the typed-figure check depends on besides the template: this module's code (the
+    allowed words and patterns, :func:`typed_figures`) and Jinja's lexer."""
+    return hashlib.sha256(Path(__file__).read_bytes()
+                          + jinja2.__version__.encode()).digest()
+
+
+def _check_key(source: str, name: str) -> str:
+    """The name of the mark that ``source`` passed the check (a ``.css`` file is checked by
+    other rules than a template)."""
+    kind = b"css" if name.endswith(".css") else b"template"
+    return hashlib.sha256(_checker_fingerprint() + kind + b"\0"
+                          + source.encode("utf-8")).hexdigest()
+
+
+def _checked_folder() -> Path | None:
+    """Where marks of template files that passed :func:`check_templates` are kept: an empty
+    file named by a hash of the file's text and of the checking code, so an edited template
+    or a changed rule is checked afresh. Lexing every template costs about 0.07 s a build."""
+    try:
+        _checker_fingerprint()
+    except OSError:  # this module's code is not a readable file: nothing to key marks by
+        return None
+    return _cache_folder("checked")
+
+
+def _cache_folder(name: str) -> Path | None:
+    """``eqr/<name>`` in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``),
+    created if need be; None when it cannot be written or ``EQR_NO_TEMPLATE_CACHE`` is set."""
+    if os.environ.get("EQR_NO_TEMPLATE_CACHE"):
+        return None
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = root / "eqr" / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return None
+    except OSError:
+        return None
+    return folder
 
 
 # --------------------------------------------------------------------------- environment
@@ -421,18 +486,9 @@ def _bytecode_cache(html: bool) -> jinja2.BytecodeCache | None:
     its source, so an edited template is compiled afresh. Compiling every template costs about
     a second per build; without a writable cache folder, templates are simply compiled.
     ``EQR_NO_TEMPLATE_CACHE=1`` turns it off."""
-    if os.environ.get("EQR_NO_TEMPLATE_CACHE"):
-        return None
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     # one folder per environment: compiled code depends on its options (autoescape for HTML)
-    folder = root / "eqr" / f"jinja-{jinja2.__version__}-{'html' if html else 'text'}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            return None
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    folder = _cache_folder(f"jinja-{jinja2.__version__}-{'html' if html else 'text'}")
+    return None if folder is None else jinja2.FileSystemBytecodeCache(str(folder))
 
 
 #: the most characters one memo file may have (eqr's are about 200,000): a template that
@@ -450,6 +506,28 @@ class _MemoSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     or a number that takes for ever to compute (issue 17)."""
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: (type, attribute) → Jinja's verdict: a template reads the same few attributes
+        #: thousands of times (``key.startswith`` over every output), and the verdict depends
+        #: on the object only through its type (``isinstance`` tests) and on the name
+        self._safe_attributes: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        kind = type(obj)
+        try:
+            return self._safe_attributes[kind, attr]
+        except KeyError:
+            pass
+        safe = super().is_safe_attribute(obj, attr, value)
+        if obj.__class__ is kind:  # isinstance would also look at a different __class__
+            self._safe_attributes[kind, attr] = safe
+        return safe
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        # a bound built-in method (``str.startswith``) can carry no ``unsafe_callable`` mark
+        return type(obj) is BuiltinMethodType or super().is_safe_callable(obj)
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
@@ -528,7 +606,7 @@ def environment(templates_dir: Path | None = None, html: bool = False) -> jinja2
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update({k: _logged(f) for k, f in FILTERS.items()})
+    env.filters.update(_LOGGED_FILTERS)
     env.filters.update(by_unit=by_unit, fig=fig, range_by_unit=range_by_unit,
                        quarter_label=quarter_label)
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
@@ -573,7 +651,7 @@ def context(result, outputs: dict[str, float], cells: dict[str, str],
               "date": source_date(it.source)}
         for key, it in a.items.items()
     }
-    dates = sorted({d for d in (source_date(it.source) for it in a.items.values()) if d},
+    dates = sorted({item["date"] for item in assumptions.values() if item["date"]},
                    key=_date_order)
     paper = run_info.get("paper") or DEFAULT_PAPER
     if paper not in PAPERS:

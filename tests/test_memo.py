@@ -134,6 +134,75 @@ def test_check_templates_names_the_file_and_line(tmp_path):
     assert "china.md.j2:3" in str(err.value) and "10bn" in str(err.value)
 
 
+def test_a_passed_template_is_not_lexed_again_until_it_or_the_rules_change(tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("EQR_NO_TEMPLATE_CACHE", raising=False)
+    lexed = []
+    real = memo.typed_figures
+    monkeypatch.setattr(memo, "typed_figures", lambda text, name: lexed.append(name)
+                        or real(text, name))
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "a.md.j2").write_text("{{ o[\"x.y\"] | pct }}\n")
+    (folder / "b.css").write_text("h2 { margin: 6mm; }\n")
+    check_templates([folder])
+    check_templates([folder])
+    assert lexed == ["a.md.j2", "b.css"]  # the second check found both marks
+    (folder / "a.md.j2").write_text("{{ o[\"x.y\"] | pct }} of $10bn\n")
+    with pytest.raises(memo.EqrError) as err:  # edited: checked afresh, and refused
+        check_templates([folder])
+    assert "a.md.j2:1" in str(err.value) and "10bn" in str(err.value)
+    (folder / "a.md.j2").write_text("{{ o[\"x.y\"] | pct }}\n")  # back as it passed
+    lexed.clear()
+    check_templates([folder])
+    assert lexed == []
+    monkeypatch.setattr(memo, "_checker_fingerprint", lambda: b"other rules")
+    check_templates([folder])
+    assert lexed == ["a.md.j2", "b.css"]
+
+
+@pytest.mark.parametrize("setting", ["unwritable", "off"])
+def test_without_a_cache_folder_every_template_is_checked(tmp_path, monkeypatch, setting):
+    (tmp_path / "file").write_text("")  # a cache "folder" that is a file cannot be created
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    if setting == "off":
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.setenv("EQR_NO_TEMPLATE_CACHE", "1")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "a.md.j2").write_text("fine\n")
+    for _ in range(2):
+        check_templates([folder])
+    assert not (tmp_path / "cache").exists()
+    (folder / "a.md.j2").write_text("Levy of $10bn.\n")
+    with pytest.raises(memo.EqrError, match="typed into the template"):
+        check_templates([folder])
+
+
+class _Reading:
+    """An object whose ``pop`` is harmless (the sandbox allows it; ``list.pop`` it refuses)."""
+
+    def pop(self) -> str:
+        return "read"
+
+
+def test_the_sandbox_verdict_is_per_type_not_per_attribute_name():
+    env = memo.environment()
+    template = env.from_string("{{ r.pop() }} {{ s.startswith('a') }}")
+    refused = env.from_string("{{ items.pop() }}")
+    for _ in range(2):  # the second time from the remembered verdicts
+        assert template.render(r=_Reading(), s="abc") == "read True"
+        items = [1, 2]
+        with pytest.raises(memo.jinja2.sandbox.SecurityError):
+            refused.render(items=items)
+        assert items == [1, 2]
+    d: dict = {}
+    with pytest.raises(memo.jinja2.sandbox.SecurityError):
+        env.from_string("{{ d.get('a') }}{{ d.update({'a': 1}) }}").render(d=d)
+    assert d == {}
+
+
 # --------------------------------------------------------------------------- structure
 def test_sections_follow_the_fixed_order_and_only_those_that_exist(tmp_path):
     folder = tmp_path / "templates" / "sections"
