@@ -25,7 +25,8 @@ from models.assumptions import Assumptions
 from models.engine import Result
 from models.formats import DEFAULT_FORMAT, NUMBER_FORMATS  # noqa: F401 (re-exported)
 from models.formats import FLAG_FORMAT, excel_format
-from models.lineitems import CellContext, ModelSpec, Row, Section, col_letter
+from models.lineitems import (CellContext, ModelSpec, Row, Section, col_letter,
+                              row_formulas)
 
 INPUTS = "Inputs"
 SENSITIVITY = "Sensitivity"
@@ -369,6 +370,7 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
     _header(ws, fmts, HEADER_ROW, "Line item", spec.periods)
     cells: dict[str, str] = {}
     env = result.env
+    answers: dict = {}  # cell addresses the sheet's formulas ask for (models.lineitems)
     for r, item in layout.sheet_items[spec.name]:
         if isinstance(item, Section):
             _text(ws, r, COL_LABEL, item.title, fmts.get(bold=True, underline=1))
@@ -383,14 +385,15 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
         fmt = fmts.number(row.unit, kind, row.fmt)
         values = env.get(row.key)[0]
         if row.series:
+            cols = range(COL_FIRST_PERIOD, COL_FIRST_PERIOD + len(spec.periods))
+            formulas = row_formulas(row.expr, layout, spec.name, cols, answers)
             for j, period in enumerate(spec.periods):
                 col = COL_FIRST_PERIOD + j
-                ctx = CellContext(layout, spec.name, col)
-                ws.write_formula(r, col, "=" + row.expr.excel(ctx), fmt, _cached(values[j]))
+                ws.write_formula(r, col, "=" + formulas[j], fmt, _cached(values[j]))
                 cells[f"{row.key}.{period}"] = f"{spec.name}!{xl_rowcol_to_cell(r, col)}"
         else:
             ctx = CellContext(layout, spec.name, COL_VALUE)
-            ws.write_formula(r, COL_VALUE, "=" + row.expr.excel(ctx), fmt, _cached(values[0]))
+            ws.write_formula(r, COL_VALUE, "=" + ctx.render(row.expr), fmt, _cached(values[0]))
             cells[row.key] = f"{spec.name}!{xl_rowcol_to_cell(r, COL_VALUE)}"
     ws.freeze_panes(HEADER_ROW + 1, COL_FIRST_PERIOD)
     _print_setup(ws, HEADER_ROW)
