@@ -19,7 +19,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import xlsxwriter
 import xlsxwriter.worksheet
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell, xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellFormulaTuple as _Formula
+from xlsxwriter.worksheet import CellNumberTuple as _Number
+from xlsxwriter.worksheet import CellStringTuple as _String
 
 from models.assumptions import Assumptions
 from models.engine import Result
@@ -154,6 +157,54 @@ _DYNAMIC_FUNCTIONS = re.compile(
 
 
 class _Worksheet(xlsxwriter.worksheet.Worksheet):
+    """XlsxWriter's worksheet with shorter paths for the cells the model writes most: the same
+    cells stored, the same XML written (anything else goes XlsxWriter's own way)."""
+
+    def write_formula(self, row, col, formula, cell_format=None, value=0):
+        if (type(row) is not int or type(col) is not int or type(formula) is not str
+                or not formula.startswith("=") or formula.startswith("={")
+                or formula.endswith("}") or self.constant_memory or self.use_future_functions
+                or _DYNAMIC_FUNCTIONS.search(formula)):
+            return super().write_formula(row, col, formula, cell_format, value)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = _Formula(formula[1:], cell_format, value)
+        return 0
+
+    def write_string(self, row, col, string, cell_format=None):
+        if (type(row) is not int or type(col) is not int or type(string) is not str
+                or len(string) > self.xls_strmax // 2 or self.constant_memory):
+            return super().write_string(row, col, string, cell_format)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = _String(self.str_table._get_shared_string_index(string),
+                                       cell_format)
+        return 0
+
+    def _write_cell(self, row, col, cell):
+        kind = type(cell)
+        if kind is _Formula:
+            if isinstance(cell.value, (bool, str)):
+                return super()._write_cell(row, col, cell)
+        elif kind is not _Number and (kind is not _String or self.constant_memory):
+            return super()._write_cell(row, col, cell)
+        if cell.format:  # the style attribute, found as XlsxWriter finds it
+            style = f' s="{cell.format._get_xf_index()}"'
+        elif row in self.row_info and self.row_info[row].row_format:
+            style = f' s="{self.row_info[row].row_format._get_xf_index()}"'
+        elif col in self.col_info and self.col_info[col].column_format is not None:
+            style = f' s="{self.col_info[col].column_format._get_xf_index()}"'
+        else:
+            style = ""
+        ref = xl_rowcol_to_cell_fast(row, col)
+        if kind is _Formula:
+            self.fh.write(f'<c r="{ref}"{style}><f>{self._escape_data(cell.formula)}</f>'
+                          f'<v>{cell.value}</v></c>')
+        elif kind is _Number:
+            self.fh.write(f'<c r="{ref}"{style}><v>{cell.number:.16G}</v></c>')
+        else:
+            self.fh.write(f'<c r="{ref}"{style} t="s"><v>{cell.string}</v></c>')
+
     def _prepare_formula(self, formula, expand_future_functions=False):
         if (self.use_future_functions or expand_future_functions
                 or _DYNAMIC_FUNCTIONS.search(formula)):
@@ -174,10 +225,11 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     ``extra_sheets``: callables ``(book, fmts, layout, result) -> {output: cell}`` that add a
     sheet after the model sheets (e.g. the Scenarios sheet), before Checks."""
     layout = Layout(result.specs, result.assumptions)
-    in_memory = hasattr(path, "write")  # a BytesIO (cell_map): nothing touches the disk
-    book = xlsxwriter.Workbook(path if in_memory else str(path),
+    # assembled in memory, not in temporary files (a third of XlsxWriter's close() went on
+    # writing, reading back and deleting them); the zip's contents are the same
+    book = xlsxwriter.Workbook(path if hasattr(path, "write") else str(path),
                                {"strings_to_formulas": False, "strings_to_numbers": False,
-                                "strings_to_urls": False, "in_memory": in_memory})
+                                "strings_to_urls": False, "in_memory": True})
     book.worksheet_class = _Worksheet
     fmts = _Formats(book)
     cells: dict[str, str] = {}
