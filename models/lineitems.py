@@ -936,34 +936,38 @@ class RowTemplate(CellContext):
     def across(self, node: "Across") -> str:
         return self._slot("across", node)
 
-    def fill(self, period_col: int, answers: dict | None = None) -> str:
-        """The formula text (without ``=``) of the cell in column ``period_col``. ``answers``
-        keeps the answers for other rows on the same sheet (with the same layout)."""
-        answers = {} if answers is None else answers
-        cell = None
-        texts = []
+    def fill(self, cols: Sequence[int], answers: dict | None = None) -> list[str]:
+        """The formula text (without ``=``) of the cell in each column of ``cols``.
+        ``answers`` keeps the slots' answers for the other rows on the same sheet (with the
+        same layout and columns): a cell address asked by several rows is worked out once."""
+        answers = {} if answers is None else answers.setdefault(tuple(cols), {})
+        cells = None
+        by_slot = []
         for question, args, key in self._slots:
-            text = answers.get((key, period_col))
-            if text is None:
-                if cell is None:
-                    cell = CellContext(self.layout, self.sheet, period_col)
-                text = answers[key, period_col] = getattr(cell, question)(*args)
-            texts.append(text)
+            texts = answers.get(key)
+            if texts is None:
+                if cells is None:
+                    cells = [CellContext(self.layout, self.sheet, col) for col in cols]
+                texts = answers[key] = [getattr(cell, question)(*args) for cell in cells]
+            by_slot.append(texts)
         parts = self._parts[:]
-        parts[1::2] = [texts[int(i)] for i in parts[1::2]]
-        return "".join(parts)
+        if len(parts) == 1:
+            return parts * len(cols)
+        out = []
+        for texts in zip(*[by_slot[int(i)] for i in parts[1::2]]):
+            parts[1::2] = texts
+            out.append("".join(parts))
+        return out
 
 
 def row_formulas(expr: Expr, layout, sheet: str, cols: Sequence[int],
                  answers: dict | None = None) -> list[str]:
     """The formula text (without ``=``) of ``expr`` in each of the columns ``cols`` of a row
     on ``sheet``: the same as ``CellContext(layout, sheet, col).render(expr)`` for each.
-    ``answers``: a dict kept for the sheet's other rows (same layout and sheet), so a cell
-    address asked by several rows is worked out once."""
+    ``answers``: a dict kept for the sheet's other rows (see :meth:`RowTemplate.fill`)."""
     if len(cols) == 1:
         return [CellContext(layout, sheet, cols[0]).render(expr)]
-    template = RowTemplate(layout, sheet, expr, cols[0])
-    return [template.fill(col, answers) for col in cols]
+    return RowTemplate(layout, sheet, expr, cols[0]).fill(cols, answers)
 
 
 def col_letter(col: int) -> str:

@@ -11,6 +11,7 @@ Nothing here is model-specific: rows, units and formulas come from :mod:`models.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -423,6 +424,8 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
     cells: dict[str, str] = {}
     env = result.env
     answers: dict = {}  # cell addresses the sheet's formulas ask for (models.lineitems)
+    cols = range(COL_FIRST_PERIOD, COL_FIRST_PERIOD + len(spec.periods))
+    letters = [col_letter(col) for col in cols]
     for r, item in layout.sheet_items[spec.name]:
         if isinstance(item, Section):
             _text(ws, r, COL_LABEL, item.title, fmts.get(bold=True, underline=1))
@@ -437,12 +440,10 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
         fmt = fmts.number(row.unit, kind, row.fmt)
         values = env.get(row.key)[0]
         if row.series:
-            cols = range(COL_FIRST_PERIOD, COL_FIRST_PERIOD + len(spec.periods))
             formulas = row_formulas(row.expr, layout, spec.name, cols, answers)
             for j, period in enumerate(spec.periods):
-                col = COL_FIRST_PERIOD + j
-                ws.write_formula(r, col, "=" + formulas[j], fmt, _cached(values[j]))
-                cells[f"{row.key}.{period}"] = f"{spec.name}!{xl_rowcol_to_cell(r, col)}"
+                ws.write_formula(r, cols[j], "=" + formulas[j], fmt, _cached(values[j]))
+                cells[f"{row.key}.{period}"] = f"{spec.name}!{letters[j]}{r + 1}"
         else:
             ctx = CellContext(layout, spec.name, COL_VALUE)
             ws.write_formula(r, COL_VALUE, "=" + ctx.render(row.expr), fmt, _cached(values[0]))
@@ -545,7 +546,7 @@ def _cached(v: Any) -> Any:
     if v is None:  # an unknown figure
         return GAP
     f = float(v)
-    return f if np.isfinite(f) else GAP
+    return f if math.isfinite(f) else GAP
 
 
 def check_value(result: Result, row: Row) -> Any:
