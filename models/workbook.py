@@ -155,6 +155,21 @@ _DYNAMIC_FUNCTIONS = re.compile(
     r"\b(?:ANCHORARRAY|BYCOL|BYROW|CHOOSECOLS|CHOOSEROWS|DROP|EXPAND|FILTER|HSTACK|LAMBDA|"
     r"MAKEARRAY|MAP|RANDARRAY|REDUCE|SCAN|SEQUENCE|SORT|SORTBY|SWITCH|TAKE|TEXTSPLIT|TOCOL|"
     r"TOROW|UNIQUE|VSTACK|WRAPCOLS|WRAPROWS|XLOOKUP)\(|\SINGLE\(")
+# What a match needs: a name (or SINGLE's "INGLE") just before a "(". Checking the text before
+# each "(" first spares most formulas the search (which took a tenth of the workbook's time).
+_DYNAMIC_TAILS = ("ANCHORARRAY", "BYCOL", "BYROW", "CHOOSECOLS", "CHOOSEROWS", "DROP", "EXPAND",
+                  "FILTER", "HSTACK", "LAMBDA", "MAKEARRAY", "MAP", "RANDARRAY", "REDUCE", "SCAN",
+                  "SEQUENCE", "SORT", "SORTBY", "SWITCH", "TAKE", "TEXTSPLIT", "TOCOL", "TOROW",
+                  "UNIQUE", "VSTACK", "WRAPCOLS", "WRAPROWS", "XLOOKUP", "INGLE")
+
+
+def _dynamic_function(formula: str) -> bool:
+    """Whether ``formula`` calls one of Excel's dynamic-array functions (as XlsxWriter's
+    search for them decides)."""
+    before = formula.split("(")
+    del before[-1]
+    return any(text.endswith(_DYNAMIC_TAILS) for text in before) and \
+        _DYNAMIC_FUNCTIONS.search(formula) is not None
 
 
 class _Worksheet(xlsxwriter.worksheet.Worksheet):
@@ -165,7 +180,7 @@ class _Worksheet(xlsxwriter.worksheet.Worksheet):
         if (type(row) is not int or type(col) is not int or type(formula) is not str
                 or not formula.startswith("=") or formula.startswith("={")
                 or formula.endswith("}") or self.constant_memory or self.use_future_functions
-                or _DYNAMIC_FUNCTIONS.search(formula)):
+                or _dynamic_function(formula)):
             return super().write_formula(row, col, formula, cell_format, value)
         if self._check_dimensions(row, col):
             return -1
@@ -208,7 +223,7 @@ class _Worksheet(xlsxwriter.worksheet.Worksheet):
 
     def _prepare_formula(self, formula, expand_future_functions=False):
         if (self.use_future_functions or expand_future_functions
-                or _DYNAMIC_FUNCTIONS.search(formula)):
+                or _dynamic_function(formula)):
             return super()._prepare_formula(formula, expand_future_functions)
         if formula.startswith("{"):  # what XlsxWriter strips before its substitutions
             formula = formula[1:]
