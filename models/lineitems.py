@@ -319,7 +319,7 @@ class Func(Expr):
             return _column_major(self.py, *(a.evaluate(env) for a in self.args))
 
     def excel(self, ctx):
-        return f"{self.name}({','.join([ctx.render(a) for a in self.args])})"
+        return f"{self.name}({','.join(a.excel(ctx) for a in self.args)})"
 
 
 def IF(cond, then, other) -> Expr:
