@@ -176,25 +176,31 @@ class _Worksheet(xlsxwriter.worksheet.Worksheet):
     """XlsxWriter's worksheet with shorter paths for the cells the model writes most: the same
     cells stored, the same XML written (anything else goes XlsxWriter's own way)."""
 
-    def write_formula(self, row, col, formula, cell_format=None, value=0):
-        if (type(row) is not int or type(col) is not int or type(formula) is not str
-                or not formula.startswith("=") or formula.startswith("={")
-                or formula.endswith("}") or self.constant_memory or self.use_future_functions
+    def write_formula(self, *args, **kwargs):
+        if (kwargs or not 3 <= len(args) <= 5 or type(args[0]) is not int
+                or type(args[1]) is not int or type(args[2]) is not str):
+            return super().write_formula(*args, **kwargs)  # e.g. an A1 address
+        row, col, formula = args[:3]
+        if (not formula.startswith("=") or formula.startswith("={") or formula.endswith("}")
+                or self.constant_memory or self.use_future_functions
                 or _dynamic_function(formula)):
-            return super().write_formula(row, col, formula, cell_format, value)
+            return super().write_formula(*args)
         if self._check_dimensions(row, col):
             return -1
-        self.table[row][col] = _Formula(formula[1:], cell_format, value)
+        self.table[row][col] = _Formula(formula[1:], args[3] if len(args) > 3 else None,
+                                        args[4] if len(args) > 4 else 0)
         return 0
 
-    def write_string(self, row, col, string, cell_format=None):
-        if (type(row) is not int or type(col) is not int or type(string) is not str
-                or len(string) > self.xls_strmax // 2 or self.constant_memory):
-            return super().write_string(row, col, string, cell_format)
+    def write_string(self, *args, **kwargs):
+        if (kwargs or not 3 <= len(args) <= 4 or type(args[0]) is not int
+                or type(args[1]) is not int or type(args[2]) is not str
+                or len(args[2]) > self.xls_strmax // 2 or self.constant_memory):
+            return super().write_string(*args, **kwargs)
+        row, col, string = args[:3]
         if self._check_dimensions(row, col):
             return -1
         self.table[row][col] = _String(self.str_table._get_shared_string_index(string),
-                                       cell_format)
+                                       args[3] if len(args) > 3 else None)
         return 0
 
     def _write_cell(self, row, col, cell):
