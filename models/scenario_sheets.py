@@ -163,8 +163,8 @@ def _write_row(ws, fmts, slayout, sheet: str, r: int, row: Row, spec, env,
     values = env.get(row.key)[0]
     if row.series:
         cols = range(COL_FIRST_PERIOD, COL_FIRST_PERIOD + len(spec.periods))
-        for j, formula in enumerate(row_formulas(row.expr, slayout, sheet, cols, answers)):
-            ws.write_formula(r, COL_FIRST_PERIOD + j, "=" + formula, fmt, _cached(values[j]))
+        ws.write_formulas(r, cols, row_formulas(row.expr, slayout, sheet, cols, answers), fmt,
+                          [_cached(v) for v in values])
     else:
         ctx = CellContext(slayout, sheet, COL_VALUE)
         ws.write_formula(r, COL_VALUE, "=" + ctx.render(row.expr), fmt, _cached(values[0]))

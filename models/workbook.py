@@ -191,6 +191,24 @@ class _Worksheet(xlsxwriter.worksheet.Worksheet):
                                         args[4] if len(args) > 4 else 0)
         return 0
 
+    def write_formulas(self, row: int, cols: range, formulas: Sequence[str], cell_format,
+                       values: Sequence[Any]) -> None:
+        """``write_formula(row, col, "=" + formula, cell_format, value)`` for each column of
+        ``cols`` (adjacent columns): the same cells, with the checks made once for the row."""
+        joined = "\x00".join(formulas)  # a formula's text before each "(" stays as it was
+        if (type(row) is not int or type(cols) is not range or cols.step != 1
+                or len(cols) != len(formulas) or len(values) != len(formulas) or not formulas
+                or self.constant_memory or self.use_future_functions
+                or joined.startswith("{") or "\x00{" in joined or joined.endswith("}")
+                or "}\x00" in joined or _dynamic_function(joined)
+                or self._check_dimensions(row, cols[0]) or self._check_dimensions(row, cols[-1])):
+            for col, formula, value in zip(cols, formulas, values):
+                self.write_formula(row, col, "=" + formula, cell_format, value)
+            return
+        cells = self.table[row]
+        for col, formula, value in zip(cols, formulas, values):
+            cells[col] = _Formula(formula, cell_format, value)
+
     def write_string(self, *args, **kwargs):
         if (kwargs or not 3 <= len(args) <= 4 or type(args[0]) is not int
                 or type(args[1]) is not int or type(args[2]) is not str
@@ -462,8 +480,8 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
         values = env.get(row.key)[0]
         if row.series:
             formulas = row_formulas(row.expr, layout, spec.name, cols, answers)
+            ws.write_formulas(r, cols, formulas, fmt, [_cached(v) for v in values])
             for j, period in enumerate(spec.periods):
-                ws.write_formula(r, cols[j], "=" + formulas[j], fmt, _cached(values[j]))
                 cells[f"{row.key}.{period}"] = f"{spec.name}!{letters[j]}{r + 1}"
         else:
             ctx = CellContext(layout, spec.name, COL_VALUE)

@@ -223,7 +223,8 @@ def test_fast_cell_writing_matches_xlsxwriter():
     """The workbook's worksheets store and write formula, number and text cells by a shorter
     path: the sheet's XML and shared strings are XlsxWriter's own for every kind of value,
     format (the cell's, its row's, its column's, none), escape and the cases handed back to
-    XlsxWriter (array and dynamic-array formulas, long text, A1 addresses, out of bounds)."""
+    XlsxWriter (array and dynamic-array formulas, long text, A1 addresses, out of bounds);
+    a row of formulas written at once (_Worksheet.write_formulas) as one by one."""
     import numpy as np
 
     from models.workbook import _Worksheet
@@ -256,6 +257,15 @@ def test_fast_cell_writing_matches_xlsxwriter():
         for i, n in enumerate([0.1, 1e300, -0.0, 123456789012345678, np.float64(2.5)]):
             codes.append(ws.write_number(40 + i, 3, n, fmt if i % 2 else None))
             codes.append(ws.write_number(40 + i, 5, n))
+        rows = [["B1*2", "C1*2", "D1*2"], ["IF(A1<2,B1,0)", "SORT(A1:A3)", "C1"],
+                ["{1,2}", "A1", "B1"], ["A1", "B1", "SUM({1,2})"], ["A1", "B1", "C1"]]
+        for i, formulas in enumerate(rows):
+            cols, values = range(2 + i, 5 + i), [1.0, "#N/A", 3]
+            if isinstance(ws, _Worksheet):
+                ws.write_formulas(64 + i, cols, formulas, fmt, values)
+            else:
+                for col, formula, value in zip(cols, formulas, values):
+                    ws.write_formula(64 + i, col, "=" + formula, fmt, value)
         ws.write_comment(41, 9, "a comment")
         ws.write_comment(61, 2, "a comment on a row without cells")
         ws.set_row(60, 30)
