@@ -92,6 +92,7 @@ class ScenarioLayout:
         self.first_period_col = base.first_period_col
         self.width = base.width
         self.specs = {**base.specs, **{s: base.specs[m] for m, s in plan.sheets.items()}}
+        self._models = {s: m for m, s in reversed(plan.sheets.items())}  # plan.sheet_model's
 
     def where(self, row: Row) -> tuple[str, int]:
         sheet, r = self.base.where(row)
@@ -106,7 +107,7 @@ class ScenarioLayout:
         return HEADER_ROW
 
     def column_for(self, row: Row, current_sheet: str, current_col: int) -> int:
-        model = self.plan.sheet_model(current_sheet) or current_sheet
+        model = self._models.get(current_sheet) or current_sheet
         return self.base.column_for(row, model, current_col)
 
     def input_ref(self, key: str, series: bool, period_col: int | None, sheet: str) -> str:
