@@ -265,8 +265,8 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     ``extra_sheets``: callables ``(book, fmts, layout, result) -> {output: cell}`` that add a
     sheet after the model sheets (e.g. the Scenarios sheet), before Checks."""
     layout = Layout(result.specs, result.assumptions)
-    # assembled in memory, not in temporary files (a third of XlsxWriter's close() went on
-    # writing, reading back and deleting them); the zip's contents are the same
+    # assembled in memory, not in temporary files (a sixth of XlsxWriter's close() went on
+    # writing, reading back and deleting them); the zip holds the same parts
     book = xlsxwriter.Workbook(path if hasattr(path, "write") else str(path),
                                {"strings_to_formulas": False, "strings_to_numbers": False,
                                 "strings_to_urls": False, "in_memory": True})
