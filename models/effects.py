@@ -252,9 +252,17 @@ def switch_guards(specs) -> list[Guard]:
     memo: dict[str, dict[str, frozenset]] = {}
 
     def merge(into: dict, part: dict, extra: frozenset = frozenset()) -> None:
-        for key, guards in part.items():
-            guards = guards | extra
-            into[key] = into[key] & guards if key in into else guards
+        if extra:
+            for key, guards in part.items():
+                guards = guards | extra
+                into[key] = into[key] & guards if key in into else guards
+            return
+        for key, guards in part.items():  # most paths have no guard: nothing to intersect
+            old = into.get(key)
+            if old is None:
+                into[key] = guards
+            elif old:
+                into[key] = old & guards
 
     def expr(e) -> dict[str, frozenset]:
         if isinstance(e, InputValue):

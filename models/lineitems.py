@@ -280,7 +280,7 @@ def _if(cond: Any, then: Any, other: Any) -> Any:
 
 
 def _paren(e: Expr, ctx, outer: int, right: bool, strict: bool = False) -> str:
-    text = e.excel(ctx)
+    text = ctx.render(e)
     inner = e.precedence
     if inner < outer or (right and strict and inner == outer) or (
             isinstance(e, Neg) and outer >= 5):
@@ -793,6 +793,11 @@ class CellContext:
         self.sheet = sheet
         self.period_col = period_col  # 0-based column of the cell being written
 
+    def render(self, expr: Expr) -> str:
+        """``expr`` as Excel text in this cell (:class:`RowTemplate` renders some nodes per
+        column instead)."""
+        return expr.excel(self)
+
     def _prefix(self, sheet: str) -> str:
         return "" if sheet == self.sheet else f"{_quote_sheet(sheet)}!"
 
@@ -838,7 +843,7 @@ class CellContext:
 
     def period_number(self, node: "PeriodNumber") -> str:
         if node.of is not None:
-            return f"MATCH({node.of.excel(self)},{self.timeline(node.model)},0)"
+            return f"MATCH({self.render(node.of)},{self.timeline(node.model)},0)"
         h = self.layout.header_row(node.model, node.model) + 1
         return f"MATCH({self._prefix(node.model)}{col_letter(self.period_col)}${h}," \
                f"{self.timeline(node.model)},0)"
@@ -865,7 +870,104 @@ class CellContext:
 
     def at(self, row: Row, period: Expr) -> str:
         return (f"INDEX({self.row_range(row)},"
-                f"MATCH({period.excel(self)},{self.header_range(row)},0))")
+                f"MATCH({self.render(period)},{self.header_range(row)},0))")
+
+
+_SLOT = "\x00"  # marks a column-dependent piece in a row template; no formula text holds it
+
+
+class RowTemplate(CellContext):
+    """A series row's formula rendered once for all its columns.
+
+    The formulas of a row differ only where a cell address depends on the column, so the
+    expression tree is walked once: each question whose answer may depend on the column (a
+    series row's or an input's cell, a period number, an ``Across`` mapping, a sum of rows)
+    becomes a numbered slot, and :meth:`fill` answers the slots for each column with an
+    ordinary :class:`CellContext`, asking exactly what rendering that cell asks. A node that
+    reads the column itself (``ctx.period_col``, e.g. models.vintage's) becomes one slot as a
+    whole, rendered per column. Same text as rendering each cell on its own."""
+
+    def __init__(self, layout, sheet: str, expr: Expr, first_col: int):
+        self.layout = layout
+        self.sheet = sheet
+        self._first_col = first_col
+        self._slots: list[tuple[str, tuple, tuple]] = []  # question, its arguments, cache key
+        self._read_column = False
+        parts = self.render(expr).split(_SLOT)
+        if len(parts) != 2 * len(self._slots) + 1:  # a constant holding the marker
+            del self._slots[:]
+            parts = ["", self._slot("render", expr).strip(_SLOT), ""]
+        self._parts = parts
+
+    @property
+    def period_col(self) -> int:  # type: ignore[override]
+        self._read_column = True  # the node is rendered again per column: any column will do
+        return self._first_col
+
+    def _slot(self, question: str, *args) -> str:
+        key = (question, *(tuple(a) if isinstance(a, list) else a for a in args))
+        self._slots.append((question, args, key))
+        return f"{_SLOT}{len(self._slots) - 1}{_SLOT}"
+
+    def render(self, expr: Expr) -> str:
+        mark, outer = len(self._slots), self._read_column
+        self._read_column = False
+        text = expr.excel(self)
+        if self._read_column:  # the node reads the column itself: render it per column
+            del self._slots[mark:]
+            text = self._slot("render", expr)
+        self._read_column = outer
+        return text
+
+    def ref(self, row: Row, shift: int = 0) -> str:
+        if not row.series:  # $D$r whatever the column
+            return super().ref(row, shift)
+        return self._slot("ref", row, shift)
+
+    def input_ref(self, key: str, series: bool) -> str:
+        return self._slot("input_ref", key, series)
+
+    def sum_rows(self, rows: Sequence[Row]) -> str:
+        return self._slot("sum_rows", rows)
+
+    def period_number(self, node: "PeriodNumber") -> str:
+        return self._slot("period_number", node)
+
+    def across(self, node: "Across") -> str:
+        return self._slot("across", node)
+
+    def fill(self, cols: Sequence[int], answers: dict | None = None) -> list[str]:
+        """The formula text (without ``=``) of the cell in each column of ``cols``.
+        ``answers`` keeps the slots' answers for the other rows on the same sheet (with the
+        same layout and columns): a cell address asked by several rows is worked out once."""
+        answers = {} if answers is None else answers.setdefault(tuple(cols), {})
+        cells = None
+        by_slot = []
+        for question, args, key in self._slots:
+            texts = answers.get(key)
+            if texts is None:
+                if cells is None:
+                    cells = [CellContext(self.layout, self.sheet, col) for col in cols]
+                texts = answers[key] = [getattr(cell, question)(*args) for cell in cells]
+            by_slot.append(texts)
+        parts = self._parts[:]
+        if len(parts) == 1:
+            return parts * len(cols)
+        out = []
+        for texts in zip(*[by_slot[int(i)] for i in parts[1::2]]):
+            parts[1::2] = texts
+            out.append("".join(parts))
+        return out
+
+
+def row_formulas(expr: Expr, layout, sheet: str, cols: Sequence[int],
+                 answers: dict | None = None) -> list[str]:
+    """The formula text (without ``=``) of ``expr`` in each of the columns ``cols`` of a row
+    on ``sheet``: the same as ``CellContext(layout, sheet, col).render(expr)`` for each.
+    ``answers``: a dict kept for the sheet's other rows (see :meth:`RowTemplate.fill`)."""
+    if len(cols) == 1:
+        return [CellContext(layout, sheet, cols[0]).render(expr)]
+    return RowTemplate(layout, sheet, expr, cols[0]).fill(cols, answers)
 
 
 def col_letter(col: int) -> str:

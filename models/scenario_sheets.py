@@ -23,7 +23,7 @@ from typing import Any
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from models.lineitems import (CellContext, Row, Section, col_letter, dependency_table,
-                              rows_depending_on)
+                              row_formulas, rows_depending_on)
 from models.workbook import (COL_FIRST_PERIOD, COL_KEY, COL_LABEL, COL_UNIT, COL_VALUE, GREY,
                              HEADER_ROW, _cached, _header, _text, write_input_cells)
 
@@ -92,6 +92,7 @@ class ScenarioLayout:
         self.first_period_col = base.first_period_col
         self.width = base.width
         self.specs = {**base.specs, **{s: base.specs[m] for m, s in plan.sheets.items()}}
+        self._models = {s: m for m, s in reversed(plan.sheets.items())}  # plan.sheet_model's
 
     def where(self, row: Row) -> tuple[str, int]:
         sheet, r = self.base.where(row)
@@ -106,7 +107,7 @@ class ScenarioLayout:
         return HEADER_ROW
 
     def column_for(self, row: Row, current_sheet: str, current_col: int) -> int:
-        model = self.plan.sheet_model(current_sheet) or current_sheet
+        model = self._models.get(current_sheet) or current_sheet
         return self.base.column_for(row, model, current_col)
 
     def input_ref(self, key: str, series: bool, period_col: int | None, sheet: str) -> str:
@@ -137,10 +138,11 @@ def write_scenario_sheets(book, fmts, layout, result, plan: ScenarioPlan,
                         "inputs are at the bottom. Blank rows are as on sheet " + model + ".",
               fmts.get(italic=True, font_color=GREY))
         _header(ws, fmts, HEADER_ROW, "Line item", spec.periods)
+        answers: dict = {}  # cell addresses the sheet's formulas ask for (models.lineitems)
         for r, item in layout.sheet_items[model]:
             if isinstance(item, Section) or item.key not in plan.affected:
                 continue
-            _write_row(ws, fmts, slayout, sheet, r, item, spec, env)
+            _write_row(ws, fmts, slayout, sheet, r, item, spec, env, answers)
         own = [k for k, it in plan.changed.items() if it.model == model and k in plan.input_rows]
         if own:
             first = min(plan.input_rows[k] for k in own)
@@ -152,7 +154,8 @@ def write_scenario_sheets(book, fmts, layout, result, plan: ScenarioPlan,
         ws.freeze_panes(HEADER_ROW + 1, COL_FIRST_PERIOD)
 
 
-def _write_row(ws, fmts, slayout, sheet: str, r: int, row: Row, spec, env) -> None:
+def _write_row(ws, fmts, slayout, sheet: str, r: int, row: Row, spec, env,
+               answers: dict) -> None:
     kind = "link" if row.kind == "link" else "calc"
     _text(ws, r, COL_LABEL, row.label)
     _text(ws, r, COL_UNIT, row.unit)
@@ -160,13 +163,12 @@ def _write_row(ws, fmts, slayout, sheet: str, r: int, row: Row, spec, env) -> No
     fmt = fmts.number(row.unit, kind, row.fmt)
     values = env.get(row.key)[0]
     if row.series:
-        for j in range(len(spec.periods)):
-            col = COL_FIRST_PERIOD + j
-            ctx = CellContext(slayout, sheet, col)
-            ws.write_formula(r, col, "=" + row.expr.excel(ctx), fmt, _cached(values[j]))
+        cols = range(COL_FIRST_PERIOD, COL_FIRST_PERIOD + len(spec.periods))
+        ws.write_formulas(r, cols, row_formulas(row.expr, slayout, sheet, cols, answers), fmt,
+                          [_cached(v) for v in values])
     else:
         ctx = CellContext(slayout, sheet, COL_VALUE)
-        ws.write_formula(r, COL_VALUE, "=" + row.expr.excel(ctx), fmt, _cached(values[0]))
+        ws.write_formula(r, COL_VALUE, "=" + ctx.render(row.expr), fmt, _cached(values[0]))
 
 
 def cell_of(layout, plan: ScenarioPlan, row: Row) -> str:

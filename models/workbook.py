@@ -11,6 +11,7 @@ Nothing here is model-specific: rows, units and formulas come from :mod:`models.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import xlsxwriter
 import xlsxwriter.worksheet
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell, xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellFormulaTuple as _Formula
+from xlsxwriter.worksheet import CellNumberTuple as _Number
+from xlsxwriter.worksheet import CellStringTuple as _String
 
 from models.assumptions import Assumptions
 from models.engine import Result
 from models.formats import DEFAULT_FORMAT, NUMBER_FORMATS  # noqa: F401 (re-exported)
 from models.formats import FLAG_FORMAT, excel_format
-from models.lineitems import CellContext, ModelSpec, Row, Section, col_letter
+from models.lineitems import (CellContext, ModelSpec, Row, Section, col_letter,
+                              row_formulas)
 
 INPUTS = "Inputs"
 SENSITIVITY = "Sensitivity"
@@ -150,12 +155,99 @@ _DYNAMIC_FUNCTIONS = re.compile(
     r"\b(?:ANCHORARRAY|BYCOL|BYROW|CHOOSECOLS|CHOOSEROWS|DROP|EXPAND|FILTER|HSTACK|LAMBDA|"
     r"MAKEARRAY|MAP|RANDARRAY|REDUCE|SCAN|SEQUENCE|SORT|SORTBY|SWITCH|TAKE|TEXTSPLIT|TOCOL|"
     r"TOROW|UNIQUE|VSTACK|WRAPCOLS|WRAPROWS|XLOOKUP)\(|\SINGLE\(")
+# What a match needs: a name (or SINGLE's "INGLE") just before a "(". Checking the text before
+# each "(" first spares most formulas the search (which took a tenth of the workbook's time).
+_DYNAMIC_TAILS = ("ANCHORARRAY", "BYCOL", "BYROW", "CHOOSECOLS", "CHOOSEROWS", "DROP", "EXPAND",
+                  "FILTER", "HSTACK", "LAMBDA", "MAKEARRAY", "MAP", "RANDARRAY", "REDUCE", "SCAN",
+                  "SEQUENCE", "SORT", "SORTBY", "SWITCH", "TAKE", "TEXTSPLIT", "TOCOL", "TOROW",
+                  "UNIQUE", "VSTACK", "WRAPCOLS", "WRAPROWS", "XLOOKUP", "INGLE")
+
+
+def _dynamic_function(formula: str) -> bool:
+    """Whether ``formula`` calls one of Excel's dynamic-array functions (as XlsxWriter's
+    search for them decides)."""
+    before = formula.split("(")
+    del before[-1]
+    return any(text.endswith(_DYNAMIC_TAILS) for text in before) and \
+        _DYNAMIC_FUNCTIONS.search(formula) is not None
 
 
 class _Worksheet(xlsxwriter.worksheet.Worksheet):
+    """XlsxWriter's worksheet with shorter paths for the cells the model writes most: the same
+    cells stored, the same XML written (anything else goes XlsxWriter's own way)."""
+
+    def write_formula(self, *args, **kwargs):
+        if (kwargs or not 3 <= len(args) <= 5 or type(args[0]) is not int
+                or type(args[1]) is not int or type(args[2]) is not str):
+            return super().write_formula(*args, **kwargs)  # e.g. an A1 address
+        row, col, formula = args[:3]
+        if (not formula.startswith("=") or formula.startswith("={") or formula.endswith("}")
+                or self.constant_memory or self.use_future_functions
+                or _dynamic_function(formula)):
+            return super().write_formula(*args)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = _Formula(formula[1:], args[3] if len(args) > 3 else None,
+                                        args[4] if len(args) > 4 else 0)
+        return 0
+
+    def write_formulas(self, row: int, cols: range, formulas: Sequence[str], cell_format,
+                       values: Sequence[Any]) -> None:
+        """``write_formula(row, col, "=" + formula, cell_format, value)`` for each column of
+        ``cols`` (adjacent columns): the same cells, with the checks made once for the row."""
+        joined = "\x00".join(formulas)  # a formula's text before each "(" stays as it was
+        if (type(row) is not int or type(cols) is not range or cols.step != 1
+                or len(cols) != len(formulas) or len(values) != len(formulas) or not formulas
+                or self.constant_memory or self.use_future_functions
+                or joined.startswith("{") or "\x00{" in joined or joined.endswith("}")
+                or "}\x00" in joined or _dynamic_function(joined)
+                or self._check_dimensions(row, cols[0]) or self._check_dimensions(row, cols[-1])):
+            for col, formula, value in zip(cols, formulas, values):
+                self.write_formula(row, col, "=" + formula, cell_format, value)
+            return
+        cells = self.table[row]
+        for col, formula, value in zip(cols, formulas, values):
+            cells[col] = _Formula(formula, cell_format, value)
+
+    def write_string(self, *args, **kwargs):
+        if (kwargs or not 3 <= len(args) <= 4 or type(args[0]) is not int
+                or type(args[1]) is not int or type(args[2]) is not str
+                or len(args[2]) > self.xls_strmax // 2 or self.constant_memory):
+            return super().write_string(*args, **kwargs)
+        row, col, string = args[:3]
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = _String(self.str_table._get_shared_string_index(string),
+                                       args[3] if len(args) > 3 else None)
+        return 0
+
+    def _write_cell(self, row, col, cell):
+        kind = type(cell)
+        if kind is _Formula:
+            if isinstance(cell.value, (bool, str)):
+                return super()._write_cell(row, col, cell)
+        elif kind is not _Number and (kind is not _String or self.constant_memory):
+            return super()._write_cell(row, col, cell)
+        if cell.format:  # the style attribute, found as XlsxWriter finds it
+            style = f' s="{cell.format._get_xf_index()}"'
+        elif row in self.row_info and self.row_info[row].row_format:
+            style = f' s="{self.row_info[row].row_format._get_xf_index()}"'
+        elif col in self.col_info and self.col_info[col].column_format is not None:
+            style = f' s="{self.col_info[col].column_format._get_xf_index()}"'
+        else:
+            style = ""
+        ref = xl_rowcol_to_cell_fast(row, col)
+        if kind is _Formula:
+            self.fh.write(f'<c r="{ref}"{style}><f>{self._escape_data(cell.formula)}</f>'
+                          f'<v>{cell.value}</v></c>')
+        elif kind is _Number:
+            self.fh.write(f'<c r="{ref}"{style}><v>{cell.number:.16G}</v></c>')
+        else:
+            self.fh.write(f'<c r="{ref}"{style} t="s"><v>{cell.string}</v></c>')
+
     def _prepare_formula(self, formula, expand_future_functions=False):
         if (self.use_future_functions or expand_future_functions
-                or _DYNAMIC_FUNCTIONS.search(formula)):
+                or _dynamic_function(formula)):
             return super()._prepare_formula(formula, expand_future_functions)
         if formula.startswith("{"):  # what XlsxWriter strips before its substitutions
             formula = formula[1:]
@@ -173,10 +265,11 @@ def write_workbook(result: Result, path: Path, run_info: dict[str, str],
     ``extra_sheets``: callables ``(book, fmts, layout, result) -> {output: cell}`` that add a
     sheet after the model sheets (e.g. the Scenarios sheet), before Checks."""
     layout = Layout(result.specs, result.assumptions)
-    in_memory = hasattr(path, "write")  # a BytesIO (cell_map): nothing touches the disk
-    book = xlsxwriter.Workbook(path if in_memory else str(path),
+    # assembled in memory, not in temporary files (a sixth of XlsxWriter's close() went on
+    # writing, reading back and deleting them); the zip holds the same parts
+    book = xlsxwriter.Workbook(path if hasattr(path, "write") else str(path),
                                {"strings_to_formulas": False, "strings_to_numbers": False,
-                                "strings_to_urls": False, "in_memory": in_memory})
+                                "strings_to_urls": False, "in_memory": True})
     book.worksheet_class = _Worksheet
     fmts = _Formats(book)
     cells: dict[str, str] = {}
@@ -369,6 +462,9 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
     _header(ws, fmts, HEADER_ROW, "Line item", spec.periods)
     cells: dict[str, str] = {}
     env = result.env
+    answers: dict = {}  # cell addresses the sheet's formulas ask for (models.lineitems)
+    cols = range(COL_FIRST_PERIOD, COL_FIRST_PERIOD + len(spec.periods))
+    letters = [col_letter(col) for col in cols]
     for r, item in layout.sheet_items[spec.name]:
         if isinstance(item, Section):
             _text(ws, r, COL_LABEL, item.title, fmts.get(bold=True, underline=1))
@@ -383,14 +479,13 @@ def _write_model(book, fmts, layout: Layout, spec: ModelSpec, result: Result) ->
         fmt = fmts.number(row.unit, kind, row.fmt)
         values = env.get(row.key)[0]
         if row.series:
+            formulas = row_formulas(row.expr, layout, spec.name, cols, answers)
+            ws.write_formulas(r, cols, formulas, fmt, [_cached(v) for v in values])
             for j, period in enumerate(spec.periods):
-                col = COL_FIRST_PERIOD + j
-                ctx = CellContext(layout, spec.name, col)
-                ws.write_formula(r, col, "=" + row.expr.excel(ctx), fmt, _cached(values[j]))
-                cells[f"{row.key}.{period}"] = f"{spec.name}!{xl_rowcol_to_cell(r, col)}"
+                cells[f"{row.key}.{period}"] = f"{spec.name}!{letters[j]}{r + 1}"
         else:
             ctx = CellContext(layout, spec.name, COL_VALUE)
-            ws.write_formula(r, COL_VALUE, "=" + row.expr.excel(ctx), fmt, _cached(values[0]))
+            ws.write_formula(r, COL_VALUE, "=" + ctx.render(row.expr), fmt, _cached(values[0]))
             cells[row.key] = f"{spec.name}!{xl_rowcol_to_cell(r, COL_VALUE)}"
     ws.freeze_panes(HEADER_ROW + 1, COL_FIRST_PERIOD)
     _print_setup(ws, HEADER_ROW)
@@ -490,7 +585,7 @@ def _cached(v: Any) -> Any:
     if v is None:  # an unknown figure
         return GAP
     f = float(v)
-    return f if np.isfinite(f) else GAP
+    return f if math.isfinite(f) else GAP
 
 
 def check_value(result: Result, row: Row) -> Any:

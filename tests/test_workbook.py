@@ -132,3 +132,152 @@ def test_risk_sheet_holds_the_engines_tornado_and_distribution(run_dir):
     assert (run_dir / "charts" / "valuation_risk.svg").exists()
     memo = (run_dir / "memo.md").read_text()
     assert "charts/valuation_risk.png" in memo and "moves the target most" in memo
+
+
+class _NoInputs:
+    """Just enough of Assumptions for a Layout of a model without inputs."""
+
+    def for_model(self, model):
+        return []
+
+
+def test_row_template_formulas_by_hand():
+    """A series row's formulas come from one rendering with the column-dependent addresses
+    filled in per column (models.lineitems.RowTemplate); a node that reads the column itself
+    (models.vintage.CumBefore) is rendered per column, the rest of its row once. Rows on sheet
+    t from Excel row 5 (a, b, c), periods in columns E:G, header on row 4."""
+    from models.lineitems import (IF, ModelBuilder, PeriodNumber, Prev, RowTemplate,
+                                  row_formulas)
+    from models.vintage import CumBefore
+    from models.workbook import Layout
+
+    specs = {}
+    m = ModelBuilder("t", "t", ("FY2024", "FY2025", "FY2026"), _NoInputs(), specs)
+    a = m.row("a", "a", "x", PeriodNumber("t"))
+    b = m.row("b", "b", "x", a * 2 + Prev(a.row))
+    c = m.row("c", "c", "x", (b - CumBefore(b.row)) * 0.5)
+    specs["t"] = m.spec
+    layout = Layout(specs, _NoInputs())
+    cols = (4, 5, 6)
+    assert row_formulas(a.row.expr, layout, "t", cols) == [
+        "MATCH(E$4,$E$4:$G$4,0)", "MATCH(F$4,$E$4:$G$4,0)", "MATCH(G$4,$E$4:$G$4,0)"]
+    assert row_formulas(b.row.expr, layout, "t", cols) == ["E5*2+D5", "F5*2+E5", "G5*2+F5"]
+    assert row_formulas(c.row.expr, layout, "t", cols) == [
+        "(E6-SUM($D6:D6))*0.5", "(F6-SUM($D6:E6))*0.5", "(G6-SUM($D6:F6))*0.5"]
+    template = RowTemplate(layout, "t", c.row.expr, 4)
+    assert [question for question, _, _ in template._slots] == ["ref", "render"]
+    # a text constant holding the template's marker: the expression is rendered per column
+    odd = IF(a.eq("p\x00q"), b, 0)
+    assert row_formulas(odd, layout, "t", cols) == [
+        'IF(E5="p\x00q",E6,0)', 'IF(F5="p\x00q",F6,0)', 'IF(G5="p\x00q",G6,0)']
+    assert [question for question, _, _ in RowTemplate(layout, "t", odd, 4)._slots] == ["render"]
+
+
+def test_row_templates_render_as_each_cell_alone(base):
+    """For every series row of every model sheet, and of a compared scenario's sheets (its own
+    layout), the row template gives the text rendering each cell on its own gives."""
+    from models.assumptions import resolve
+    from models.engine import run
+    from models.lineitems import CellContext, Section, row_formulas
+    from models.scenario_sheets import ScenarioLayout, make_plan
+    from models.workbook import COL_FIRST_PERIOD, Layout
+
+    result = run(base)
+    layout = Layout(result.specs, result.assumptions)
+    plan = make_plan("h20_terms", 1, result, resolve(["h20_terms"]), layout)
+    assert plan.sheets
+    checked = 0
+    for lay, sheets in ((layout, {m: m for m in result.specs}),
+                        (ScenarioLayout(layout, plan), plan.sheets)):
+        for model, sheet in sheets.items():
+            spec = result.specs[model]
+            cols = range(COL_FIRST_PERIOD, COL_FIRST_PERIOD + len(spec.periods))
+            answers: dict = {}
+            for _, row in layout.sheet_items[model]:
+                if isinstance(row, Section) or not row.series:
+                    continue
+                alone = [row.expr.excel(CellContext(lay, sheet, col)) for col in cols]
+                assert row_formulas(row.expr, lay, sheet, cols, answers) == alone, row.key
+                checked += 1
+    assert checked > 500
+
+
+def _sheet_xml(worksheet_class, write) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    import xlsxwriter
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_numbers": False, "strings_to_urls": False})
+    if worksheet_class is not None:
+        book.worksheet_class = worksheet_class
+    codes = write(book, book.add_worksheet("s"))
+    book.close()
+    parts = zipfile.ZipFile(buffer)
+    return {"codes": codes, **{name: parts.read(name) for name in
+                               ("xl/worksheets/sheet1.xml", "xl/sharedStrings.xml")}}
+
+
+def test_fast_cell_writing_matches_xlsxwriter():
+    """The workbook's worksheets store and write formula, number and text cells by a shorter
+    path: the sheet's XML and shared strings are XlsxWriter's own for every kind of value,
+    format (the cell's, its row's, its column's, none), escape and the cases handed back to
+    XlsxWriter (array and dynamic-array formulas, long text, A1 addresses, out of bounds);
+    a row of formulas written at once (_Worksheet.write_formulas) as one by one."""
+    import numpy as np
+
+    from models.workbook import _Worksheet
+
+    def write(book, ws):
+        fmt, row_fmt, col_fmt = (book.add_format({"bold": True}),
+                                 book.add_format({"italic": True}),
+                                 book.add_format({"font_color": "#808080"}))
+        ws.set_row(7, None, row_fmt)
+        ws.set_column(5, 5, 12, col_fmt)
+        codes = []
+        values = [1.5, 2, 0.1 + 0.2, -3e-12, np.float64(7.25), "#N/A", "text", "", True, None]
+        for i, v in enumerate(values):
+            codes.append(ws.write_formula(i, 0, f"=B{i + 1}*2", fmt, v))
+            codes.append(ws.write_formula(i, 5, f"=B{i + 1}*3", None, v))
+            codes.append(ws.write_formula(7, 6 + i, f"=C{i + 1}", None, v))
+        for i, f in enumerate(['=IF(A1<2,"a&b",0)', "{=SUM(A1:B2)}", "=XLOOKUP(A1,B:B,C:C)",
+                               "=SORT(A1:A3)", "=_xlfn.SINGLE(A1)", "=ASORT(A1)", "A1+1",
+                               '="x\nSORT("']):
+            codes.append(ws.write_formula(12 + i, 1, f, fmt, 4.0))
+        codes.append(ws.write_formula("C30", "=A1", fmt, 1.0))
+        codes.append(ws.write_formula(2_000_000, 0, "=A1", fmt, 1.0))
+        for i, text in enumerate(["plain", " lead", "trail ", "a<b & c>d", "ctl\x01x", "_x0041_",
+                                  "x" * 20_000, "plain"]):
+            codes.append(ws.write_string(30 + i, 2, text, fmt if i % 2 else None))
+            codes.append(ws.write_string(7, 20 + i, text))
+            codes.append(ws.write_string(30 + i, 5, text))
+        codes.append(ws.write_string("D40", "a1", None))
+        codes.append(ws.write_string(-1, 0, "out"))
+        for i, n in enumerate([0.1, 1e300, -0.0, 123456789012345678, np.float64(2.5)]):
+            codes.append(ws.write_number(40 + i, 3, n, fmt if i % 2 else None))
+            codes.append(ws.write_number(40 + i, 5, n))
+        rows = [["B1*2", "C1*2", "D1*2"], ["IF(A1<2,B1,0)", "SORT(A1:A3)", "C1"],
+                ["{1,2}", "A1", "B1"], ["A1", "B1", "SUM({1,2})"], ["A1", "B1", "C1"]]
+        for i, formulas in enumerate(rows):
+            cols, values = range(2 + i, 5 + i), [1.0, "#N/A", 3]
+            if isinstance(ws, _Worksheet):
+                ws.write_formulas(64 + i, cols, formulas, fmt, values)
+            else:
+                for col, formula, value in zip(cols, formulas, values):
+                    ws.write_formula(64 + i, col, "=" + formula, fmt, value)
+        ws.write_comment(41, 9, "a comment")
+        ws.write_comment(61, 2, "a comment on a row without cells")
+        ws.set_row(60, 30)
+        ws.set_row(62, None, row_fmt)
+        codes.append(ws.write_number(62, 200, 1.0))
+        ws.merge_range(50, 0, 50, 3, "merged", fmt)
+        ws.write_rich_string(51, 0, "a", fmt, "b")
+        ws.write_boolean(52, 0, False)
+        ws.write_blank(53, 0, None, fmt)
+        return codes
+
+    fast, plain = _sheet_xml(_Worksheet, write), _sheet_xml(None, write)
+    assert b"_xlfn._xlws.SORT(A1:A3)" in fast["xl/worksheets/sheet1.xml"]
+    assert b't="e"' in fast["xl/worksheets/sheet1.xml"]
+    assert fast == plain
