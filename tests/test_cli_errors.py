@@ -218,3 +218,16 @@ def test_a_key_set_twice_is_an_error(capsys):
                  "--set", "china.levy_rate=0.3"]) == 2
     err = capsys.readouterr().err
     assert "set twice" in err and "china.levy_rate" in err
+
+
+def test_a_command_restores_the_garbage_collectors_thresholds(tmp_path, capsys):
+    """main() collects less often while a command runs (issue 18) and puts the caller's
+    thresholds back, also when the command fails."""
+    import gc
+    from models.cli import GC_THRESHOLDS, main
+    before = gc.get_threshold()
+    assert before != GC_THRESHOLDS
+    assert main(["build", "--assumptions", str(tmp_path / "missing"), "--out",
+                 str(tmp_path / "out")]) == 2
+    assert "assumptions folder not found" in capsys.readouterr().err
+    assert gc.get_threshold() == before
