@@ -46,9 +46,8 @@ class Result:
     def grid_values(self) -> dict[str, np.ndarray]:
         """Each sensitivity grid's values (rows × columns), computed once."""
         if self._grids is None:
-            from models.grids import all_grids, grid_values
-            self._grids = {g.key: grid_values(g, self.assumptions, self.specs)
-                           for g in all_grids(self.specs)}
+            from models.grids import all_grid_values
+            self._grids = all_grid_values(self.assumptions, self.specs)
         return self._grids
 
     def value(self, key: str, period: str | None = None) -> Any:
