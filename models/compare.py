@@ -190,7 +190,7 @@ def compare(result: Result, scenarios: dict[str, Assumptions],
     columns = []
     for name, a in scenarios.items():
         live = a.digest() == main_digest
-        single = result if live else run_models(a)
+        single = result if live else run_models(a, like=result)  # unchanged models reused
         values = flat_outputs(single.specs, single.env)  # line items only (no grids)
         missing = [k for k, _ in keys if k not in values]
         if missing:

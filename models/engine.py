@@ -6,7 +6,7 @@ any model before it); the registry states what a model module provides.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -14,7 +14,8 @@ from models.assumptions import Assumptions
 from models.errors import EqrError
 from models.expects import check_outputs
 from models.headlines import headlines
-from models.lineitems import Env, ModelBuilder, ModelSpec, batch_inputs, evaluate_spec
+from models.lineitems import (Env, ModelBuilder, ModelSpec, Row, batch_inputs, dependency_table,
+                              evaluate_rows_of, evaluate_spec)
 
 from models.registry import MODELS as MODEL_MODULES, model_module  # noqa: F401 (re-exported)
 
@@ -59,13 +60,19 @@ class Result:
         return arr[0, spec.periods.index(period)]
 
 
-def build_specs(a: Assumptions) -> dict[str, ModelSpec]:
-    """Define every model's rows (structure only; no values yet)."""
+def build_specs(a: Assumptions, reuse: Callable[[str, dict], ModelSpec | None] | None = None
+                ) -> dict[str, ModelSpec]:
+    """Define every model's rows (structure only; no values yet). ``reuse(name, specs so far)``
+    may give a model's rows already defined from the same inputs (see :func:`run`)."""
     specs: dict[str, ModelSpec] = {}
     for name in MODEL_MODULES:
         if name not in a.sheets:
             raise EqrError(f"no assumption sheet for model {name!r}", key=name,
                            expected=f"assumptions/{name}.yaml (a sheet with 'model: {name}')")
+        reused = reuse(name, specs) if reuse else None
+        if reused is not None:
+            specs[name] = reused
+            continue
         module = model_module(name)
         builder = ModelBuilder(name, module.TITLE, a.periods(name), a, specs,
                                description=module.DESCRIPTION)
@@ -88,8 +95,74 @@ def evaluate(a: Assumptions, specs: dict[str, ModelSpec] | None = None,
     return Result(a, specs, env)
 
 
-def run(a: Assumptions) -> Result:
-    return evaluate(a)
+def run(a: Assumptions, like: Result | None = None) -> Result:
+    """Evaluate ``a``. With ``like`` (an evaluated single run of other assumptions: the build's
+    own run when comparing scenarios), the same numbers come out, with less work: a model whose
+    definition cannot come out differently (:func:`_reusable`) keeps ``like``'s rows, and each of
+    its rows that reads no changed assumption and no recomputed row keeps ``like``'s values."""
+    if like is None or any(v.shape[0] != 1 for v in list(like.env.values.values())[:1]):
+        return evaluate(a)  # nothing to reuse, or not a single run
+    changed = _changed_inputs(a, like.assumptions)
+
+    def reuse(name: str, specs: dict[str, ModelSpec]) -> ModelSpec | None:
+        return like.specs[name] if _reusable(name, a, specs, like, changed) else None
+
+    specs = build_specs(a, reuse=reuse)
+    env = Env(batch_inputs(a, 1), specs)
+    reads = _row_reads(like)
+    dirty: set[str] = set()  # rows whose value may differ from like's
+    for name, spec in specs.items():
+        if spec is not like.specs.get(name):
+            evaluate_spec(spec, env, 1)
+            dirty.update(row.key for row in spec.rows)
+            continue
+        for row in spec.rows:
+            inputs, rows = reads[row.key]
+            if inputs.isdisjoint(changed) and rows.isdisjoint(dirty):
+                env.values[row.key] = like.env.values[row.key]  # same row, same inputs
+            else:
+                evaluate_rows_of(spec, [row], env, 1)
+                dirty.add(row.key)
+    return Result(a, specs, env)
+
+
+def _changed_inputs(a: Assumptions, other: Assumptions) -> set[str]:
+    """Assumption keys whose item differs (or exists in only one of the two)."""
+    mine, theirs = a.items, other.items
+    out = {k for k, item in mine.items() if theirs.get(k) != item}
+    out.update(k for k in theirs if k not in mine)
+    return out
+
+
+def _reusable(name: str, a: Assumptions, specs: dict[str, ModelSpec], like: Result,
+              changed: set[str]) -> bool:
+    """Would ``define`` give model ``name`` the rows it has in ``like``? It reads the model's own
+    assumptions (every ``name.*`` item and the sheet) and the earlier models it looks at
+    (:attr:`ModelSpec.reads`); it does if those are the same: no own assumption changed and
+    every model it read has the same shape (rows, labels, units, periods) as in ``like``."""
+    if name not in like.specs or a.sheets.get(name) != like.assumptions.sheets.get(name):
+        return False
+    if any(k.split(".", 1)[0] == name for k in changed):
+        return False
+    return all(specs[m] is like.specs[m] or _shape(specs[m]) == _shape(like.specs[m])
+               for m in like.specs[name].reads)
+
+
+def _shape(spec: ModelSpec) -> tuple:
+    """Everything of a model another model's ``define`` can see, but its rows' expressions."""
+    return (spec.name, spec.title, spec.periods, spec.description, tuple(
+        (type(i).__name__, i.title) if not isinstance(i, Row) else
+        (i.key, i.label, i.unit, i.series, i.kind, i.fmt, i.note, i.tolerance)
+        for i in spec.items), tuple(g.key for g in spec.grids))
+
+
+def _row_reads(result: Result) -> dict[str, tuple[frozenset, frozenset]]:
+    """Row key → (assumption keys, row keys) it reads directly, for ``result``'s specs (once)."""
+    reads = getattr(result, "_row_reads", None)
+    if reads is None:
+        reads = {key: (inputs, rows) for key, inputs, rows in dependency_table(result.specs)}
+        result._row_reads = reads
+    return reads
 
 
 def flat_outputs(specs: dict[str, ModelSpec], env: Env,

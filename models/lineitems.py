@@ -647,6 +647,8 @@ class ModelSpec:
     description: str = ""
     items: list = field(default_factory=list)  # Row | Section
     grids: list = field(default_factory=list)  # Grid (below)
+    #: the earlier models its definition looked at (ModelBuilder.model / link)
+    reads: set = field(default_factory=set, repr=False, compare=False)
 
     @property
     def rows(self) -> list[Row]:
@@ -697,6 +699,7 @@ class ModelBuilder:
 
     def model(self, name: str) -> ModelSpec:
         """A model defined before this one (its rows can be linked or rolled up)."""
+        self.spec.reads.add(name)
         return self._registry[name]
 
     # -- rows ----------------------------------------------------------------
@@ -727,6 +730,7 @@ class ModelBuilder:
     def link(self, key: str, name: str | None = None, label: str | None = None) -> RowRef:
         """Bring another model's row onto this sheet as a green link row."""
         model, _, row_name = key.partition(".")
+        self.spec.reads.add(model)
         source = self._registry[model].row(row_name)
         if source.series:
             missing = [p for p in self.periods if p not in self._registry[model].periods]
@@ -796,10 +800,15 @@ class Env:
 
 def evaluate_spec(spec: ModelSpec, env: Env, n: int) -> None:
     """Evaluate every row of a model in sheet order into ``env.values``."""
+    evaluate_rows_of(spec, spec.rows, env, n)
+
+
+def evaluate_rows_of(spec: ModelSpec, rows: Sequence[Row], env: Env, n: int) -> None:
+    """Evaluate ``rows`` (of model ``spec``, in sheet order) into ``env.values``."""
     width = len(spec.periods)
     values = env.values
     with quiet():
-        for row in spec.rows:
+        for row in rows:
             value = row.expr.evaluate(env)
             if isinstance(row.expr, RowRef) and row.series and row.expr.row.model != row.model:
                 value = _align(value, env.periods(row.expr.row.model), spec.periods)
