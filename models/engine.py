@@ -5,6 +5,7 @@ any model before it); the registry states what a model module provides.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -165,22 +166,26 @@ def _row_reads(result: Result) -> dict[str, tuple[frozenset, frozenset]]:
     return reads
 
 
-def flat_outputs(specs: dict[str, ModelSpec], env: Env,
-                 scenario: int = 0) -> dict[str, float | None]:
+def flat_outputs(specs: dict[str, ModelSpec], env: Env, scenario: int = 0,
+                 keys=None) -> dict[str, float | None]:
     """``model.item.PERIOD`` (series) and ``model.item`` (scalars) → number, for one scenario.
 
     Text rows (a linked choice such as the levy treatment) are not numbers and are left out;
     they are assumptions and are listed in the manifest. A value that rests on an unknown
-    figure is ``None`` (``null`` in outputs.json, ``#N/A`` on the workbook).
+    figure is ``None`` (``null`` in outputs.json, ``#N/A`` on the workbook). With ``keys``, only
+    the rows that can give one of those outputs are read (all of their outputs are returned).
     """
+    rows = None if keys is None else {k for key in keys for k in (key, key.rpartition(".")[0])}
     out: dict[str, float | None] = {}
     for spec in specs.values():
         for row in spec.rows:
+            if rows is not None and row.key not in rows:
+                continue  # only ``keys`` asked for: a row that cannot give one
             values = env.get(row.key)[scenario]
             if values.dtype == object:
                 continue
             if row.series:
-                for period, v in zip(spec.periods, values):
+                for period, v in zip(spec.periods, values.tolist()):
                     out[f"{row.key}.{period}"] = finite_or_none(v)
             else:
                 out[row.key] = finite_or_none(values[0])
@@ -192,4 +197,4 @@ def finite_or_none(v: Any) -> float | None:
     if v is None:
         return None
     f = float(v)
-    return f if np.isfinite(f) else None
+    return f if math.isfinite(f) else None

@@ -152,11 +152,24 @@ def dependency_table(specs: dict) -> list[tuple[str, frozenset, frozenset]]:
     fingerprint = tuple((id(spec), len(spec.rows)) for spec in specs.values())
     if _DEPS_CACHE and _DEPS_CACHE[0][0] is specs and _DEPS_CACHE[0][1] == fingerprint:
         return _DEPS_CACHE[0][2]
-    table = [(row.key, frozenset(i.key for i in input_deps(row.expr)),
-              frozenset(r.key for r in row_deps(row.expr)))
-             for spec in specs.values() for row in spec.rows]
+    table = [(row.key, *_reads(row.expr)) for spec in specs.values() for row in spec.rows]
     _DEPS_CACHE[:] = [(specs, fingerprint, table)]
     return table
+
+
+def _reads(expr: Expr) -> tuple[frozenset, frozenset]:
+    """(assumption keys, row keys) an expression reads: :func:`input_deps` and
+    :func:`row_deps` in one walk."""
+    inputs, rows = set(), set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, InputValue):
+            inputs.add(node.key)
+        for row in node.rows_read():
+            rows.add(row.key)
+        stack.extend(node.children())
+    return frozenset(inputs), frozenset(rows)
 
 
 def rows_depending_on(specs: dict, keys: set[str]) -> set[str]:
@@ -183,6 +196,9 @@ class Const(Expr):
 
     value: Any
 
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
+
     def evaluate(self, env):
         return self.value
 
@@ -202,6 +218,9 @@ class BinOp(Expr):
     op: str
     a: Expr
     b: Expr
+
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
 
     @property
     def precedence(self):  # type: ignore[override]
@@ -332,6 +351,9 @@ class Neg(Expr):
     a: Expr
     precedence = 6
 
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
+
     def children(self):
         return (self.a,)
 
@@ -349,6 +371,9 @@ class Func(Expr):
     name: str
     args: Sequence[Expr]
     py: Callable[..., Any]
+
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
 
     def children(self):
         return tuple(self.args)
@@ -597,6 +622,9 @@ class InputValue(Expr):
 
     key: str
     series: bool
+
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
 
     def is_series(self):
         return self.series
