@@ -29,6 +29,7 @@ class Result:
     specs: dict[str, ModelSpec]
     env: Env
     _grids: dict | None = None
+    _outputs: dict | None = None
 
     @property
     def line_outputs(self) -> dict[str, float]:
@@ -37,12 +38,15 @@ class Result:
 
     @property
     def outputs(self) -> dict[str, float]:
-        """Every output: the line items' and each sensitivity grid's (axes and values)."""
-        out = flat_outputs(self.specs, self.env)
-        from models.grids import all_grids, grid_outputs
-        for grid in all_grids(self.specs):
-            out.update(grid_outputs(grid, self.grid_values[grid.key]))
-        return out
+        """Every output: the line items' and each sensitivity grid's (axes and values); a new
+        dict each time (callers add to it), computed once."""
+        if self._outputs is None:
+            out = flat_outputs(self.specs, self.env)
+            from models.grids import all_grids, grid_outputs
+            for grid in all_grids(self.specs):
+                out.update(grid_outputs(grid, self.grid_values[grid.key]))
+            self._outputs = out
+        return dict(self._outputs)
 
     @property
     def grid_values(self) -> dict[str, np.ndarray]:

@@ -383,11 +383,12 @@ class Sweep:
 
 def plan(a: Assumptions, outputs: Sequence[str] | None = None,
          targets: Sequence[str] = TARGET_MODELS, strict: bool = True,
-         choices: bool = True) -> Sweep:
+         choices: bool = True, specs: dict[str, ModelSpec] | None = None) -> Sweep:
     """Decide what to draw and evaluate for the sweep (no random numbers yet); ``strict``:
     see :func:`ranged_assumptions`; ``choices``: draw the choices that carry scenario
-    probabilities (:func:`drawn_choices`), else keep every choice at its value."""
-    all_specs = build_specs(a)
+    probabilities (:func:`drawn_choices`), else keep every choice at its value; ``specs``:
+    the models already defined from ``a`` (``build_specs(a)``), if at hand."""
+    all_specs = specs if specs is not None else build_specs(a)
     keys = list(outputs) if outputs else default_outputs()
     extra_models = {k.split(".", 1)[0] for k in keys}
     unknown = sorted(m for m in extra_models if m not in all_specs)
