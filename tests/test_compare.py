@@ -162,3 +162,40 @@ def test_one_read_of_each_overlay_gives_the_label_and_the_description():
                            "(Bernstein's second case); The 25% levy booked as a reduction of "
                            "revenue instead of cost of goods sold")
     assert overlay_texts("base", assumptions_dir()) == ("Base", "base assumption sheets")
+
+
+def _same_values(x, y) -> bool:
+    """Every row of two runs: same keys in the same order, bit-for-bit the same values."""
+    if list(x.env.values) != list(y.env.values):
+        return False
+    for key, a in x.env.values.items():
+        b = y.env.values[key]
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if not ((a == b).all() if a.dtype == object else a.tobytes() == b.tobytes()):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("overlays,overrides", [
+    (["china_ban"], []), (["h20_terms"], []), (["nvda_bull"], []), (["bofa"], []),
+    (["shorter_lives"], []), (["blackwell_rack_asp"], []),
+    ([], ["depreciation.microsoft_method=syd"]),  # a choice that changes the model's rows
+    ([], ["china.units_source=typed"]),  # … of a model others link to
+    ([], ["valuation.eps_source=typed", "depreciation.salvage_fraction=0.05"]),
+])
+def test_a_scenario_run_reusing_the_build_run_equals_a_full_run(base, overlays, overrides):
+    """engine.run(a, like=the build's run) (what compare does) takes unchanged models' rows and
+    values from the build's run; every row comes out as a separate full run gives it."""
+    main = engine.run(base)
+    a = resolve(overlays, overrides)
+    reused = engine.run(a, like=main)
+    full = engine.run(a)
+    assert _same_values(reused, full)
+    assert [r.key for s in reused.specs.values() for r in s.rows] == \
+        [r.key for s in full.specs.values() for r in s.rows]
+    assert reused.outputs == full.outputs  # grids included
+    kept = [m for m, spec in reused.specs.items() if spec is main.specs[m]]
+    assert kept and len(kept) < len(main.specs)  # some models reused, the changed one not
+    changed = {k.split(".")[0] for k in engine._changed_inputs(a, base)}
+    assert not changed & set(kept)
