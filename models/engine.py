@@ -141,16 +141,21 @@ def _changed_inputs(a: Assumptions, other: Assumptions) -> set[str]:
 
 def _reusable(name: str, a: Assumptions, specs: dict[str, ModelSpec], like: Result,
               changed: set[str]) -> bool:
-    """Would ``define`` give model ``name`` the rows it has in ``like``? It reads the model's own
-    assumptions (every ``name.*`` item and the sheet) and the earlier models it looks at
-    (:attr:`ModelSpec.reads`); it does if those are the same: no own assumption changed and
-    every model it read has the same shape (rows, labels, units, periods) as in ``like``."""
-    if name not in like.specs or a.sheets.get(name) != like.assumptions.sheets.get(name):
+    """Would ``define`` give model ``name`` the rows it has in ``like``? A definition reads its
+    own assumptions and those of the earlier models it looks at (links, rolls up, takes a grid
+    axis from: :attr:`ModelSpec.reads`; ``tests/test_compare.py`` checks that no definition
+    reads another sheet), and those models' rows. It does if none of those assumptions (nor
+    their sheets) changed and every model it looks at has the same shape (rows, labels, units,
+    periods, grids) as in ``like``."""
+    spec = like.specs.get(name)
+    if spec is None:
         return False
-    if any(k.split(".", 1)[0] == name for k in changed):
+    looked_at = {name, *spec.reads}
+    if any(a.sheets.get(m) != like.assumptions.sheets.get(m) for m in looked_at) or \
+            any(k.split(".", 1)[0] in looked_at for k in changed):
         return False
     return all(specs[m] is like.specs[m] or _shape(specs[m]) == _shape(like.specs[m])
-               for m in like.specs[name].reads)
+               for m in spec.reads)
 
 
 def _shape(spec: ModelSpec) -> tuple:

@@ -727,7 +727,8 @@ class ModelBuilder:
 
     def model(self, name: str) -> ModelSpec:
         """A model defined before this one (its rows can be linked or rolled up)."""
-        self.spec.reads.add(name)
+        if name != self.name:
+            self.spec.reads.add(name)
         return self._registry[name]
 
     # -- rows ----------------------------------------------------------------
@@ -758,7 +759,8 @@ class ModelBuilder:
     def link(self, key: str, name: str | None = None, label: str | None = None) -> RowRef:
         """Bring another model's row onto this sheet as a green link row."""
         model, _, row_name = key.partition(".")
-        self.spec.reads.add(model)
+        if model != self.name:
+            self.spec.reads.add(model)
         source = self._registry[model].row(row_name)
         if source.series:
             missing = [p for p in self.periods if p not in self._registry[model].periods]
@@ -784,8 +786,10 @@ class ModelBuilder:
     def grid(self, name: str, label: str, output: RowRef, rows: str, cols: str,
              period: str | None = None, steps: int = 5) -> None:
         """A two-input sensitivity grid of ``output`` (see :mod:`models.grids`)."""
-        self.spec.grids.append(make_grid(self, name, label, output.row, rows, cols, period,
-                                         steps))
+        grid = make_grid(self, name, label, output.row, rows, cols, period, steps)
+        self.spec.grids.append(grid)
+        self.spec.reads.update(axis.key.split(".", 1)[0] for axis in (grid.rows, grid.cols)
+                               if not axis.key.startswith(f"{self.name}."))
 
     def check(self, name: str, label: str, difference, tolerance: float = 1e-6) -> RowRef:
         """A row that must be (close to) zero in every period; listed on the Checks sheet."""

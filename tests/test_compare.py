@@ -199,3 +199,58 @@ def test_a_scenario_run_reusing_the_build_run_equals_a_full_run(base, overlays, 
     assert kept and len(kept) < len(main.specs)  # some models reused, the changed one not
     changed = {k.split(".")[0] for k in engine._changed_inputs(a, base)}
     assert not changed & set(kept)
+
+
+def test_a_model_definition_reads_only_the_sheets_of_models_it_looks_at(base):
+    """What engine.run(a, like=) relies on to keep a model's rows: its ``define`` reads the
+    assumptions of its own sheet and of the models it links / looks at / takes a grid axis from
+    (ModelSpec.reads) only, so no other assumption can change its rows."""
+    from models.assumptions import Assumptions
+    from models.engine import MODEL_MODULES, model_module
+    from models.lineitems import ModelBuilder
+
+    class Noted(dict):  # a dict that notes which models' keys are looked up
+        seen: set = set()
+
+        def _note(self, key):
+            Noted.seen.add(str(key).split(".", 1)[0])
+
+        def __getitem__(self, key):
+            self._note(key)
+            return super().__getitem__(key)
+
+        def __contains__(self, key):
+            self._note(key)
+            return super().__contains__(key)
+
+        def get(self, key, default=None):
+            self._note(key)
+            return super().get(key, default)
+
+        def __iter__(self):
+            Noted.seen.add("*every model*")
+            return super().__iter__()
+
+        def keys(self):
+            Noted.seen.add("*every model*")
+            return super().keys()
+
+        def items(self):
+            Noted.seen.add("*every model*")
+            return super().items()
+
+        def values(self):
+            Noted.seen.add("*every model*")
+            return super().values()
+
+    noted = Assumptions(Noted(base.sheets), Noted(base.items), [], [], False, {}, {})
+    specs = {}
+    for name in MODEL_MODULES:
+        Noted.seen = set()
+        module = model_module(name)
+        builder = ModelBuilder(name, module.TITLE, base.periods(name), noted, specs,
+                               description=module.DESCRIPTION)
+        module.define(builder)
+        specs[name] = builder.spec
+        assert Noted.seen <= {name, *builder.spec.reads}, name
+    assert any(spec.reads for spec in specs.values())
