@@ -7,7 +7,8 @@ Declared in a model's ``define``::
 
 Axis values come from the assumptions' ``low``/``high`` range (``steps`` points, evenly
 spaced) or, for a choice, its choices. Python values come from one vectorised batch run of the
-models with the two inputs varied (N = rows × cols scenarios). In the workbook (sheet
+models with the two inputs varied (N = rows × cols scenarios; every grid of a run in the same
+batch, each grid's points a block of its rows: :func:`all_grid_values`). In the workbook (sheet
 ``Sensitivity``) each cell is a live formula: the output's definition with every line item that
 depends on the two inputs *inlined* down to the axis cells, and every other line item referenced
 by its cell — so the grid recomputes in Excel or LibreOffice when any input or axis value is
