@@ -23,8 +23,8 @@ import numpy as np
 # the grid's declaration (Axis, Grid, make_grid) sits with ModelBuilder.grid in lineitems
 from models.lineitems import (At, Axis, CellContext, Env, Expr, Grid, InputValue, Prev, Row,
                               RowRef, SumRows, Total, batch_inputs, col_letter, evaluate_spec,
-                              input_deps, make_grid, model_closure, row_deps,  # noqa: F401 (Axis, make_grid)
-                              rows_depending_on)
+                              input_deps, make_grid, row_deps,  # noqa: F401 (Axis, make_grid)
+                              model_closure, rows_depending_on)
 
 MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
 
