@@ -190,8 +190,8 @@ def compare(result: Result, scenarios: dict[str, Assumptions],
     columns = []
     for name, a in scenarios.items():
         live = a.digest() == main_digest
-        single = result if live else run_models(a)
-        values = flat_outputs(single.specs, single.env)  # line items only (no grids)
+        single = result if live else run_models(a, like=result)  # unchanged models reused
+        values = flat_outputs(single.specs, single.env, keys=[k for k, _ in keys])  # no grids
         missing = [k for k, _ in keys if k not in values]
         if missing:
             raise EqrError(f"scenario {name} has no output {missing[0]}")

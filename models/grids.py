@@ -7,7 +7,8 @@ Declared in a model's ``define``::
 
 Axis values come from the assumptions' ``low``/``high`` range (``steps`` points, evenly
 spaced) or, for a choice, its choices. Python values come from one vectorised batch run of the
-models with the two inputs varied (N = rows × cols scenarios). In the workbook (sheet
+models with the two inputs varied (N = rows × cols scenarios; every grid of a run in the same
+batch, each grid's points a block of its rows: :func:`all_grid_values`). In the workbook (sheet
 ``Sensitivity``) each cell is a live formula: the output's definition with every line item that
 depends on the two inputs *inlined* down to the axis cells, and every other line item referenced
 by its cell — so the grid recomputes in Excel or LibreOffice when any input or axis value is
@@ -23,7 +24,7 @@ import numpy as np
 from models.lineitems import (At, Axis, CellContext, Env, Expr, Grid, InputValue, Prev, Row,
                               RowRef, SumRows, Total, batch_inputs, col_letter, evaluate_spec,
                               input_deps, make_grid, row_deps,  # noqa: F401 (Axis, make_grid)
-                              rows_depending_on)
+                              model_closure, rows_depending_on)
 
 MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
 
@@ -31,31 +32,53 @@ MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
 # --------------------------------------------------------------------------- values
 def grid_values(grid: Grid, assumptions, specs) -> np.ndarray:
     """The output for every (row, column) pair: one batch evaluation of R × C scenarios."""
-    r, c = len(grid.rows.values), len(grid.cols.values)
-    n = r * c
+    return all_grid_values(assumptions, specs, [grid])[grid.key]
+
+
+def all_grid_values(assumptions, specs, grids=None) -> dict[str, np.ndarray]:
+    """Every grid's values (``grids``, by default all of ``specs``'), from ONE batch evaluation:
+    each grid's R × C points are a block of rows (scenarios) of the batch, every other input
+    at its value. Rows are independent scenarios, so each grid's values are those of a batch
+    run of its own points (a grid of one point is evaluated alone, as the single run it was)."""
+    grids = list(all_grids(specs)) if grids is None else list(grids)
+    if not grids:
+        return {}
+    singles = [g for g in grids if len(g.rows.values) * len(g.cols.values) == 1]
+    if singles and len(grids) > 1:  # a one-point grid is a single run (N = 1)
+        out = {g.key: all_grid_values(assumptions, specs, [g])[g.key] for g in singles}
+        out.update(all_grid_values(assumptions, specs, [g for g in grids if g not in singles]))
+        return {g.key: out[g.key] for g in grids}
+    sizes = [len(g.rows.values) * len(g.cols.values) for g in grids]
+    n = sum(sizes)
     inputs = batch_inputs(assumptions, n)
-    _set_axis(inputs, assumptions, specs, grid.rows, np.repeat(grid.rows.values, c))
-    _set_axis(inputs, assumptions, specs, grid.cols, np.tile(grid.cols.values, r))
+    starts = np.cumsum([0] + sizes[:-1]).tolist()
+    for grid, start, size in zip(grids, starts, sizes):
+        r, c = len(grid.rows.values), len(grid.cols.values)
+        block = slice(start, start + size)
+        _set_axis(inputs, assumptions, specs, grid.rows, np.repeat(grid.rows.values, c), block)
+        _set_axis(inputs, assumptions, specs, grid.cols, np.tile(grid.cols.values, r), block)
     env = Env(inputs, specs)
-    for spec in specs.values():
-        evaluate_spec(spec, env, n)
-        if spec.name == grid.model:
-            break
-    values = env.get(grid.output.key)
-    col = specs[grid.model].periods.index(grid.period) if grid.period else 0
-    return values[:, col].astype(float).reshape(r, c)
+    for model in model_closure(specs, {g.model for g in grids}):  # only what the grids read
+        evaluate_spec(specs[model], env, n)
+    out: dict[str, np.ndarray] = {}
+    for grid, start, size in zip(grids, starts, sizes):
+        values = env.get(grid.output.key)
+        col = specs[grid.model].periods.index(grid.period) if grid.period else 0
+        out[grid.key] = values[start:start + size, col].astype(float).reshape(
+            len(grid.rows.values), len(grid.cols.values))
+    return out
 
 
-def _set_axis(inputs, assumptions, specs, axis: Axis, values) -> None:
+def _set_axis(inputs, assumptions, specs, axis: Axis, values, block=slice(None)) -> None:
     arr = inputs[axis.key]
     if axis.period is None:
         if arr.dtype == object:
-            arr[:, 0] = np.asarray(values, dtype=object)
+            arr[block, 0] = np.asarray(values, dtype=object)
         else:
-            arr[:, 0] = np.asarray(values, dtype=float)
+            arr[block, 0] = np.asarray(values, dtype=float)
     else:
         periods = list(assumptions[axis.key].value)
-        arr[:, periods.index(axis.period)] = np.asarray(values, dtype=float)
+        arr[block, periods.index(axis.period)] = np.asarray(values, dtype=float)
 
 
 def all_grids(specs) -> Iterator[Grid]:

@@ -19,7 +19,10 @@ rows from another model's sheet likewise (``=china!F20``).
 """
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -149,11 +152,24 @@ def dependency_table(specs: dict) -> list[tuple[str, frozenset, frozenset]]:
     fingerprint = tuple((id(spec), len(spec.rows)) for spec in specs.values())
     if _DEPS_CACHE and _DEPS_CACHE[0][0] is specs and _DEPS_CACHE[0][1] == fingerprint:
         return _DEPS_CACHE[0][2]
-    table = [(row.key, frozenset(i.key for i in input_deps(row.expr)),
-              frozenset(r.key for r in row_deps(row.expr)))
-             for spec in specs.values() for row in spec.rows]
+    table = [(row.key, *_reads(row.expr)) for spec in specs.values() for row in spec.rows]
     _DEPS_CACHE[:] = [(specs, fingerprint, table)]
     return table
+
+
+def _reads(expr: Expr) -> tuple[frozenset, frozenset]:
+    """(assumption keys, row keys) an expression reads: :func:`input_deps` and
+    :func:`row_deps` in one walk."""
+    inputs, rows = set(), set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, InputValue):
+            inputs.add(node.key)
+        for row in node.rows_read():
+            rows.add(row.key)
+        stack.extend(node.children())
+    return frozenset(inputs), frozenset(rows)
 
 
 def rows_depending_on(specs: dict, keys: set[str]) -> set[str]:
@@ -180,6 +196,9 @@ class Const(Expr):
 
     value: Any
 
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
+
     def evaluate(self, env):
         return self.value
 
@@ -200,6 +219,9 @@ class BinOp(Expr):
     a: Expr
     b: Expr
 
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
+
     @property
     def precedence(self):  # type: ignore[override]
         return _PRECEDENCE[self.op]
@@ -209,8 +231,18 @@ class BinOp(Expr):
 
     def evaluate(self, env):
         a, b = self.a.evaluate(env), self.b.evaluate(env)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = _column_major(_NUMPY_OPS[self.op], a, b)
+        sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
+        if (len(sa) == 2 and sa[0] > 1) or (len(sb) == 2 and sb[0] > 1):  # a batch
+            if _QUIET.depth:
+                out = _column_major(_NUMPY_OPS[self.op], a, b)
+            else:
+                with quiet():
+                    out = _column_major(_NUMPY_OPS[self.op], a, b)
+        elif _QUIET.depth:  # a single run: numpy's way (as _column_major does)
+            out = _NUMPY_OPS[self.op](a, b)
+        else:
+            with quiet():
+                out = _NUMPY_OPS[self.op](a, b)
         if self.op in _COMPARISONS:
             out = _keep_gaps(out, a, b)
         return out
@@ -225,14 +257,41 @@ class BinOp(Expr):
 _COMPARISONS = {"=", "<>", "<", ">", "<=", ">="}
 
 
+class _Quiet(threading.local):
+    depth = 0  # > 0 inside quiet(): this thread already ignores divide/invalid
+
+
+_QUIET = _Quiet()
+
+
+@contextmanager
+def quiet():
+    """numpy's division by zero and invalid operations ignored (an unknown or infinite value is
+    the result, not a warning) for a whole evaluation: nodes inside skip their own errstate."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _QUIET.depth += 1
+        try:
+            yield
+        finally:
+            _QUIET.depth -= 1
+
+
+def _batch(args) -> bool:
+    """Is any argument a block of several scenarios (an array of 2 dimensions, > 1 row)?"""
+    for x in args:
+        shape = getattr(x, "shape", None)
+        if shape is not None and len(shape) == 2 and shape[0] > 1:
+            return True
+    return False
+
+
 def _column_major(ufunc: Any, *args: Any) -> Any:
     """``ufunc(*args)``, written column-major when the result is a block of scenarios × periods.
 
     numpy lays out ``(n, 1) × (1, P)`` (a drawn scalar times a constant series) row-major, and
     every later operation with a column-major drawn series then walks one of them with a
     stride: the sweep's arrays are column-major throughout (:mod:`models.sweep`). Same values."""
-    if not any(len(getattr(x, "shape", ())) == 2 and x.shape[0] > 1 for x in args) or \
-            not isinstance(ufunc, np.ufunc):
+    if not _batch(args) or not isinstance(ufunc, np.ufunc):
         return ufunc(*args)  # a single run (every array one row): numpy's way
     shape = np.broadcast_shapes(*(np.shape(x) for x in args))
     if len(shape) != 2 or shape[1] < 2:
@@ -254,11 +313,11 @@ def _gaps(x: Any) -> Any:
 def _keep_gaps(result: Any, *operands: Any) -> Any:
     """A comparison with an unknown operand is unknown, as ``#N/A>=1`` is ``#N/A`` in Excel
     (numpy would say False)."""
+    if not any(_gaps(o).any() for o in operands):
+        return result
     gap = False
     for o in operands:
         gap = np.logical_or(gap, _gaps(o))
-    if not np.any(gap):
-        return result
     return np.where(gap, np.nan, result)
 
 
@@ -266,8 +325,7 @@ def _if(cond: Any, then: Any, other: Any) -> Any:
     """Excel IF: an unknown condition gives an unknown result; the branch not taken is never
     looked at (so an unknown there does not matter, as in Excel)."""
     known = np.nan_to_num(cond, nan=0.0) if _gaps(cond).any() else cond
-    batch = any(len(getattr(x, "shape", ())) == 2 and x.shape[0] > 1
-                for x in (cond, then, other))
+    batch = _batch((cond, then, other))
     shape = np.broadcast_shapes(*(np.shape(x) for x in (cond, then, other))) if batch else ()
     if len(shape) == 2 and shape[1] > 1 and all(
             np.asarray(x).dtype.kind in "fiub" for x in (cond, then, other)):
@@ -293,6 +351,9 @@ class Neg(Expr):
     a: Expr
     precedence = 6
 
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
+
     def children(self):
         return (self.a,)
 
@@ -311,12 +372,17 @@ class Func(Expr):
     args: Sequence[Expr]
     py: Callable[..., Any]
 
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
+
     def children(self):
         return tuple(self.args)
 
     def evaluate(self, env):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _column_major(self.py, *(a.evaluate(env) for a in self.args))
+        if _QUIET.depth:
+            return _column_major(self.py, *[a.evaluate(env) for a in self.args])
+        with quiet():
+            return _column_major(self.py, *[a.evaluate(env) for a in self.args])
 
     def excel(self, ctx):
         return f"{self.name}({','.join(a.excel(ctx) for a in self.args)})"
@@ -557,6 +623,9 @@ class InputValue(Expr):
     key: str
     series: bool
 
+    def rows_read(self):  # holds no row (the generic scan, quicker)
+        return ()
+
     def is_series(self):
         return self.series
 
@@ -583,8 +652,8 @@ class Row:
     note: str = ""
     tolerance: float = 0.0  # checks only
 
-    @property
-    def key(self) -> str:
+    @cached_property
+    def key(self) -> str:  # computed once: the engine looks rows up by key constantly
         return f"{self.model}.{self.name}"
 
     def ref(self) -> RowRef:
@@ -606,6 +675,8 @@ class ModelSpec:
     description: str = ""
     items: list = field(default_factory=list)  # Row | Section
     grids: list = field(default_factory=list)  # Grid (below)
+    #: the earlier models its definition looked at (ModelBuilder.model / link)
+    reads: set = field(default_factory=set, repr=False, compare=False)
 
     @property
     def rows(self) -> list[Row]:
@@ -656,6 +727,8 @@ class ModelBuilder:
 
     def model(self, name: str) -> ModelSpec:
         """A model defined before this one (its rows can be linked or rolled up)."""
+        if name != self.name:
+            self.spec.reads.add(name)
         return self._registry[name]
 
     # -- rows ----------------------------------------------------------------
@@ -686,6 +759,8 @@ class ModelBuilder:
     def link(self, key: str, name: str | None = None, label: str | None = None) -> RowRef:
         """Bring another model's row onto this sheet as a green link row."""
         model, _, row_name = key.partition(".")
+        if model != self.name:
+            self.spec.reads.add(model)
         source = self._registry[model].row(row_name)
         if source.series:
             missing = [p for p in self.periods if p not in self._registry[model].periods]
@@ -711,8 +786,10 @@ class ModelBuilder:
     def grid(self, name: str, label: str, output: RowRef, rows: str, cols: str,
              period: str | None = None, steps: int = 5) -> None:
         """A two-input sensitivity grid of ``output`` (see :mod:`models.grids`)."""
-        self.spec.grids.append(make_grid(self, name, label, output.row, rows, cols, period,
-                                         steps))
+        grid = make_grid(self, name, label, output.row, rows, cols, period, steps)
+        self.spec.grids.append(grid)
+        self.spec.reads.update(axis.key.split(".", 1)[0] for axis in (grid.rows, grid.cols)
+                               if not axis.key.startswith(f"{self.name}."))
 
     def check(self, name: str, label: str, difference, tolerance: float = 1e-6) -> RowRef:
         """A row that must be (close to) zero in every period; listed on the Checks sheet."""
@@ -755,14 +832,21 @@ class Env:
 
 def evaluate_spec(spec: ModelSpec, env: Env, n: int) -> None:
     """Evaluate every row of a model in sheet order into ``env.values``."""
+    evaluate_rows_of(spec, spec.rows, env, n)
+
+
+def evaluate_rows_of(spec: ModelSpec, rows: Sequence[Row], env: Env, n: int) -> None:
+    """Evaluate ``rows`` (of model ``spec``, in sheet order) into ``env.values``."""
     width = len(spec.periods)
-    for row in spec.rows:
-        value = row.expr.evaluate(env)
-        if isinstance(row.expr, RowRef) and row.series and row.expr.row.model != row.model:
-            value = _align(value, env.periods(row.expr.row.model), spec.periods)
-        arr = np.asarray(value)
-        shape = (n, width) if row.series else (n, 1)
-        env.values[row.key] = np.broadcast_to(arr, shape).copy() if arr.shape != shape else arr
+    values = env.values
+    with quiet():
+        for row in rows:
+            value = row.expr.evaluate(env)
+            if isinstance(row.expr, RowRef) and row.series and row.expr.row.model != row.model:
+                value = _align(value, env.periods(row.expr.row.model), spec.periods)
+            arr = np.asarray(value)
+            shape = (n, width) if row.series else (n, 1)
+            values[row.key] = np.broadcast_to(arr, shape).copy() if arr.shape != shape else arr
 
 
 def _align(value: np.ndarray, source: Sequence[str], target: Sequence[str]) -> np.ndarray:

@@ -55,7 +55,7 @@ def analyse(result, output: str = OUTPUT, n: int = DRAWS, seed: int = SEED) -> R
     if output.split(".")[0] not in result.specs or result.outputs.get(output) is None:
         return None
     a = result.assumptions
-    sweep = plan(a, [output], strict=False)
+    sweep = plan(a, [output], strict=False, specs=result.specs)  # the run's own models
     with np.errstate(all="ignore"):  # extreme (in-bounds) inputs may overflow: inf, not noise
         swings = tornado(a, sweep=sweep)
         drawn = run_sweep(a, n, seed, sweep=sweep, threads=1)

@@ -40,7 +40,7 @@ from models.engine import build_specs, finite_or_none
 from models.errors import EqrError, did_you_mean
 from models.lineitems import (BinOp, Const, Env, Func, InputValue, ModelSpec, Neg, Row, RowRef,
                               SumRows, _align, batch_inputs, find_output, input_deps,
-                              model_closure, row_deps, walk)
+                              model_closure, quiet, row_deps, walk)
 
 CHUNK = 32_768  # scenarios per chunk: arrays stay cache-sized (fixes the random streams)
 #: the most scenarios one sweep draws (issue 17). Every reported output keeps one 8-byte
@@ -279,6 +279,12 @@ def evaluate_rows(rows: Sequence[Row], specs: dict[str, ModelSpec],
     """Evaluate ``rows`` in order; values stay in their broadcastable shapes ((1, P) for rows no
     draw reaches, (n, P) otherwise), which avoids copying constants n times."""
     env = Env(inputs, specs)
+    with quiet():  # one errstate for the whole evaluation, not one per node
+        _evaluate_rows(rows, specs, env)
+    return env
+
+
+def _evaluate_rows(rows: Sequence[Row], specs: dict[str, ModelSpec], env: Env) -> None:
     for row in rows:
         value = row.expr.evaluate(env)
         if isinstance(row.expr, RowRef) and row.series and row.expr.row.model != row.model:
@@ -288,7 +294,6 @@ def evaluate_rows(rows: Sequence[Row], specs: dict[str, ModelSpec],
             width = len(specs[row.model].periods) if row.series else 1
             value = np.broadcast_to(value.reshape(1, 1), (1, width))
         env.values[row.key] = value
-    return env
 
 
 # =========================================================================== output keys
@@ -378,11 +383,12 @@ class Sweep:
 
 def plan(a: Assumptions, outputs: Sequence[str] | None = None,
          targets: Sequence[str] = TARGET_MODELS, strict: bool = True,
-         choices: bool = True) -> Sweep:
+         choices: bool = True, specs: dict[str, ModelSpec] | None = None) -> Sweep:
     """Decide what to draw and evaluate for the sweep (no random numbers yet); ``strict``:
     see :func:`ranged_assumptions`; ``choices``: draw the choices that carry scenario
-    probabilities (:func:`drawn_choices`), else keep every choice at its value."""
-    all_specs = build_specs(a)
+    probabilities (:func:`drawn_choices`), else keep every choice at its value; ``specs``:
+    the models already defined from ``a`` (``build_specs(a)``), if at hand."""
+    all_specs = specs if specs is not None else build_specs(a)
     keys = list(outputs) if outputs else default_outputs()
     extra_models = {k.split(".", 1)[0] for k in keys}
     unknown = sorted(m for m in extra_models if m not in all_specs)

@@ -153,7 +153,7 @@ class RunningBalance(Expr):
         before = np.zeros(shape[:-1])
         for j in range(width):
             out[..., j] = (base[..., j] - before) * rate[..., j]
-            before = np.sum(out[..., :j + 1], axis=-1)
+            before = np.add.reduce(out[..., :j + 1], axis=-1)  # np.sum's own reduction
         return out
 
     def excel(self, ctx) -> str:

@@ -162,3 +162,95 @@ def test_one_read_of_each_overlay_gives_the_label_and_the_description():
                            "(Bernstein's second case); The 25% levy booked as a reduction of "
                            "revenue instead of cost of goods sold")
     assert overlay_texts("base", assumptions_dir()) == ("Base", "base assumption sheets")
+
+
+def _same_values(x, y) -> bool:
+    """Every row of two runs: same keys in the same order, bit-for-bit the same values."""
+    if list(x.env.values) != list(y.env.values):
+        return False
+    for key, a in x.env.values.items():
+        b = y.env.values[key]
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if not ((a == b).all() if a.dtype == object else a.tobytes() == b.tobytes()):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("overlays,overrides", [
+    (["china_ban"], []), (["h20_terms"], []), (["nvda_bull"], []), (["bofa"], []),
+    (["shorter_lives"], []), (["blackwell_rack_asp"], []),
+    ([], ["depreciation.microsoft_method=syd"]),  # a choice that changes the model's rows
+    ([], ["china.units_source=typed"]),  # … of a model others link to
+    ([], ["valuation.eps_source=typed", "depreciation.salvage_fraction=0.05"]),
+])
+def test_a_scenario_run_reusing_the_build_run_equals_a_full_run(base, overlays, overrides):
+    """engine.run(a, like=the build's run) (what compare does) takes unchanged models' rows and
+    values from the build's run; every row comes out as a separate full run gives it."""
+    main = engine.run(base)
+    a = resolve(overlays, overrides)
+    reused = engine.run(a, like=main)
+    full = engine.run(a)
+    assert _same_values(reused, full)
+    assert [r.key for s in reused.specs.values() for r in s.rows] == \
+        [r.key for s in full.specs.values() for r in s.rows]
+    assert reused.outputs == full.outputs  # grids included
+    kept = [m for m, spec in reused.specs.items() if spec is main.specs[m]]
+    assert kept and len(kept) < len(main.specs)  # some models reused, the changed one not
+    changed = {k.split(".")[0] for k in engine._changed_inputs(a, base)}
+    assert not changed & set(kept)
+
+
+def test_a_model_definition_reads_only_the_sheets_of_models_it_looks_at(base):
+    """What engine.run(a, like=) relies on to keep a model's rows: its ``define`` reads the
+    assumptions of its own sheet and of the models it links / looks at / takes a grid axis from
+    (ModelSpec.reads) only, so no other assumption can change its rows."""
+    from models.assumptions import Assumptions
+    from models.engine import MODEL_MODULES, model_module
+    from models.lineitems import ModelBuilder
+
+    class Noted(dict):  # a dict that notes which models' keys are looked up
+        seen: set = set()
+
+        def _note(self, key):
+            Noted.seen.add(str(key).split(".", 1)[0])
+
+        def __getitem__(self, key):
+            self._note(key)
+            return super().__getitem__(key)
+
+        def __contains__(self, key):
+            self._note(key)
+            return super().__contains__(key)
+
+        def get(self, key, default=None):
+            self._note(key)
+            return super().get(key, default)
+
+        def __iter__(self):
+            Noted.seen.add("*every model*")
+            return super().__iter__()
+
+        def keys(self):
+            Noted.seen.add("*every model*")
+            return super().keys()
+
+        def items(self):
+            Noted.seen.add("*every model*")
+            return super().items()
+
+        def values(self):
+            Noted.seen.add("*every model*")
+            return super().values()
+
+    noted = Assumptions(Noted(base.sheets), Noted(base.items), [], [], False, {}, {})
+    specs = {}
+    for name in MODEL_MODULES:
+        Noted.seen = set()
+        module = model_module(name)
+        builder = ModelBuilder(name, module.TITLE, base.periods(name), noted, specs,
+                               description=module.DESCRIPTION)
+        module.define(builder)
+        specs[name] = builder.spec
+        assert Noted.seen <= {name, *builder.spec.reads}, name
+    assert any(spec.reads for spec in specs.values())

@@ -76,3 +76,53 @@ def test_rows_depending_on_matches_a_recursive_closure(result):
     assert "china.levy" in in_china  # levy = gross × levy_rate
     assert in_china <= {row.key for row in result.specs["china"].rows}
     assert rows_depending_on(result.specs, set()) == set()
+
+
+def test_grids_batched_together_equal_each_grid_run_alone(base, result):
+    """All grids come from one batch evaluation (grids.all_grid_values); each equals, bit for
+    bit, a batch run of that grid's own points alone, every model up to the grid's evaluated
+    (the way each grid was computed before), and a one-point grid is a single run."""
+    import numpy as np
+
+    from models.grids import all_grid_values
+    from models.lineitems import Env, batch_inputs, evaluate_spec
+
+    grids = list(all_grids(result.specs))
+    assert len(grids) >= 2
+    batched = all_grid_values(base, result.specs)
+    assert list(batched) == [g.key for g in grids]
+    for grid in grids:
+        r, c = len(grid.rows.values), len(grid.cols.values)
+        inputs = batch_inputs(base, r * c)
+        for axis, values in ((grid.rows, np.repeat(grid.rows.values, c)),
+                             (grid.cols, np.tile(grid.cols.values, r))):
+            column = (list(base[axis.key].value).index(axis.period) if axis.period else 0)
+            inputs[axis.key][:, column] = np.asarray(
+                values, dtype=object if inputs[axis.key].dtype == object else float)
+        env = Env(inputs, result.specs)
+        for spec in result.specs.values():
+            evaluate_spec(spec, env, r * c)
+            if spec.name == grid.model:
+                break
+        col = result.specs[grid.model].periods.index(grid.period) if grid.period else 0
+        alone = env.get(grid.output.key)[:, col].astype(float).reshape(r, c)
+        assert batched[grid.key].tobytes() == alone.tobytes(), grid.key
+
+
+def test_a_one_point_grid_is_a_single_run(base, result):
+    """A grid of one point is evaluated alone (N = 1), as before batching: with both axes at
+    the inputs' own values its one value is, bit for bit, the run's own value."""
+    from dataclasses import replace
+
+    from models.grids import all_grid_values
+
+    grids = list(all_grids(result.specs))
+    grid = next(g for g in grids if not g.rows.period and not g.cols.period
+                and not result.specs[g.model].row(g.output.name).series)
+    one = replace(grid, name="one_point",
+                  rows=replace(grid.rows, values=(base.value(grid.rows.key),)),
+                  cols=replace(grid.cols, values=(base.value(grid.cols.key),)))
+    values = all_grid_values(base, result.specs, [one] + grids)
+    assert values[one.key].shape == (1, 1)
+    assert values[one.key][0, 0].tobytes() == result.env.get(grid.output.key)[0, 0].tobytes()
+    assert values[grid.key].tobytes() == result.grid_values[grid.key].tobytes()
