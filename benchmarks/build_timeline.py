@@ -27,6 +27,7 @@ PHASES = [
     ("models.runs", "_write_text"), ("models.workbook", "write_workbook"),
     ("models.plots", "_save_svg"), ("models.plots", "_save_png"),
     ("models.memo", "load_weasyprint"), ("models.memo", "write_pdf"),
+    ("models.plots.ChartWriter", "wait_svgs"),
 ]
 
 
@@ -48,8 +49,12 @@ def _traced(name: str, f):
 def run(argv: list[str]) -> None:
     _log("imported models.cli")
     for module_name, attr in PHASES:
-        module = importlib.import_module(module_name)
-        setattr(module, attr, _traced(attr, getattr(module, attr)))
+        try:
+            owner = importlib.import_module(module_name)
+        except ModuleNotFoundError:  # a class: models.plots.ChartWriter
+            module_name, cls = module_name.rsplit(".", 1)
+            owner = getattr(importlib.import_module(module_name), cls)
+        setattr(owner, attr, _traced(attr, getattr(owner, attr)))
     with contextlib.redirect_stdout(io.StringIO()):
         code = main(["build", "--out", *argv])
     _log(f"exit {code}")

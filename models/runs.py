@@ -252,7 +252,7 @@ def dry_run(a: Assumptions, templates_dir: Path | None = None, paper: str = "a4"
     the memo in memory — :func:`_write_files` with no folder. ``eqr check`` runs this."""
     result = prepare_run(a)
     _write_files(None, result, run_id(a), dt.datetime.now(dt.timezone.utc).replace(
-        microsecond=0).isoformat(), templates_dir, False, {}, scenarios, paper)
+        microsecond=0).isoformat(), templates_dir, None, {}, scenarios, paper)
     return result
 
 
@@ -273,7 +273,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
               extra_manifest: dict[str, Any] | None = None,
               after_write: Callable[[Path], None] | None = None,
               scenarios: dict[str, Assumptions] | None = None,
-              warnings: list[str] | None = None) -> Path:
+              warnings: list[str] | None = None, printer=None) -> Path:
     """Evaluate the models and write a complete run folder; return its path.
 
     ``scenarios`` (name → resolved assumptions) are compared side by side on a Scenarios sheet
@@ -285,7 +285,27 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     destination, renamed into place only when complete. Any failure (bad input, disk full,
     Ctrl-C, SIGTERM) removes it; a SIGKILL leaves it, and the next build removes it once its
     owning process is gone. ``reports/latest`` moves only after the rename.
+
+    With ``pdf``, the note is printed by a :class:`models.printer.Printer` (``printer``: one
+    the caller started earlier, so that WeasyPrint is imported while the sheets are read).
     """
+    if pdf and printer is None:
+        from models.printer import Printer
+        printer = Printer()
+    try:
+        return _write_run(a, out, reports_dir, templates_dir, printer if pdf else None, paper,
+                          extra_manifest, after_write, scenarios, warnings)
+    except BaseException:
+        if printer is not None:
+            printer.finish(abort=True)
+        raise
+
+
+def _write_run(a: Assumptions, out: Path | None, reports_dir: Path | None,
+               templates_dir: Path | None, printer, paper: str,
+               extra_manifest: dict[str, Any] | None,
+               after_write: Callable[[Path], None] | None,
+               scenarios: dict[str, Assumptions] | None, warnings: list[str] | None) -> Path:
     result = prepare_run(a)
     if scenarios:
         extra_manifest = {**(extra_manifest or {}),
@@ -318,7 +338,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         raise _os_error(exc, "cannot create the run folder", final.parent) from None
     placed: list[Path] = []  # where the rename put (or was putting) the folder
     try:
-        _write_files(tmp, result, rid, created, templates_dir, pdf, extra_manifest or {},
+        _write_files(tmp, result, rid, created, templates_dir, printer, extra_manifest or {},
                      scenarios, paper)
         if after_write:
             after_write(tmp)
@@ -420,11 +440,11 @@ def _test_pause(tmp: Path) -> None:
 #: how many of the models' charts the build process saves itself (with the PDF: their SVGs,
 #: before the note is laid out), the chart process the rest: balances the two processes'
 #: work (``benchmarks/build_timeline.py`` shows where each one waits)
-CHARTS_SAVED_HERE = {True: 0, False: 0}
+CHARTS_SAVED_HERE = {True: 2, False: 2}
 
 
 def _write_files(folder: Path | None, result: Result, rid: str, created: str,
-                 templates_dir: Path | None, pdf: bool, extra: dict[str, Any],
+                 templates_dir: Path | None, printer, extra: dict[str, Any],
                  scenarios: dict[str, Assumptions] | None = None, paper: str = "a4") -> None:
     """Write every file of a run into ``folder``; with ``folder=None`` (``eqr check``) do all
     the same work in memory and write nothing (the workbook's cells are laid out, not written;
@@ -432,8 +452,9 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
 
     The models' charts need only the run's own outputs: they are drawn first and saved by a
     child process (:class:`models.plots.ChartWriter`) while this one compares the scenarios,
-    analyses the risk, writes the workbook and the memo; with the PDF the child lays the note
-    out once the memo's HTML is written, while this one saves the PNGs."""
+    analyses the risk and writes the memo; with the PDF (``printer``) the note is printed by
+    another process once the memo's HTML and the SVGs are written, while this one writes the
+    workbook and the PNGs."""
     from models import memo, plots, workbook  # heavy imports only when writing
     dry = folder is None
 
@@ -446,9 +467,8 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         for chart in figures:
             plots.plt.close(chart.figure)
     else:
-        writer = plots.ChartWriter(figures, folder, pdf=(memo.load_weasyprint, lambda: (
-            memo.write_pdf(folder / "memo.html", folder / "memo.pdf"))) if pdf else None,
-            here=CHARTS_SAVED_HERE[pdf])
+        writer = plots.ChartWriter(figures, folder, svgs_first=printer is not None,
+                                   here=CHARTS_SAVED_HERE[printer is not None])
         entries = writer.entries
     try:
         comparison = None
@@ -483,7 +503,9 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         book = memo.DeferredCells(lambda: workbook.write_workbook(
             result, folder / "model.xlsx", info, extra_sheets))
         figures = _write_text(result, outputs, book, info, templates_dir, entries, folder)
-        writer.go()
+        if printer is not None:  # the note is laid out now, while the workbook is written
+            writer.wait_svgs()
+            printer.print(folder / "memo.html", folder / "memo.pdf")
         cells = dict(book.resolve())
         _dump(folder / "outputs.json", outputs)
         _dump(folder / "cells.json", cells)
@@ -491,8 +513,17 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
     except BaseException:
         if writer is not None:
             writer.finish(abort=True)
+        if printer is not None:
+            printer.finish(abort=True)
         raise
-    writer.finish()
+    try:
+        writer.finish()
+    except BaseException:
+        if printer is not None:
+            printer.finish(abort=True)
+        raise
+    if printer is not None:
+        printer.finish()
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
         "paper": paper, **extra}))

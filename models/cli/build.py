@@ -44,14 +44,23 @@ def add_build(sub) -> None:
 
 
 def cmd_build(args) -> int:
-    from models.runs import write_run
     if args.from_workbook is not None or args.save_scenario is not None:
         return build_from_workbook(args)
-    a = resolve_from_args(args)
-    warnings: list[str] = []
-    folder = write_run(a, out=args.out, reports_dir=args.reports,
-                       templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
-                       scenarios=compared_scenarios(args, a), warnings=warnings)
+    # the PDF's printer first: it imports WeasyPrint on the other core while the sheets are
+    # read and the models run (models.printer)
+    from models.printer import Printer
+    printer = Printer() if args.pdf else None
+    try:
+        from models.runs import write_run
+        a = resolve_from_args(args)
+        warnings: list[str] = []
+        folder = write_run(a, out=args.out, reports_dir=args.reports,
+                           templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
+                           scenarios=compared_scenarios(args, a), warnings=warnings,
+                           printer=printer)
+    finally:
+        if printer is not None:
+            printer.finish(abort=True)  # a bad sheet, say; nothing to do after a build
     print_warnings(warnings)
     print_path(folder)
     return 0

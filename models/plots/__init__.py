@@ -8,12 +8,9 @@ child process beside the rest of the build (:func:`start_writing_charts`).
 from __future__ import annotations
 
 import importlib
-import os
-import pickle
-import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import matplotlib
 
@@ -143,93 +140,61 @@ def _stem(chart: Chart) -> str:
     return chart.key.replace(".", "_")
 
 
-def _can_fork() -> bool:
-    return (hasattr(os, "fork") and not os.environ.get("EQR_SERIAL_CHARTS")
-            and (os.cpu_count() or 1) >= 2)
-
-
 class ChartWriter:
-    """Save the charts (SVG and PNG, as :func:`write_charts`) in a forked child process while
-    the caller goes on with the rest of the build: matplotlib's rendering is the build's
-    largest single cost and needs nothing else the build produces.
+    """Save the charts (SVG and PNG, as :func:`write_charts`) in a forked child process
+    (:mod:`models.forked`) while the caller goes on with the rest of the build: matplotlib's
+    rendering is the build's largest single cost and needs nothing else the build produces.
 
-    Without the PDF, the child saves all but the last ``here`` charts; :meth:`finish` saves
-    those here. With the PDF (``pdf=(prepare, job)``, the note printed with WeasyPrint, which
-    reads only the SVGs), the child saves the SVGs of all but the last ``here`` charts, calls
-    ``prepare()`` (imports WeasyPrint) and waits; the caller writes the memo's HTML and calls
-    :meth:`go`, which saves the last ``here`` SVGs and lets the child run ``job()`` (lay the
-    note out) while :meth:`finish` saves every PNG here. ``here`` balances the two processes
-    (``benchmarks/build_timeline.py`` shows both). A chart the caller draws later (the
-    risk chart, which needs the scenario comparison) is saved here with :meth:`add_here`.
+    The child saves all but the last ``here`` charts; the caller saves those (``here``
+    balances the two processes: ``benchmarks/build_timeline.py`` shows where each waits).
+    Without the PDF, the caller saves its share in :meth:`finish`. With ``svgs_first`` (a build
+    with the PDF, which reads only the SVGs) the child saves only SVGs and :meth:`wait_svgs`
+    saves the caller's SVGs and returns once every SVG is on disk; :meth:`finish` then saves
+    every PNG here (while the note is printed). A chart drawn after the fork (the risk chart,
+    which needs the scenario comparison) is saved here with :meth:`add_here`.
 
     :meth:`finish` waits for the child and re-raises its error; call it before anything reads
     the files (the manifest's file list). If the caller fails first, ``finish(abort=True)``
-    kills the child. Without ``os.fork`` (or with ``EQR_SERIAL_CHARTS=1``, or on one core)
-    everything is done right here, in the same order. Same files either way."""
+    kills the child. Without a fork (:func:`models.forked.can_fork`) everything is done right
+    here, SVGs first. Same files either way."""
 
-    def __init__(self, charts: list[Chart], folder: Path,
-                 pdf: tuple[Callable[[], None], Callable[[], None]] | None = None,
+    def __init__(self, charts: list[Chart], folder: Path, svgs_first: bool = False,
                  here: int = 0):
+        from models import forked
         self.entries = {chart.key: chart_entry(chart) for chart in charts}
         self._target = folder / "charts"
-        self._pdf = pdf
-        self._pid: int | None = None
+        self._svgs_first = svgs_first
+        self._child = None
         self._done = False
         self._added: list[Chart] = []
-        self._svgs_here: list[Chart] = []
-        if charts or pdf:
+        self._svg_saved_here: list[Chart] = []
+        self._svgs_pending: list[Chart] = []  # with svgs_first: this process's SVGs to save
+        self._svgs_done = False
+        if charts:
             self._target.mkdir(exist_ok=True)
-        if not _can_fork() or not (charts or pdf):
-            self._theirs: list[Chart] = []
+        if not charts or not forked.can_fork():
             self._ours = list(charts)
             for chart in charts:  # the SVGs first, as the child would
                 _save_svg(chart, self._target)
+            self._svg_saved_here = list(charts)
             return
         here = max(0, min(here, len(charts)))
-        self._theirs, self._ours = charts[:len(charts) - here], charts[len(charts) - here:]
-        self._svgs_here = list(self._ours) if pdf else []
-        self._read, write = os.pipe()  # the child's error, pickled
-        go_read, self._go = os.pipe()  # one byte: the memo's HTML is written
-        pid = os.fork()
-        if pid == 0:
-            os.close(self._read)
-            os.close(self._go)
-            self._child(write, go_read)  # never returns
-        os.close(write)
-        os.close(go_read)
-        self._pid = pid
-        if pdf:  # the PNGs are saved here (laid out here, where the child saved the SVG)
-            self._ours = list(charts)
-        else:
-            for chart in self._theirs:  # the child has its own copy
-                plt.close(chart.figure)
+        theirs, mine = charts[:len(charts) - here], charts[len(charts) - here:]
 
-    def _child(self, error_pipe: int, go_read: int) -> None:
-        code = 1
-        try:
-            _child_setup()
-            if self._pdf:
-                prepare, job = self._pdf
-                for chart in self._theirs:
-                    _save_svg(chart, self._target)
-                prepare()
-                if os.read(go_read, 1) == b"g":  # else the caller gave up
-                    job()
-            else:
-                write_charts(self._theirs, self._target.parent)
-            code = 0
-        except BaseException as exc:  # noqa: BLE001 - handed to the parent
-            try:
-                data = pickle.dumps(exc)
-                pickle.loads(data)
-            except Exception:  # an exception that does not survive pickling
-                data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-            try:
-                os.write(error_pipe, data)
-            except OSError:
-                pass
-        finally:
-            os._exit(code)
+        def work(channel) -> None:
+            for chart in theirs:
+                _save_svg(chart, self._target)
+                if not svgs_first:
+                    _save_png(chart, self._target)
+            channel.tell(b"s")
+
+        self._child = forked.Child(work)
+        if svgs_first:  # every PNG is saved here (theirs laid out again here)
+            self._ours, self._svgs_pending = list(charts), mine
+        else:
+            self._ours = mine
+            for chart in theirs:  # the child has its own copy
+                plt.close(chart.figure)
 
     def add_here(self, chart: Chart) -> dict[str, Any]:
         """Save a chart drawn after the fork: its SVG now, its PNG in :meth:`finish`."""
@@ -243,85 +208,49 @@ class ChartWriter:
         self._added.append(chart)
         return self.entries[chart.key]
 
-    def go(self) -> None:
-        """The memo's HTML is written: the PDF may be laid out (by the child, or here)."""
-        if not self._pdf:
+    def wait_svgs(self) -> None:
+        """With ``svgs_first``: save this process's SVGs, then return once the child's are on
+        disk too (or raise the child's error)."""
+        if self._child is None or not self._svgs_first or self._svgs_done:
             return
-        if self._pid is None:
-            prepare, job = self._pdf
-            prepare()
-            job()
-            return
-        for chart in self._svgs_here:
+        self._svgs_done = True
+        for chart in self._svgs_pending:
             _save_svg(chart, self._target)
-        try:
-            os.write(self._go, b"g")
-        except OSError:  # the child has failed already: finish() reports why
-            pass
+            self._svg_saved_here.append(chart)
+        if self._child.hear() != b"s":  # the child failed
+            self._done = True
+            for chart in self._ours + self._added:
+                plt.close(chart.figure)
+            self._child.wait()
+            raise RuntimeError("the chart-saving process ended without saving the charts")
 
     def finish(self, abort: bool = False) -> None:
         if self._done:
             return
         self._done = True
-        added = self._added
         if abort:
-            for chart in self._ours + added:
+            for chart in self._ours + self._added:
                 plt.close(chart.figure)
-            if self._pid is not None:
-                try:
-                    os.kill(self._pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        else:
-            try:
-                self._save_ours(added)
-            except BaseException:
-                self._done = False
-                self.finish(abort=True)
-                raise
-        if self._pid is None:
+            if self._child is not None:
+                self._child.wait(kill=True)
             return
         try:
-            os.close(self._go)  # a child still waiting for the go reads end-of-file
-        except OSError:
-            pass
-        with os.fdopen(self._read, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self._pid, 0)
-        if abort or status == 0:
-            return
-        if data:
-            raise pickle.loads(data)
-        raise RuntimeError(f"the chart-saving process ended with status {status}")
-
-    def _save_ours(self, added: list[Chart]) -> None:
-        for chart in self._ours:
-            if self._pid is not None and not self._pdf:  # our share: not saved yet
-                _save_svg(chart, self._target)
+            self.wait_svgs()
+            for chart in self._ours:
+                if self._child is not None and not self._svgs_first:  # our share: not saved yet
+                    _save_svg(chart, self._target)
+                    _save_png(chart, self._target)
+                else:  # laid out again where the child saved the SVG
+                    _save_png(chart, self._target, lay_out=not any(
+                        chart is c for c in self._svg_saved_here))
+            for chart in self._added:
                 _save_png(chart, self._target)
-            else:  # laid out again unless its SVG was saved here
-                _save_png(chart, self._target, lay_out=self._pid is not None
-                          and not any(chart is c for c in self._svgs_here))
-        for chart in added:
-            _save_png(chart, self._target)
-
-
-def _child_setup() -> None:
-    """In the forked chart writer: default signal handling (the parent's handlers turn
-    SIGTERM into cleanup of the run folder, the parent's job) and, on Linux, die with the
-    parent so a killed build leaves no process writing."""
-    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
-        signum = getattr(signal, name, None)
-        if signum is not None:
-            signal.signal(signum, signal.SIG_DFL)
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() == 1:  # the parent died before prctl
-        os._exit(1)
+        except BaseException:
+            self._done = False
+            self.finish(abort=True)
+            raise
+        if self._child is not None:
+            self._child.wait()
 
 
 def chart_entry(chart: Chart) -> dict[str, Any]:
