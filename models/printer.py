@@ -42,6 +42,10 @@ class Printer:
 def _serve(channel) -> None:
     """In the printing process: import WeasyPrint, then print the one note asked for (none if
     the build gave up first)."""
+    try:  # the heavy import first, before eqr's own modules (its error is reported below)
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        pass
     from models.memo import load_weasyprint, write_pdf
     load_weasyprint()
     message = channel.receive()
