@@ -440,7 +440,7 @@ def _test_pause(tmp: Path) -> None:
 #: how many of the models' charts the build process saves itself (with the PDF: their SVGs,
 #: before the note is laid out), the chart process the rest: balances the two processes'
 #: work (``benchmarks/build_timeline.py`` shows where each one waits)
-CHARTS_SAVED_HERE = {True: 2, False: 2}
+CHARTS_SAVED_HERE = {True: 2, False: 1}
 
 
 def _write_files(folder: Path | None, result: Result, rid: str, created: str,
