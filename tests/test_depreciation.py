@@ -364,17 +364,24 @@ def test_policy_schedules_sum_to_cost_and_differences_add_up(base, periods, live
 def test_charts_plot_only_outputs(base):
     """Every number a chart plots is named in its outputs list and exists in the run."""
     from models.plots import charts_for
+    from models.plots import plt
     result = engine.run(base)
     outputs = result.outputs
-    found = [c for c in charts_for(result, outputs) if c.model == M]
-    assert [c.name for c in found] == ["policy_vs_alternatives", "critic_effect"]
-    for chart in found:
-        assert chart.outputs and all(name in outputs for name in chart.outputs)
-        assert chart.sheet == M
-    lines = found[0].figure.axes[0].get_lines()
-    policy = next(line for line in lines if line.get_label() == "Policy")
-    shown = base.periods(M)[base.periods(M).index(base.value(f"{M}.memo_from_period")):]
-    assert list(policy.get_ydata()) == [outputs[f"{M}.microsoft_depr_policy.{p}"] for p in shown]
+    drawn = charts_for(result, outputs)
+    try:
+        found = [c for c in drawn if c.model == M]
+        assert [c.name for c in found] == ["policy_vs_alternatives", "critic_effect"]
+        for chart in found:
+            assert chart.outputs and all(name in outputs for name in chart.outputs)
+            assert chart.sheet == M
+        lines = found[0].figure.axes[0].get_lines()
+        policy = next(line for line in lines if line.get_label() == "Policy")
+        shown = base.periods(M)[base.periods(M).index(base.value(f"{M}.memo_from_period")):]
+        assert list(policy.get_ydata()) == [outputs[f"{M}.microsoft_depr_policy.{p}"]
+                                            for p in shown]
+    finally:
+        for chart in drawn:  # every model's charts were drawn
+            plt.close(chart.figure)
 
 
 def test_scenarios_in_one_vectorised_batch_equal_single_runs(base):
