@@ -30,6 +30,7 @@ class Result:
     env: Env
     _grids: dict | None = None
     _outputs: dict | None = None
+    _row_reads: dict | None = None  # see _row_reads()
 
     @property
     def line_outputs(self) -> dict[str, float]:
@@ -168,11 +169,10 @@ def _shape(spec: ModelSpec) -> tuple:
 
 def _row_reads(result: Result) -> dict[str, tuple[frozenset, frozenset]]:
     """Row key → (assumption keys, row keys) it reads directly, for ``result``'s specs (once)."""
-    reads = getattr(result, "_row_reads", None)
-    if reads is None:
-        reads = {key: (inputs, rows) for key, inputs, rows in dependency_table(result.specs)}
-        result._row_reads = reads
-    return reads
+    if result._row_reads is None:
+        result._row_reads = {key: (inputs, rows)
+                             for key, inputs, rows in dependency_table(result.specs)}
+    return result._row_reads
 
 
 def flat_outputs(specs: dict[str, ModelSpec], env: Env, scenario: int = 0,

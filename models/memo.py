@@ -948,8 +948,9 @@ def figure_index(figures: list[dict], cells: dict[str, str]) -> list[dict]:
 
 # --------------------------------------------------------------------------- PDF
 def load_weasyprint() -> None:
-    """Import WeasyPrint (about half a second), or say what to install. A build calls this
-    before the memo's HTML exists (:class:`models.plots.ChartWriter`), :func:`write_pdf` too."""
+    """Import WeasyPrint (about half a second), or say what to install. A build's printing
+    process calls this before the memo's HTML exists (:mod:`models.printer`), :func:`write_pdf`
+    too."""
     try:
         import weasyprint  # noqa: F401
         import weasyprint.urls  # noqa: F401

@@ -510,20 +510,15 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         _dump(folder / "outputs.json", outputs)
         _dump(folder / "cells.json", cells)
         _dump(folder / memo.FIGURES_FILE, memo.figure_index(figures, cells))
-    except BaseException:
-        if writer is not None:
-            writer.finish(abort=True)
-        if printer is not None:
-            printer.finish(abort=True)
-        raise
-    try:
         writer.finish()
-    except BaseException:
+        if printer is not None:
+            printer.finish()
+    except BaseException:  # stop the helpers before the caller removes the folder
+        if writer is not None:
+            writer.finish(abort=True)  # nothing to do once finished
         if printer is not None:
             printer.finish(abort=True)
         raise
-    if printer is not None:
-        printer.finish()
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
         "paper": paper, **extra}))

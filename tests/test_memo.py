@@ -227,7 +227,7 @@ def _ctx(result, extra_outputs=None, a=None, without=()):
     outputs = {k: v for k, v in {**res.outputs, **(extra_outputs or {})}.items()
                if k.split(".")[0] not in without}
     charts = {}
-    for chart in plots.charts_for(res, outputs):  # what write_charts hands the templates
+    for chart in plots.charts_for(res, outputs):  # what ChartWriter hands the templates
         plots.plt.close(chart.figure)
         charts[chart.key] = {"svg": "charts/x.svg", "png": "charts/x.png", "title": chart.title,
                              "sheet": chart.sheet, "outputs": chart.outputs}

@@ -2,8 +2,8 @@
 
 Charts read figures only from ``outputs`` (the run's ``outputs.json``) so that every plotted
 number traces back to an output name, and each names the workbook sheet it comes from.
-Rendering (SVG for HTML/PDF, PNG beside the Markdown) is done by :func:`write_charts`, in a
-child process beside the rest of the build (:func:`start_writing_charts`).
+Saving them (SVG for HTML/PDF, PNG beside the Markdown) is done by :class:`ChartWriter`, in a
+child process beside the rest of the build.
 """
 from __future__ import annotations
 
@@ -104,20 +104,6 @@ def _close_new(before: set[int]) -> None:
         plt.close(number)
 
 
-def write_charts(charts: list[Chart], folder: Path) -> dict[str, dict[str, Any]]:
-    """Save each chart as SVG and PNG under ``folder/charts``; return what templates need."""
-    out: dict[str, dict[str, Any]] = {}
-    if not charts:
-        return out
-    target = folder / "charts"
-    target.mkdir(exist_ok=True)
-    for chart in charts:
-        _save_svg(chart, target)
-        _save_png(chart, target)
-        out[chart.key] = chart_entry(chart)
-    return out
-
-
 def _save_svg(chart: Chart, target: Path) -> None:
     """Lay the figure out (once) and save its SVG (for the HTML and the PDF)."""
     with plt.rc_context(STYLE):
@@ -149,7 +135,7 @@ def _stem(chart: Chart) -> str:
 
 
 class ChartWriter:
-    """Save the charts (SVG and PNG, as :func:`write_charts`) in a forked child process
+    """Save the charts (SVG and PNG, under ``folder/charts``) in a forked child process
     (:mod:`models.forked`) while the caller goes on with the rest of the build: matplotlib's
     rendering is the build's largest single cost and needs nothing else the build produces.
 
@@ -175,16 +161,15 @@ class ChartWriter:
         self._child = None
         self._done = False
         self._added: list[Chart] = []
-        self._svg_saved_here: list[Chart] = []
         self._svgs_pending: list[Chart] = []  # with svgs_first: this process's SVGs to save
         self._svgs_done = False
+        self._relayout: set[int] = set()  # ids of figures whose SVG (and layout) the child did
         if charts:
             self._target.mkdir(exist_ok=True)
         if not charts or not forked.can_fork():
             self._ours = list(charts)
             for chart in charts:  # the SVGs first, as the child would
                 _save_svg(chart, self._target)
-            self._svg_saved_here = list(charts)
             return
         here = max(0, min(here, len(charts)))
         theirs, mine = charts[:len(charts) - here], charts[len(charts) - here:]
@@ -199,6 +184,7 @@ class ChartWriter:
         self._child = forked.Child(work)
         if svgs_first:  # every PNG is saved here (theirs laid out again here)
             self._ours, self._svgs_pending = list(charts), mine
+            self._relayout = {id(chart.figure) for chart in theirs}
         else:
             self._ours = mine
             for chart in theirs:  # the child has its own copy
@@ -224,7 +210,6 @@ class ChartWriter:
         self._svgs_done = True
         for chart in self._svgs_pending:
             _save_svg(chart, self._target)
-            self._svg_saved_here.append(chart)
         if self._child.hear() != b"s":  # the child failed
             self._done = True
             for chart in self._ours + self._added:
@@ -247,10 +232,7 @@ class ChartWriter:
             for chart in self._ours:
                 if self._child is not None and not self._svgs_first:  # our share: not saved yet
                     _save_svg(chart, self._target)
-                    _save_png(chart, self._target)
-                else:  # laid out again where the child saved the SVG
-                    _save_png(chart, self._target, lay_out=not any(
-                        chart is c for c in self._svg_saved_here))
+                _save_png(chart, self._target, lay_out=id(chart.figure) in self._relayout)
             for chart in self._added:
                 _save_png(chart, self._target)
         except BaseException:
