@@ -29,7 +29,7 @@ PHASES = [
     ("models.runs", "prepare_run"), ("models.runs", "check_finite"),
     ("models.compare", "compare"), ("models.compare", "run_models"),
     ("models.engine", "build_specs"), ("models.risk", "analyse"),
-    ("models.plots", "charts_for"), ("models.runs", "_risk_chart"),
+    ("models.plots", "charts_for"), ("models.painter", "risk_chart"),
     ("models.plots", "_save_svg"), ("models.plots", "_save_png"),
     ("models.workbook", "write_workbook"), ("models.workbook", "_write_model"),
     ("models.workbook", "_write_grids"), ("models.workbook", "_grey_disconnected_inputs"),

@@ -39,9 +39,13 @@ class Channel:
     def tell(self, byte: bytes) -> None:
         """Tell the parent (nothing if it no longer listens)."""
         try:
-            os.write(self._outbox, byte)
+            _write_all(self._outbox, byte)
         except OSError:
             pass
+
+    def tell_data(self, data: bytes) -> None:
+        """Hand the parent a message of any length (:meth:`Child.hear_data`)."""
+        self.tell(len(data).to_bytes(8, "little") + data)
 
 
 class Child:
@@ -50,6 +54,7 @@ class Child:
     def __init__(self, work: Callable[[Channel], None]):
         error_read, error_write = os.pipe()
         inbox_read, self._inbox = os.pipe()
+        _widen(self._inbox)
         self._outbox, outbox_write = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -65,13 +70,21 @@ class Child:
     def send(self, data: bytes) -> None:
         """A message for the child; if it has ended already, :meth:`wait` says why."""
         try:
-            os.write(self._inbox, len(data).to_bytes(8, "little") + data)
+            _write_all(self._inbox, len(data).to_bytes(8, "little") + data)
         except OSError:
             pass
 
     def hear(self) -> bytes:
         """One byte the child tells (b"" if it ended without telling)."""
         return os.read(self._outbox, 1)
+
+    def hear_data(self) -> bytes:
+        """A message the child handed over with :meth:`Channel.tell_data` (b"" if it ended
+        first)."""
+        size = _read_exactly(self._outbox, 8)
+        if len(size) < 8:
+            return b""
+        return _read_exactly(self._outbox, int.from_bytes(size, "little"))
 
     def wait(self, kill: bool = False) -> None:
         """Reap the child (killed first with ``kill``) and re-raise its error, if any (none
@@ -137,11 +150,27 @@ def _child_setup() -> None:
         os._exit(1)
 
 
+def _widen(fd: int) -> None:
+    """Let a pipe hold a megabyte (Linux; 64 KiB by default), so that handing a child a run's
+    outputs does not wait for the child to be ready to read them."""
+    try:
+        import fcntl
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _read_exactly(fd: int, n: int) -> bytes:
-    data = b""
+    data = bytearray()
     while len(data) < n:
         chunk = os.read(fd, n - len(data))
         if not chunk:
             break
         data += chunk
-    return data
+    return bytes(data)

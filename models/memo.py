@@ -768,36 +768,7 @@ def _as_of(a) -> str:
 def _read_only(mapping: Mapping) -> Mapping:
     """A mapping a template can read but not change (the sandbox refuses ``update`` on dicts
     too; this makes the intent explicit and holds outside the sandbox)."""
-    if isinstance(mapping, DeferredCells):  # read-only already; copying would write the book
-        return mapping
     return MappingProxyType(dict(mapping))
-
-
-class DeferredCells(Mapping):
-    """``output name → workbook cell``, known once the workbook is written by ``write()``.
-
-    A build renders the note before it writes the workbook (the PDF is laid out meanwhile);
-    the bundled templates do not look cells up. A template that does (``cell[...]``) has the
-    workbook written at that moment, so it gets the same cells either way."""
-
-    def __init__(self, write: Callable[[], dict[str, str]]):
-        self._write = write
-        self._cells: dict[str, str] | None = None
-
-    def resolve(self) -> Mapping:
-        """The cells (the workbook is written on the first call)."""
-        if self._cells is None:
-            self._cells = self._write()
-        return MappingProxyType(self._cells)
-
-    def __getitem__(self, key: str) -> str:
-        return self.resolve()[key]
-
-    def __iter__(self):
-        return iter(self.resolve())
-
-    def __len__(self) -> int:
-        return len(self.resolve())
 
 
 def grid_info(result) -> list[dict[str, Any]]:

@@ -273,7 +273,7 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
               extra_manifest: dict[str, Any] | None = None,
               after_write: Callable[[Path], None] | None = None,
               scenarios: dict[str, Assumptions] | None = None,
-              warnings: list[str] | None = None, printer=None) -> Path:
+              warnings: list[str] | None = None, printer=None, painter=None) -> Path:
     """Evaluate the models and write a complete run folder; return its path.
 
     ``scenarios`` (name → resolved assumptions) are compared side by side on a Scenarios sheet
@@ -286,18 +286,24 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
     Ctrl-C, SIGTERM) removes it; a SIGKILL leaves it, and the next build removes it once its
     owning process is gone. ``reports/latest`` moves only after the rename.
 
-    With ``pdf``, the note is printed by a :class:`models.printer.Printer` (``printer``: one
-    the caller started earlier, so that WeasyPrint is imported while the sheets are read).
+    The charts are drawn and saved by a :class:`models.painter.Painter`, and with ``pdf`` the
+    note is printed by a :class:`models.printer.Printer` (``painter``, ``printer``: ones the
+    caller started earlier, so that matplotlib and WeasyPrint are imported while the sheets are
+    read); either is stopped if the build fails.
     """
-    if pdf and printer is None:
-        from models.printer import Printer
-        printer = Printer()
+    from models.painter import Painter
     try:
+        if pdf and printer is None:
+            from models.printer import Printer
+            printer = Printer()
+        if painter is None:
+            painter = Painter()
         return _write_run(a, out, reports_dir, templates_dir, printer if pdf else None, paper,
-                          extra_manifest, after_write, scenarios, warnings)
+                          extra_manifest, after_write, scenarios, warnings, painter)
     except BaseException:
-        if printer is not None:
-            printer.finish(abort=True)
+        for helper in (printer, painter):
+            if helper is not None:
+                helper.finish(abort=True)
         raise
 
 
@@ -305,7 +311,8 @@ def _write_run(a: Assumptions, out: Path | None, reports_dir: Path | None,
                templates_dir: Path | None, printer, paper: str,
                extra_manifest: dict[str, Any] | None,
                after_write: Callable[[Path], None] | None,
-               scenarios: dict[str, Assumptions] | None, warnings: list[str] | None) -> Path:
+               scenarios: dict[str, Assumptions] | None, warnings: list[str] | None,
+               painter) -> Path:
     result = prepare_run(a)
     if scenarios:
         extra_manifest = {**(extra_manifest or {}),
@@ -339,7 +346,7 @@ def _write_run(a: Assumptions, out: Path | None, reports_dir: Path | None,
     placed: list[Path] = []  # where the rename put (or was putting) the folder
     try:
         _write_files(tmp, result, rid, created, templates_dir, printer, extra_manifest or {},
-                     scenarios, paper)
+                     scenarios, paper, painter)
         if after_write:
             after_write(tmp)
         _test_pause(tmp)
@@ -437,88 +444,84 @@ def _test_pause(tmp: Path) -> None:
             time.sleep(0.05)
 
 
-#: how many of the models' charts the build process saves itself (with the PDF: their SVGs,
-#: before the note is laid out), the chart process the rest: balances the two processes'
-#: work (``benchmarks/build_timeline.py`` shows where each one waits)
-CHARTS_SAVED_HERE = {True: 2, False: 1}
-
-
 def _write_files(folder: Path | None, result: Result, rid: str, created: str,
                  templates_dir: Path | None, printer, extra: dict[str, Any],
-                 scenarios: dict[str, Assumptions] | None = None, paper: str = "a4") -> None:
+                 scenarios: dict[str, Assumptions] | None = None, paper: str = "a4",
+                 painter=None) -> None:
     """Write every file of a run into ``folder``; with ``folder=None`` (``eqr check``) do all
     the same work in memory and write nothing (the workbook's cells are laid out, not written;
     charts are drawn, not saved; no PDF). Keep both paths in this one function.
 
-    The models' charts need only the run's own outputs: they are drawn first and saved by a
-    child process (:class:`models.plots.ChartWriter`) while this one compares the scenarios,
-    analyses the risk and writes the memo; with the PDF (``printer``) the note is printed by
-    another process once the memo's HTML and the SVGs are written, while this one writes the
-    workbook and the PNGs."""
-    from models import memo, plots, workbook  # heavy imports only when writing
+    The charts need only the run's own outputs: the chart process (``painter``, a
+    :class:`models.painter.Painter`) draws and saves them while this one compares the
+    scenarios, analyses the risk and writes the memo; with the PDF (``printer``) the note is
+    printed by another process once the memo's HTML and the SVGs are written, while this one
+    writes the workbook."""
+    try:
+        _write_all(folder, result, rid, created, templates_dir, printer, extra, scenarios,
+                   paper, painter)
+    except BaseException:  # stop the helpers before the caller removes the folder
+        for helper in (painter, printer):
+            if folder is not None and helper is not None:
+                helper.finish(abort=True)  # nothing to do once finished
+        raise
+
+
+def _write_all(folder, result, rid, created, templates_dir, printer, extra, scenarios, paper,
+               painter) -> None:
+    """:func:`_write_files`, whose caller stops the helpers on failure."""
+    from models import memo, workbook  # heavy imports only when writing
     dry = folder is None
 
     a = result.assumptions
     outputs = result.outputs
-    figures = plots.charts_for(result, outputs)
     if dry:
-        writer = None
+        from models import plots
+        figures = plots.charts_for(result, outputs)
         entries = {chart.key: plots.chart_entry(chart) for chart in figures}
         for chart in figures:
             plots.plt.close(chart.figure)
     else:
-        writer = plots.ChartWriter(figures, folder, svgs_first=printer is not None,
-                                   here=CHARTS_SAVED_HERE[printer is not None])
-        entries = writer.entries
-    try:
-        comparison = None
-        extra_sheets = []
-        if scenarios:
-            from models.compare import compare
-            from models.compare_sheet import sheet_writer
-            comparison = compare(result, scenarios)
-            outputs.update(comparison.outputs())
-            extra_sheets.append(sheet_writer(comparison))
-            extra = {"compared_scenarios": comparison.names, **extra}
-        info = _run_info(result, rid, created, templates_dir, paper, comparison)
-        from models import risk as risk_model
-        risk = risk_model.analyse(result)
+        painter.draw(result, outputs, folder, svgs_first=printer is not None)
+    comparison = None
+    extra_sheets = []
+    if scenarios:
+        from models.compare import compare
+        from models.compare_sheet import sheet_writer
+        comparison = compare(result, scenarios)
+        outputs.update(comparison.outputs())
+        extra_sheets.append(sheet_writer(comparison))
+        extra = {"compared_scenarios": comparison.names, **extra}
+    info = _run_info(result, rid, created, templates_dir, paper, comparison)
+    from models import risk as risk_model
+    risk = risk_model.analyse(result)
+    if risk is not None:
+        outputs.update(risk_model.risk_outputs(risk))
+        extra_sheets.append(risk_model.sheet_writer(risk))
+    if dry:
         if risk is not None:
-            outputs.update(risk_model.risk_outputs(risk))
-            extra_sheets.append(risk_model.sheet_writer(risk))
-            chart = _risk_chart(plots, risk, outputs)
-            if dry:
-                entries[chart.key] = plots.chart_entry(chart)
-                plots.plt.close(chart.figure)
-            else:
-                writer.add_here(chart)
-        if dry:
-            cells = workbook.cell_map(result, extra_sheets)
-            _json(outputs), _json(cells)
-            figures = _write_text(result, outputs, cells, info, templates_dir, entries, None)
-            _json(memo.figure_index(figures, cells))
-            return
-        # the note first (with the PDF the child lays it out meanwhile), then the workbook
-        # (unless a template looked a cell up: memo.DeferredCells wrote it then)
-        book = memo.DeferredCells(lambda: workbook.write_workbook(
-            result, folder / "model.xlsx", info, extra_sheets))
-        figures = _write_text(result, outputs, book, info, templates_dir, entries, folder)
-        if printer is not None:  # the note is laid out now, while the workbook is written
-            writer.wait_svgs()
-            printer.print(folder / "memo.html", folder / "memo.pdf")
-        cells = dict(book.resolve())
-        _dump(folder / "outputs.json", outputs)
-        _dump(folder / "cells.json", cells)
-        _dump(folder / memo.FIGURES_FILE, memo.figure_index(figures, cells))
-        writer.finish()
-        if printer is not None:
-            printer.finish()
-    except BaseException:  # stop the helpers before the caller removes the folder
-        if writer is not None:
-            writer.finish(abort=True)  # nothing to do once finished
-        if printer is not None:
-            printer.finish(abort=True)
-        raise
+            from models.painter import risk_chart
+            chart = risk_chart(risk, outputs)
+            entries[chart.key] = plots.chart_entry(chart)
+            plots.plt.close(chart.figure)
+        cells = workbook.cell_map(result, extra_sheets)
+        _json(outputs), _json(cells)
+        figures = _write_text(result, outputs, cells, info, templates_dir, entries, None)
+        _json(memo.figure_index(figures, cells))
+        return
+    painter.draw_risk(risk, outputs)
+    # the workbook while the chart process draws the charts the memo shows, then the note
+    cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
+    figures = _write_text(result, outputs, cells, info, templates_dir, painter.entries(), folder)
+    if printer is not None:  # the note is laid out now, while the workbook is written
+        painter.wait_svgs()
+        printer.print(folder / "memo.html", folder / "memo.pdf")
+    _dump(folder / "outputs.json", outputs)
+    _dump(folder / "cells.json", cells)
+    _dump(folder / memo.FIGURES_FILE, memo.figure_index(figures, cells))
+    painter.finish()
+    if printer is not None:
+        printer.finish()
     _dump(folder / "manifest.json", manifest(a, rid, created, {
         "files": sorted(p.name for p in folder.iterdir()) + ["manifest.json"],
         "paper": paper, **extra}))
@@ -535,14 +538,6 @@ def _write_text(result: Result, outputs: dict, cells, info: dict,
         for name, text in texts.items():
             (folder / name).write_text(text, encoding="utf-8")
     return figures
-
-
-def _risk_chart(plots, risk, outputs: dict[str, Any]):
-    """The risk chart (models.plots.risk): drawn once the comparison and the risk analysis are
-    done (it marks the bear, bull and probability-weighted targets)."""
-    from models.plots import risk as risk_plot
-    with plots.plt.rc_context(plots.STYLE):
-        return risk_plot.chart(risk, outputs)
 
 
 def _json(data: Any) -> str:

@@ -1,6 +1,5 @@
 """The memo: filters, the no-typed-figure rule, section order, page one, --templates, escaping."""
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -328,28 +327,9 @@ def test_templates_dir_overrides_one_bundled_file_and_keeps_the_rest(tmp_path):
     md = (out / "memo.md").read_text(encoding="utf-8")
     assert "## House view" in md
     assert "<h2>Key points</h2>" in (out / "memo.html").read_text(encoding="utf-8")
-    # a build renders the note before it writes the workbook; a template that looks a cell up
-    # has it written then (memo.DeferredCells), and gets the cell cells.json records
+    # a template that looks a cell up gets the cell cells.json records
     cells = json.loads((out / "cells.json").read_text(encoding="utf-8"))
     assert f"Target cell: {cells['valuation.price_target']}." in md
-
-
-def test_deferred_cells_write_the_workbook_once_and_only_when_looked_up():
-    written = []
-
-    def write():
-        written.append(1)
-        return {"valuation.price_target": "valuation!E40"}
-    cells = memo.DeferredCells(write)
-    ctx_cell = memo._read_only(cells)
-    assert written == []  # the context holds it without writing
-    env = memo.environment()
-    assert env.from_string('{{ cell["valuation.price_target"] }}').render(
-        cell=ctx_cell) == "valuation!E40"
-    assert dict(cells.resolve()) == {"valuation.price_target": "valuation!E40"}
-    assert written == [1]
-    with pytest.raises(TypeError):
-        cells.resolve()["x"] = "y"  # read-only, also outside the sandbox
 
 
 def test_a_template_with_a_typed_figure_is_refused_and_nothing_is_written(tmp_path, capsys):

@@ -32,17 +32,44 @@ def _saved_serially(tmp_path, monkeypatch):
     return writer.entries
 
 
-@pytest.mark.parametrize("here", [0, 1])
-def test_forked_saving_writes_the_same_files(tmp_path, monkeypatch, here):
-    """The child saves all but the last ``here`` charts; finish() saves those here."""
+@pytest.mark.parametrize("late", [False, True])
+def test_forked_saving_writes_the_same_files(tmp_path, monkeypatch, late):
+    """The child and this process share the charts through the queue (this one takes its
+    share in finish(); ``late``: only after the child had time to take them all); a chart
+    added after the fork is saved here."""
     entries = _saved_serially(tmp_path, monkeypatch)
     (tmp_path / "forked").mkdir()
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    writer = plots.ChartWriter(_charts(4), tmp_path / "forked", here=here)
+    charts = _charts(4)
+    writer = plots.ChartWriter(charts[:3], tmp_path / "forked")
+    writer.add_here(charts[3])
+    if late:  # the child takes all three (this process saves its added chart only)
+        import time
+        deadline = time.monotonic() + 30
+        while len(list((tmp_path / "forked" / "charts").glob("m_c[012].png"))) < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
     writer.finish()
     assert writer.entries == entries
     assert len(_digests(tmp_path / "forked")) == 8  # SVG and PNG of each
     assert _digests(tmp_path / "forked") == _digests(tmp_path / "serial")
+    assert not any(plots.plt.fignum_exists(c.figure.number) for c in charts)
+
+
+def test_the_queue_hands_each_chart_to_exactly_one_process():
+    """plots._queue/_take: two processes taking from one queue get every number once."""
+    from models import forked
+    queue = plots._queue(500)
+
+    def work(channel):
+        channel.tell_data(",".join(map(str, plots._take(queue))).encode())
+    child = forked.Child(work)
+    mine = list(plots._take(queue))
+    theirs = [int(n) for n in child.hear_data().decode().split(",") if n]
+    child.wait()
+    os.close(queue)
+    assert sorted(mine + theirs) == list(range(500))
+    assert mine == sorted(mine) and theirs == sorted(theirs)
 
 
 def test_an_error_in_the_child_reaches_the_parent(tmp_path, monkeypatch):
@@ -61,12 +88,12 @@ def test_abort_stops_the_child(tmp_path, monkeypatch):
     assert not any(plots.plt.fignum_exists(c.figure.number) for c in charts)
 
 
-@pytest.mark.parametrize("forked, here", [(True, 0), (True, 2), (False, 0)])
+@pytest.mark.parametrize("forked", [True, False])
 def test_svgs_first_has_every_svg_on_disk_when_wait_svgs_returns(tmp_path, monkeypatch,
-                                                                 forked, here):
-    """With the PDF the child saves only SVGs (all but the last ``here``: wait_svgs() saves
-    those here) and wait_svgs() returns once all are on disk, a chart added here included;
-    finish() saves every PNG here. Same files as the serial reference."""
+                                                                 forked):
+    """With the PDF both processes save only SVGs and wait_svgs() returns once all are on
+    disk, a chart added here included; finish() saves every PNG here. Same files as the
+    serial reference."""
     entries = _saved_serially(tmp_path, monkeypatch)
     folder = tmp_path / "with_pdf"
     folder.mkdir()
@@ -75,7 +102,7 @@ def test_svgs_first_has_every_svg_on_disk_when_wait_svgs_returns(tmp_path, monke
     else:
         monkeypatch.setenv("EQR_SERIAL_CHARTS", "1")
     charts = _charts(4)
-    writer = plots.ChartWriter(charts[:3], folder, svgs_first=True, here=here)
+    writer = plots.ChartWriter(charts[:3], folder, svgs_first=True)
     writer.add_here(charts[3])  # drawn after the fork (the risk chart)
     writer.wait_svgs()
     assert sorted(p.name for p in (folder / "charts").iterdir()) == \
@@ -135,3 +162,102 @@ def test_the_printer_prints_in_its_own_process_and_reports_errors(tmp_path, monk
     aborted = Printer()
     aborted.finish(abort=True)
     assert sorted(os.listdir(tmp_path / "run")) == ["memo.html", "memo.pdf"]
+
+
+def _painted(folder, monkeypatch, forked, result, outputs, risk, svgs_first=False):
+    """Charts of ``result`` drawn and saved by a Painter (forked or here) into ``folder``."""
+    from models.painter import Painter
+    if forked:
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+        monkeypatch.delenv("EQR_SERIAL_CHARTS", raising=False)
+    else:
+        monkeypatch.setenv("EQR_SERIAL_CHARTS", "1")
+    folder.mkdir()
+    painter = Painter()
+    painter.draw(result, outputs, folder, svgs_first=svgs_first)
+    painter.draw_risk(risk, outputs)
+    entries = painter.entries()
+    if svgs_first:
+        painter.wait_svgs()
+        assert len(list((folder / "charts").glob("*.svg"))) == len(entries)
+    painter.finish()
+    return entries
+
+
+@pytest.fixture(scope="module")
+def evaluated():
+    from models import risk as risk_model
+    from models.assumptions import resolve
+    from models.runs import prepare_run
+    result = prepare_run(resolve())
+    risk = risk_model.analyse(result)
+    outputs = {**result.outputs, **risk_model.risk_outputs(risk)}
+    return result, outputs, risk
+
+
+def test_the_chart_process_draws_the_same_charts_as_this_one(tmp_path, monkeypatch, evaluated):
+    """models.painter: the models' charts and the risk chart drawn and saved by the chart
+    process (from what it is handed: ChartRun, the outputs) are the files drawn here; the
+    entries the memo gets are the same too. With the PDF every SVG is there first."""
+    result, outputs, risk = evaluated
+    before = plots.plt.get_fignums()  # (another test's cached figures, if any)
+    here = _painted(tmp_path / "here", monkeypatch, False, result, outputs, risk)
+    there = _painted(tmp_path / "there", monkeypatch, True, result, outputs, risk)
+    first = _painted(tmp_path / "svgs_first", monkeypatch, True, result, outputs, risk,
+                     svgs_first=True)
+    assert there == here == first
+    assert "valuation.risk" in here and len(_digests(tmp_path / "here")) == 2 * len(here)
+    assert _digests(tmp_path / "there") == _digests(tmp_path / "here") == \
+        _digests(tmp_path / "svgs_first")
+    assert plots.plt.get_fignums() == before
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_a_chart_that_cannot_be_drawn_is_the_users_error_from_either_process(
+        tmp_path, monkeypatch, evaluated, forked):
+    from models.errors import EqrError
+    from models.painter import Painter
+    result, outputs, risk = evaluated
+    if forked:
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    else:
+        monkeypatch.setenv("EQR_SERIAL_CHARTS", "1")
+    missing = {k: v for k, v in outputs.items() if not k.startswith("china.")}
+    before = plots.plt.get_fignums()
+    painter = Painter()
+    with pytest.raises(EqrError, match="the china chart uses an output the run does not have"):
+        painter.draw(result, missing, tmp_path, svgs_first=False)
+        painter.draw_risk(risk, missing)
+        painter.entries()
+    painter.finish(abort=True)
+    assert plots.plt.get_fignums() == before
+
+
+def test_an_aborted_chart_process_writes_nothing(tmp_path, monkeypatch, evaluated):
+    """The build failed before handing the run over (a bad sheet), or after: the process is
+    stopped and, before the run was handed over, nothing was written."""
+    from models.painter import Painter
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    Painter().finish(abort=True)
+    assert list(tmp_path.iterdir()) == []
+    result, outputs, risk = evaluated
+    painter = Painter()
+    painter.draw(result, outputs, tmp_path, svgs_first=False)
+    painter.finish(abort=True)
+    painter.finish()  # a second call does nothing
+
+
+def test_the_build_process_never_imports_matplotlib(tmp_path):
+    """The charts are drawn by the chart process (models.painter), which imports matplotlib
+    while the build reads the sheets; the build itself does not need it."""
+    import subprocess
+    import sys
+    script = ("import sys\nfrom models.cli import main\n"
+              f"code = main(['build', '--no-pdf', '--out', {str(tmp_path / 'run')!r}])\n"
+              "print(code, 'matplotlib' in sys.modules)\n")
+    env = {**os.environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[1])}
+    env.pop("EQR_SERIAL_CHARTS", None)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.stdout.split()[-2:] == ["0", "False"], out.stderr
+    assert len(list((tmp_path / "run" / "charts").glob("*.png"))) == 8

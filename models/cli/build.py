@@ -46,9 +46,12 @@ def add_build(sub) -> None:
 def cmd_build(args) -> int:
     if args.from_workbook is not None or args.save_scenario is not None:
         return build_from_workbook(args)
-    # the PDF's printer first: it imports WeasyPrint on the other core while the sheets are
-    # read and the models run (models.printer)
+    # the chart process and the PDF's printer first: they import matplotlib and WeasyPrint on
+    # the other core while the sheets are read and the models run (models.painter,
+    # models.printer)
+    from models.painter import Painter
     from models.printer import Printer
+    painter = Painter()
     printer = Printer() if args.pdf else None
     try:
         from models.runs import write_run
@@ -57,10 +60,11 @@ def cmd_build(args) -> int:
         folder = write_run(a, out=args.out, reports_dir=args.reports,
                            templates_dir=args.templates, pdf=args.pdf, paper=args.paper,
                            scenarios=compared_scenarios(args, a), warnings=warnings,
-                           printer=printer)
+                           printer=printer, painter=painter)
     finally:
-        if printer is not None:
-            printer.finish(abort=True)  # a bad sheet, say; nothing to do after a build
+        for helper in (painter, printer):
+            if helper is not None:
+                helper.finish(abort=True)  # a bad sheet, say; nothing to do after a build
     print_warnings(warnings)
     print_path(folder)
     return 0

@@ -1,13 +1,16 @@
-"""Memo charts. ``models/plots/<model>.py`` may define ``charts(result, outputs) -> list[Chart]``.
+"""Memo charts. ``models/plots/<model>.py`` may define ``charts(run, outputs) -> list[Chart]``.
 
 Charts read figures only from ``outputs`` (the run's ``outputs.json``) so that every plotted
-number traces back to an output name, and each names the workbook sheet it comes from.
-Saving them (SVG for HTML/PDF, PNG beside the Markdown) is done by :class:`ChartWriter`, in a
-child process beside the rest of the build.
+number traces back to an output name, and each names the workbook sheet it comes from. Of the
+run they see its assumptions and each model's periods (``run``: a
+:class:`models.painter.ChartRun`, or the whole result, which has both). A build has them drawn
+and saved by its chart process (:class:`models.painter.Painter`), which shares the saving (SVG
+for HTML/PDF, PNG beside the Markdown) with a process of its own (:class:`ChartWriter`).
 """
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,104 +138,103 @@ def _stem(chart: Chart) -> str:
 
 
 class ChartWriter:
-    """Save the charts (SVG and PNG, under ``folder/charts``) in a forked child process
-    (:mod:`models.forked`) while the caller goes on with the rest of the build: matplotlib's
-    rendering is the build's largest single cost and needs nothing else the build produces.
+    """Save the charts (SVG and PNG, under ``folder/charts``) on two processes: this one and a
+    forked child (:mod:`models.forked`) share them through a queue (a pipe holding each
+    chart's number: whichever process is free takes the next one), so neither waits for the
+    other whatever each chart costs.
 
-    The child saves all but the last ``here`` charts; the caller saves those (``here``
-    balances the two processes: ``benchmarks/build_timeline.py`` shows where each waits).
-    Without the PDF, the caller saves its share in :meth:`finish`. With ``svgs_first`` (a build
-    with the PDF, which reads only the SVGs) the child saves only SVGs and :meth:`wait_svgs`
-    saves the caller's SVGs and returns once every SVG is on disk; :meth:`finish` then saves
-    every PNG here (while the note is printed). A chart drawn after the fork (the risk chart,
-    which needs the scenario comparison) is saved here with :meth:`add_here`.
+    Without the PDF each process saves the SVG and the PNG of the charts it takes; this one
+    takes its share in :meth:`finish`. With ``svgs_first`` (a build with the PDF, which reads
+    only the SVGs) both save SVGs only, :meth:`wait_svgs` returns once every SVG is on disk,
+    and :meth:`finish` then saves every PNG here (while the note is printed). A chart drawn
+    after the fork (the risk chart) is saved here with :meth:`add_here`.
 
     :meth:`finish` waits for the child and re-raises its error; call it before anything reads
-    the files (the manifest's file list). If the caller fails first, ``finish(abort=True)``
+    the files (the manifest's file list). If this process fails first, ``finish(abort=True)``
     kills the child. Without a fork (:func:`models.forked.can_fork`) everything is done right
     here, SVGs first. Same files either way."""
 
-    def __init__(self, charts: list[Chart], folder: Path, svgs_first: bool = False,
-                 here: int = 0):
+    def __init__(self, charts: list[Chart], folder: Path, svgs_first: bool = False):
         from models import forked
         self.entries = {chart.key: chart_entry(chart) for chart in charts}
+        self._charts = list(charts)
         self._target = folder / "charts"
         self._svgs_first = svgs_first
         self._child = None
+        self._queue: int | None = None  # the queue's read end (None once empty or serial)
         self._done = False
-        self._added: list[Chart] = []
-        self._svgs_pending: list[Chart] = []  # with svgs_first: this process's SVGs to save
         self._svgs_done = False
-        self._relayout: set[int] = set()  # ids of figures whose SVG (and layout) the child did
+        self._added: list[Chart] = []
+        self._theirs: set[int] = set()  # numbers of the charts the child saved (and laid out)
         if charts:
             self._target.mkdir(exist_ok=True)
         if not charts or not forked.can_fork():
-            self._ours = list(charts)
-            for chart in charts:  # the SVGs first, as the child would
+            for chart in charts:  # the SVGs first, as with a child
                 _save_svg(chart, self._target)
+            self._svgs_done = True
             return
-        here = max(0, min(here, len(charts)))
-        theirs, mine = charts[:len(charts) - here], charts[len(charts) - here:]
+        self._queue = _queue(len(charts))
 
         def work(channel) -> None:
-            for chart in theirs:
-                _save_svg(chart, self._target)
+            taken = []
+            for number in _take(self._queue):
+                _save_svg(charts[number], self._target)
                 if not svgs_first:
-                    _save_png(chart, self._target)
-            channel.tell(b"s")
+                    _save_png(charts[number], self._target)
+                taken.append(number)
+            channel.tell_data(",".join(map(str, taken)).encode())
 
         self._child = forked.Child(work)
-        if svgs_first:  # every PNG is saved here (theirs laid out again here)
-            self._ours, self._svgs_pending = list(charts), mine
-            self._relayout = {id(chart.figure) for chart in theirs}
-        else:
-            self._ours = mine
-            for chart in theirs:  # the child has its own copy
-                plt.close(chart.figure)
 
     def add_here(self, chart: Chart) -> dict[str, Any]:
-        """Save a chart drawn after the fork: its SVG now, its PNG in :meth:`finish`."""
+        """Save a chart drawn after the fork here: its SVG now, and its PNG now too unless
+        ``svgs_first`` (then in :meth:`finish`, with the others)."""
         self.entries[chart.key] = chart_entry(chart)
         self._target.mkdir(exist_ok=True)
         try:
             _save_svg(chart, self._target)
+            if not self._svgs_first:
+                _save_png(chart, self._target)
         except BaseException:
             plt.close(chart.figure)
             raise
-        self._added.append(chart)
+        if self._svgs_first:
+            self._added.append(chart)
         return self.entries[chart.key]
 
     def wait_svgs(self) -> None:
-        """With ``svgs_first``: save this process's SVGs, then return once the child's are on
+        """With ``svgs_first``: save SVGs from the queue, then return once the child's are on
         disk too (or raise the child's error)."""
-        if self._child is None or not self._svgs_first or self._svgs_done:
+        if self._svgs_done or not self._svgs_first:
             return
         self._svgs_done = True
-        for chart in self._svgs_pending:
-            _save_svg(chart, self._target)
-        if self._child.hear() != b"s":  # the child failed
-            self._done = True
-            for chart in self._ours + self._added:
-                plt.close(chart.figure)
-            self._child.wait()
-            raise RuntimeError("the chart-saving process ended without saving the charts")
+        self._work_the_queue()
+        self._hear_the_child()
 
     def finish(self, abort: bool = False) -> None:
         if self._done:
             return
         self._done = True
         if abort:
-            for chart in self._ours + self._added:
+            for chart in self._charts + self._added:
                 plt.close(chart.figure)
+            self._close_queue()
             if self._child is not None:
                 self._child.wait(kill=True)
             return
         try:
-            self.wait_svgs()
-            for chart in self._ours:
-                if self._child is not None and not self._svgs_first:  # our share: not saved yet
-                    _save_svg(chart, self._target)
-                _save_png(chart, self._target, lay_out=id(chart.figure) in self._relayout)
+            if self._svgs_first:
+                self.wait_svgs()
+                for number, chart in enumerate(self._charts):  # every PNG here
+                    _save_png(chart, self._target, lay_out=number in self._theirs)
+            elif self._child is None:
+                for chart in self._charts:
+                    _save_png(chart, self._target)
+            else:
+                self._work_the_queue()
+                self._hear_the_child()
+                for number in sorted(self._theirs):  # the child has its own copy
+                    plt.close(self._charts[number].figure)
             for chart in self._added:
                 _save_png(chart, self._target)
         except BaseException:
@@ -241,6 +243,55 @@ class ChartWriter:
             raise
         if self._child is not None:
             self._child.wait()
+
+    def _work_the_queue(self) -> None:
+        """Save the charts left in the queue here (SVG, and PNG unless ``svgs_first``)."""
+        if self._queue is None:
+            return
+        for number in _take(self._queue):
+            chart = self._charts[number]
+            _save_svg(chart, self._target)
+            if not self._svgs_first:
+                _save_png(chart, self._target)
+        self._close_queue()
+
+    def _hear_the_child(self) -> None:
+        """The numbers of the charts the child saved (raises its error if it failed)."""
+        message = self._child.hear_data()
+        if not message:
+            self._done = True
+            for chart in self._charts + self._added:
+                plt.close(chart.figure)
+            self._child.wait()  # raises the child's error
+            raise RuntimeError("the chart-saving process ended without saving the charts")
+        self._theirs = {int(n) for n in message.decode().split(",") if n}
+
+    def _close_queue(self) -> None:
+        if self._queue is not None:
+            os.close(self._queue)
+            self._queue = None
+
+
+def _queue(n: int) -> int:
+    """A pipe holding the numbers 0 .. n-1 (4 bytes each), its write end closed: the read end,
+    for :func:`_take` in two processes at once (a read of 4 bytes from a pipe is atomic)."""
+    read, write = os.pipe()
+    try:
+        from models.forked import _widen, _write_all
+        _widen(write)
+        _write_all(write, b"".join(i.to_bytes(4, "little") for i in range(n)))
+    finally:
+        os.close(write)
+    return read
+
+
+def _take(queue: int):
+    """The next chart numbers from the queue, until it is empty."""
+    while True:
+        data = os.read(queue, 4)
+        if len(data) < 4:
+            return
+        yield int.from_bytes(data, "little")
 
 
 def chart_entry(chart: Chart) -> dict[str, Any]:
