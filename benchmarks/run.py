@@ -91,8 +91,10 @@ def bench_build(reps: int) -> dict:
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="eqr-bench-") as tmp:
         tmp = Path(tmp)
+        # in one process (the chart process's imports, matplotlib's, counted too)
         listed = subprocess.run([py, "-c", LIST_BUILD_MODULES, str(tmp / "list")], cwd=ROOT,
-                                check=True, capture_output=True, text=True)
+                                check=True, capture_output=True, text=True,
+                                env={**os.environ, "EQR_SERIAL_CHARTS": "1"})
         modules = json.loads(listed.stdout.strip().splitlines()[-1])
         tops = sorted({m.split(".")[0] for m in modules})
         counter = iter(range(10_000))
