@@ -58,10 +58,6 @@ class Change:
     set_by_b: str
 
 
-def _na(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
-
-
 @dataclass
 class Row:
     """One headline output: recorded values, change, and its attribution."""
@@ -77,7 +73,7 @@ class Row:
     @property
     def change(self) -> float:
         """B − A; 0 where the output is n/a in both runs (a margin of no revenue stays n/a)."""
-        if _na(self.a) and _na(self.b):
+        if _both_na(self.a, self.b):
             return 0.0
         return self.b - self.a
 
@@ -330,7 +326,7 @@ def compute(run_a: Run, run_b: Run, *, directory: Path | None = None,
         shares, alone_j = _zero_noise(phi[:, j], noise), _zero_noise(alone[:, j], noise)
         if math.isnan(va) or math.isnan(vb):
             other = 0.0
-        if math.isnan(va) and math.isnan(vb):  # n/a in both runs: it did not move
+        if _both_na(va, vb):  # n/a in both runs: it did not move
             shares, alone_j = np.zeros_like(shares), np.zeros_like(alone_j)
         diff.rows.append(Row(h, va, vb, alone_j, shares, other, float(fb[j] - fa[j])))
     missing = [h.output for h in outputs if h.output not in run_a.outputs
@@ -434,15 +430,16 @@ def fmt_input(v: Any, unit: str) -> str:
     return str(v)
 
 
-def _both_na(r: Row) -> bool:
-    return math.isnan(r.a) and math.isnan(r.b)
+def _both_na(a: float, b: float) -> bool:
+    """n/a (NaN: an unknown figure, or a ratio of a zero base) in both runs."""
+    return math.isnan(a) and math.isnan(b)
 
 
 def is_gap(r: Row) -> bool:
     """n/a in A or B (an unknown figure, or a ratio of a zero base such as a margin without
     revenue), or in a mix of the changed assumptions between them (Shapley values of a game
     with undefined values are undefined): nothing to attribute. n/a in both runs is no change."""
-    if _both_na(r):
+    if _both_na(r.a, r.b):
         return False
     return (math.isnan(r.a) or math.isnan(r.b) or bool(np.isnan(r.shapley).any())
             or bool(np.isnan(r.alone).any()))
@@ -454,7 +451,7 @@ GAP_REASON = ("Not attributed (n/a in A or B, or in a mix of the changed assumpt
 
 
 def _is_zero_row(r: Row) -> bool:
-    if _both_na(r):
+    if _both_na(r.a, r.b):
         return True
     if is_gap(r):
         return False

@@ -96,7 +96,9 @@ def sheet_writer(risk: Risk) -> Callable:
 
 
 def write_risk(book, fmts, risk: Risk) -> dict[str, str]:
+    """The Risk sheet; its figures are :func:`risk_outputs`' (one definition each)."""
     from models.formats import excel_format
+    values = risk_outputs(risk)
     from models.workbook import _text
     ws = book.add_worksheet(SHEET)
     grey = fmts.get(italic=True, font_color="#808080")
@@ -125,11 +127,10 @@ def write_risk(book, fmts, risk: Risk) -> dict[str, str]:
         _text(ws, r, 1, bar.key)
         _text(ws, r, 2, _shown(bar.low))
         _text(ws, r, 3, _shown(bar.high))
-        for c, (name, v) in enumerate((("target_at_low", bar.at_low[risk.output]),
-                                       ("target_at_high", bar.at_high[risk.output]),
-                                       ("swing", bar.swing(risk.output))), start=4):
-            _number(ws, r, c, v, money)
-            cells[f"risk.tornado.{bar.key}.{name}"] = f"{SHEET}!{xl_rowcol_to_cell(r, c)}"
+        for c, name in enumerate(("target_at_low", "target_at_high", "swing"), start=4):
+            key = f"risk.tornado.{bar.key}.{name}"
+            _number(ws, r, c, values[key], money)
+            cells[key] = f"{SHEET}!{xl_rowcol_to_cell(r, c)}"
     r += 2
     _text(ws, r, 0, f"Distribution of the {risk.label.lower()}: {risk.n:,} draws from the "
                     f"assumption ranges (seed {risk.seed})", fmts.get(bold=True))
@@ -137,7 +138,7 @@ def write_risk(book, fmts, risk: Risk) -> dict[str, str]:
     for label, name in stats:
         r += 1
         _text(ws, r, 0, label)
-        _number(ws, r, 4, finite_or_none(risk.stats.get(name)), money)
+        _number(ws, r, 4, values[f"risk.distribution.{name}"], money)
         cells[f"risk.distribution.{name}"] = f"{SHEET}!{xl_rowcol_to_cell(r, 4)}"
     for key, per in risk.choices.items():
         r += 1
@@ -147,8 +148,8 @@ def write_risk(book, fmts, risk: Risk) -> dict[str, str]:
                             for v, d in per.items()), grey)
     r += 1
     _text(ws, r, 0, "Draws")
-    ws.write_number(r, 4, risk.n, fmts.get(num_format="#,##0", font_color="#595959",
-                                           bg_color="#F2F2F2"))
+    ws.write_number(r, 4, values["risk.distribution.n"],
+                    fmts.get(num_format="#,##0", font_color="#595959", bg_color="#F2F2F2"))
     cells["risk.distribution.n"] = f"{SHEET}!{xl_rowcol_to_cell(r, 4)}"
     hist = risk.stats.get("histogram")
     if hist:
