@@ -64,10 +64,11 @@ class Painter:
         """Draw and save the risk chart (``risk``: :func:`models.risk.analyse`'s, or None:
         no risk chart)."""
         if self._child is None:
-            self._entries = _add_risk(self._writer, risk, outputs)
+            chart, self._entries = _draw_risk(self._writer, risk, outputs)
+            if chart is not None:
+                self._writer.add_here(chart)
         else:
-            self._child.send(pickle.dumps((risk, _risk_outputs(risk, outputs)),
-                                          protocol=pickle.HIGHEST_PROTOCOL))
+            self._child.send(pickle.dumps((risk, outputs), protocol=pickle.HIGHEST_PROTOCOL))
 
     def entries(self) -> dict[str, Any]:
         """Each chart's entry for the templates (:func:`models.plots.chart_entry`), once
@@ -101,16 +102,6 @@ class Painter:
         raise RuntimeError("the chart process ended without drawing the charts")
 
 
-def _risk_outputs(risk, outputs: dict[str, Any]) -> dict[str, Any]:
-    """The outputs the risk chart reads (the scenario comparison adds thousands it does not)."""
-    if risk is None:
-        return {}
-    mine = f".{risk.output}"
-    return {k: v for k, v in outputs.items()
-            if k.startswith("risk.") or k == risk.output
-            or (k.startswith("scenarios.") and k.endswith(mine))}
-
-
 def _start(run: ChartRun, outputs: dict[str, Any], folder: Path, svgs_first: bool):
     """Draw the charts and hand them to a writer (which starts saving them)."""
     from models import plots
@@ -126,13 +117,15 @@ def risk_chart(risk, outputs: dict[str, Any]):
         return risk_plot.chart(risk, outputs)
 
 
-def _add_risk(writer, risk, outputs: dict[str, Any]) -> dict[str, Any]:
-    """Draw the risk chart (if any), save its SVG; return every chart's entry."""
-    if risk is None:
-        return dict(writer.entries)
-    chart = risk_chart(risk, outputs)
-    writer.add_here(chart)
-    return dict(writer.entries)
+def _draw_risk(writer, risk, outputs: dict[str, Any]):
+    """The risk chart (None without a risk analysis) and every chart's entry, the risk chart's
+    included (the build waits for the entries: they come before the chart is saved)."""
+    from models.plots import chart_entry
+    chart = risk_chart(risk, outputs) if risk is not None else None
+    entries = dict(writer.entries)
+    if chart is not None:
+        entries[chart.key] = chart_entry(chart)
+    return chart, entries
 
 
 def _serve(channel) -> None:
@@ -150,12 +143,7 @@ def _serve(channel) -> None:
         if not message:  # the build failed meanwhile
             writer.finish(abort=True)
             return
-        risk, outputs = pickle.loads(message)
-        chart = risk_chart(risk, outputs) if risk is not None else None
-        entries = dict(writer.entries)
-        if chart is not None:  # the build waits for the entries: they go first
-            from models.plots import chart_entry
-            entries[chart.key] = chart_entry(chart)
+        chart, entries = _draw_risk(writer, *pickle.loads(message))
         channel.tell_data(pickle.dumps(entries))
         if chart is not None:
             writer.add_here(chart)
