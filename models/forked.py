@@ -1,5 +1,6 @@
 """A forked helper process for the parts of a build that need nothing else it produces (issue
-18): saving the charts (:class:`models.plots.ChartWriter`) and printing the note's PDF
+18): drawing and saving the charts (:class:`models.painter.Painter`, whose process shares the
+saving with one of its own, :class:`models.plots.ChartWriter`) and printing the note's PDF
 (:class:`models.printer.Printer`) run beside the build on the second core.
 
 The child runs ``work(channel)``; an exception there is pickled back and re-raised by
@@ -23,6 +24,17 @@ def can_fork() -> bool:
             and (os.cpu_count() or 1) >= 2)
 
 
+def start(work: Callable[[Channel], None]) -> Child | None:
+    """A :class:`Child` running ``work``, or None where there is none to be had
+    (:func:`can_fork`, or the fork failed): the caller then does the work itself."""
+    if not can_fork():
+        return None
+    try:
+        return Child(work)
+    except OSError:
+        return None
+
+
 class Channel:
     """The child's end: what the parent sends, and what the child tells it."""
 
@@ -31,10 +43,16 @@ class Channel:
 
     def receive(self) -> bytes:
         """The parent's next message (b"" once the parent closed its end: give up)."""
-        size = _read_exactly(self._inbox, 8)
-        if len(size) < 8:
-            return b""
-        return _read_exactly(self._inbox, int.from_bytes(size, "little"))
+        return _read_message(self._inbox)
+
+    def close(self) -> None:
+        """Stop talking to the parent (which then reads end-of-file and turns to the child's
+        error)."""
+        for fd in (self._inbox, self._outbox):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def tell(self, byte: bytes) -> None:
         """Tell the parent (nothing if it no longer listens)."""
@@ -56,7 +74,13 @@ class Child:
         inbox_read, self._inbox = os.pipe()
         _widen(self._inbox)
         self._outbox, outbox_write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had (EAGAIN, ENOMEM): the caller works alone
+            for fd in (error_read, error_write, inbox_read, self._inbox, self._outbox,
+                       outbox_write):
+                os.close(fd)
+            raise
         if pid == 0:
             for fd in (error_read, self._inbox, self._outbox):
                 os.close(fd)
@@ -80,36 +104,46 @@ class Child:
 
     def hear_data(self) -> bytes:
         """A message the child handed over with :meth:`Channel.tell_data` (b"" if it ended
-        first)."""
-        size = _read_exactly(self._outbox, 8)
-        if len(size) < 8:
-            return b""
-        return _read_exactly(self._outbox, int.from_bytes(size, "little"))
+        first, even in the middle of one)."""
+        return _read_message(self._outbox)
 
     def wait(self, kill: bool = False) -> None:
         """Reap the child (killed first with ``kill``) and re-raise its error, if any (none
-        after a kill). A second call does nothing."""
+        after a kill). A second call does nothing. Interrupted while waiting (Ctrl-C, SIGTERM),
+        it kills and reaps the child before the interrupt goes on."""
         if self._reaped:
             return
-        if kill:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        for fd in (self._inbox, self._outbox):
-            try:
-                os.close(fd)  # a child waiting for a message reads end-of-file
-            except OSError:
-                pass
-        with os.fdopen(self._errors, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
         self._reaped = True
+        try:
+            if kill:
+                _kill(self.pid)
+            for fd in (self._inbox, self._outbox):
+                try:
+                    os.close(fd)  # a child waiting for a message reads end-of-file
+                except OSError:
+                    pass
+            with os.fdopen(self._errors, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(self.pid, 0)
+        except BaseException:
+            _kill(self.pid)
+            try:
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            raise
         if kill or status == 0:
             return
         if data:
             raise pickle.loads(data)
         raise RuntimeError(f"a helper process of the build ended with status {status}")
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 def _run_child(work: Callable[[Channel], None], channel: Channel, error_pipe: int) -> None:
@@ -119,17 +153,36 @@ def _run_child(work: Callable[[Channel], None], channel: Channel, error_pipe: in
         work(channel)
         code = 0
     except BaseException as exc:  # noqa: BLE001 - handed to the parent
+        channel.close()  # a parent waiting for a message goes on to read the error
+        _note_traceback(exc)
         try:
             data = pickle.dumps(exc)
             pickle.loads(data)
         except Exception:  # an exception that does not survive pickling
-            data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            data = b""
+        if not data or len(data) > MAX_ERROR_BYTES:
+            data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {str(exc)[:2000]}"))
         try:
-            os.write(error_pipe, data)
+            _write_all(error_pipe, data)
         except OSError:
             pass
     finally:
         os._exit(code)
+
+
+#: the largest pickled error handed back whole (a larger one is cut to its type and the start
+#: of its text; a pipe holds 64 KiB, read by the parent once the child ended)
+MAX_ERROR_BYTES = 60_000
+
+
+def _note_traceback(exc: BaseException) -> None:
+    """Keep where the error happened in the child: ``eqr --debug`` shows it with the traceback
+    of the re-raise in the parent (exception notes, Python 3.11+)."""
+    import traceback
+    add_note = getattr(exc, "add_note", None)
+    if add_note is not None:
+        add_note("in a helper process of the build:\n"
+                 + "".join(traceback.format_exception(exc))[-4000:])
 
 
 def _child_setup() -> None:
@@ -164,6 +217,16 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+def _read_message(fd: int) -> bytes:
+    """One length-prefixed message, or b"" at end-of-file (also in the middle of one)."""
+    size = _read_exactly(fd, 8)
+    if len(size) < 8:
+        return b""
+    n = int.from_bytes(size, "little")
+    data = _read_exactly(fd, n)
+    return data if len(data) == n else b""
 
 
 def _read_exactly(fd: int, n: int) -> bytes:

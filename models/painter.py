@@ -18,8 +18,10 @@ runs the models, and the build itself never imports it. Then the build calls
   cannot be drawn is the user's :class:`~models.errors.EqrError`); ``finish(abort=True)``
   stops it.
 
-Without a fork (:func:`models.forked.can_fork`) the same calls do the work right here, in the
-same order, writing the same files.
+Without a fork (:func:`models.forked.start`) the same calls do the work right here, in the
+same order, writing the same files. One difference: a chart that cannot be drawn is reported
+when the build asks for the entries (after the workbook is written) rather than at once; if
+the build meets another error first, that one is reported. Either way nothing is written.
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ class _Periods:
 class Painter:
     def __init__(self):
         from models import forked
-        self._child = forked.Child(_serve) if forked.can_fork() else None
+        self._child = forked.start(_serve)
         self._writer = None  # without a fork: the charts' writer here
         self._entries: dict[str, Any] | None = None
         self._done = False

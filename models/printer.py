@@ -3,10 +3,10 @@
 WeasyPrint takes about half a second to import and needs only the memo's HTML and the chart
 SVGs. A build with the PDF starts a :class:`Printer` first thing (``eqr build`` before it
 reads the sheets); the process imports WeasyPrint on the second core while the build loads
-the assumptions and runs the models, then waits. Once ``memo.html`` and the SVGs are written
-the build calls :meth:`Printer.print`, and the note is laid out while the build writes the
-workbook and the PNGs. Without a fork (:func:`models.forked.can_fork`) :meth:`Printer.print`
-prints right there. Same file either way (:func:`models.memo.write_pdf`).
+the assumptions and runs the models, then waits. Once ``memo.html`` and every SVG are written
+the build calls :meth:`Printer.print`, and the note is laid out while the chart process saves
+the PNGs. Without a fork (:func:`models.forked.start`) :meth:`Printer.print` prints right
+there. Same file either way (:func:`models.memo.write_pdf`).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 class Printer:
     def __init__(self):
         from models import forked
-        self._child = forked.Child(_serve) if forked.can_fork() else None
+        self._child = forked.start(_serve)
         self._done = False
 
     def print(self, html: Path, pdf: Path) -> None:

@@ -454,9 +454,9 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
 
     The charts need only the run's own outputs: the chart process (``painter``, a
     :class:`models.painter.Painter`) draws and saves them while this one compares the
-    scenarios, analyses the risk and writes the memo; with the PDF (``printer``) the note is
-    printed by another process once the memo's HTML and the SVGs are written, while this one
-    writes the workbook."""
+    scenarios, analyses the risk and writes the workbook and the memo; with the PDF
+    (``printer``) the note is printed by another process once the memo's HTML and every SVG
+    are written."""
     try:
         _write_all(folder, result, rid, created, templates_dir, printer, extra, scenarios,
                    paper, painter)
@@ -477,7 +477,8 @@ def _write_all(folder, result, rid, created, templates_dir, printer, extra, scen
     outputs = result.outputs
     if dry:
         from models import plots
-        figures = plots.charts_for(result, outputs)
+        from models.painter import ChartRun
+        figures = plots.charts_for(ChartRun(result), outputs)  # what a build's charts get
         entries = {chart.key: plots.chart_entry(chart) for chart in figures}
         for chart in figures:
             plots.plt.close(chart.figure)
@@ -513,7 +514,7 @@ def _write_all(folder, result, rid, created, templates_dir, printer, extra, scen
     # the workbook while the chart process draws the charts the memo shows, then the note
     cells = workbook.write_workbook(result, folder / "model.xlsx", info, extra_sheets)
     figures = _write_text(result, outputs, cells, info, templates_dir, painter.entries(), folder)
-    if printer is not None:  # the note is laid out now, while the workbook is written
+    if printer is not None:  # the note is laid out now, while the PNGs are saved
         painter.wait_svgs()
         printer.print(folder / "memo.html", folder / "memo.pdf")
     _dump(folder / "outputs.json", outputs)

@@ -261,3 +261,88 @@ def test_the_build_process_never_imports_matplotlib(tmp_path):
                          env=env, timeout=300)
     assert out.stdout.split()[-2:] == ["0", "False"], out.stderr
     assert len(list((tmp_path / "run" / "charts").glob("*.png"))) == 8
+
+
+def _within(seconds):
+    """Fail (instead of hanging the suite) if the block takes longer than ``seconds``."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def guard():
+        def timeout(signum, frame):
+            raise AssertionError(f"still waiting after {seconds} s: a hang")
+        old = signal.signal(signal.SIGALRM, timeout)
+        signal.alarm(seconds)
+        try:
+            yield
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+    return guard()
+
+
+def test_a_huge_error_in_a_helper_does_not_hang_the_build():
+    """A child whose pickled error is larger than a pipe holds: the parent waiting for a
+    message still gets end-of-file and then the error (cut to its type and first 2,000
+    characters), with where it happened noted for --debug."""
+    from models import forked
+
+    def failing_here(channel):
+        raise ValueError("x" * 200_000)
+    child = forked.Child(failing_here)
+    with _within(60):
+        assert child.hear_data() == b""
+        with pytest.raises(RuntimeError, match=r"^ValueError: x{2000}$"):
+            child.wait()
+
+    def small(channel):
+        raise ValueError("bad input")
+    child = forked.Child(small)
+    with _within(60):
+        assert child.hear_data() == b""
+        with pytest.raises(ValueError, match="bad input") as err:
+            child.wait()
+    assert "in a helper process of the build" in err.value.__notes__[0]
+    assert "in small" in err.value.__notes__[0]
+
+
+def test_a_message_cut_short_is_no_message():
+    from models import forked
+
+    def cut(channel):
+        channel.tell((100).to_bytes(8, "little") + b"only ten b")
+    child = forked.Child(cut)
+    with _within(60):
+        assert child.hear_data() == b""
+        child.wait()
+
+
+def test_an_interrupt_while_waiting_for_a_helper_stops_it():
+    """Ctrl-C or SIGTERM (an exception in the CLI) while the build waits for a helper: the
+    helper is killed and reaped before the interrupt goes on, so it writes nothing more."""
+    import signal
+    import time
+    from models import forked
+
+    def forever(channel):
+        while True:
+            time.sleep(1)
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(signum, frame):
+        raise Interrupted
+    child = forked.Child(forever)
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(Interrupted):
+            child.wait()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)  # reaped already
+    child.wait(kill=True)  # the build's abort afterwards: nothing to do

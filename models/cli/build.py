@@ -51,9 +51,10 @@ def cmd_build(args) -> int:
     # models.printer)
     from models.painter import Painter
     from models.printer import Printer
-    painter = Painter()
-    printer = Printer() if args.pdf else None
+    painter = printer = None
     try:
+        painter = Painter()
+        printer = Printer() if args.pdf else None
         from models.runs import write_run
         a = resolve_from_args(args)
         warnings: list[str] = []

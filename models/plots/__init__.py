@@ -168,23 +168,24 @@ class ChartWriter:
         self._theirs: set[int] = set()  # numbers of the charts the child saved (and laid out)
         if charts:
             self._target.mkdir(exist_ok=True)
-        if not charts or not forked.can_fork():
-            for chart in charts:  # the SVGs first, as with a child
+        if charts and forked.can_fork():
+            self._queue = queue = _queue(len(charts))
+
+            def work(channel) -> None:
+                taken = []
+                for number in _take(queue):
+                    _save_svg(charts[number], self._target)
+                    if not svgs_first:
+                        _save_png(charts[number], self._target)
+                    taken.append(number)
+                channel.tell_data(",".join(map(str, taken)).encode())
+
+            self._child = forked.start(work)
+        if self._child is None:  # no second process: everything here, the SVGs first
+            self._close_queue()
+            for chart in charts:
                 _save_svg(chart, self._target)
             self._svgs_done = True
-            return
-        self._queue = _queue(len(charts))
-
-        def work(channel) -> None:
-            taken = []
-            for number in _take(self._queue):
-                _save_svg(charts[number], self._target)
-                if not svgs_first:
-                    _save_png(charts[number], self._target)
-                taken.append(number)
-            channel.tell_data(",".join(map(str, taken)).encode())
-
-        self._child = forked.Child(work)
 
     def add_here(self, chart: Chart) -> dict[str, Any]:
         """Save a chart drawn after the fork here: its SVG now, and its PNG now too unless
