@@ -346,3 +346,22 @@ def test_an_interrupt_while_waiting_for_a_helper_stops_it():
     with pytest.raises(ChildProcessError):
         os.waitpid(child.pid, os.WNOHANG)  # reaped already
     child.wait(kill=True)  # the build's abort afterwards: nothing to do
+
+
+def test_without_a_process_to_be_had_the_caller_works_alone(tmp_path, monkeypatch):
+    """os.fork failing (EAGAIN: too many processes) is no reason to fail a build: the chart
+    writer saves everything itself, the same files (forked.start returns None)."""
+    import errno
+    from models import forked
+    entries = _saved_serially(tmp_path, monkeypatch)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+
+    def no_fork():
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert forked.start(lambda channel: None) is None
+    (tmp_path / "alone").mkdir()
+    writer = plots.ChartWriter(_charts(4), tmp_path / "alone")
+    writer.finish()
+    assert writer.entries == entries
+    assert _digests(tmp_path / "alone") == _digests(tmp_path / "serial")
