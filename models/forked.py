@@ -48,11 +48,7 @@ class Channel:
     def close(self) -> None:
         """Stop talking to the parent (which then reads end-of-file and turns to the child's
         error)."""
-        for fd in (self._inbox, self._outbox):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _close(self._inbox, self._outbox)
 
     def tell(self, byte: bytes) -> None:
         """Tell the parent (nothing if it no longer listens)."""
@@ -77,16 +73,12 @@ class Child:
         try:
             pid = os.fork()
         except OSError:  # no process to be had (EAGAIN, ENOMEM): the caller works alone
-            for fd in (error_read, error_write, inbox_read, self._inbox, self._outbox,
-                       outbox_write):
-                os.close(fd)
+            _close(error_read, error_write, inbox_read, self._inbox, self._outbox, outbox_write)
             raise
         if pid == 0:
-            for fd in (error_read, self._inbox, self._outbox):
-                os.close(fd)
+            _close(error_read, self._inbox, self._outbox)
             _run_child(work, Channel(inbox_read, outbox_write), error_write)  # never returns
-        for fd in (error_write, inbox_read, outbox_write):
-            os.close(fd)
+        _close(error_write, inbox_read, outbox_write)
         self.pid = pid
         self._errors = error_read
         self._reaped = False
@@ -117,11 +109,7 @@ class Child:
         try:
             if kill:
                 _kill(self.pid)
-            for fd in (self._inbox, self._outbox):
-                try:
-                    os.close(fd)  # a child waiting for a message reads end-of-file
-                except OSError:
-                    pass
+            _close(self._inbox, self._outbox)  # a child waiting for a message reads end-of-file
             with os.fdopen(self._errors, "rb") as pipe:
                 data = pipe.read()
             _, status = os.waitpid(self.pid, 0)
@@ -137,6 +125,21 @@ class Child:
         if data:
             raise pickle.loads(data)
         raise RuntimeError(f"a helper process of the build ended with status {status}")
+
+
+    def raise_error(self, what: str) -> None:
+        """The child ended without the message the caller waited for: reap it and re-raise its
+        error, or say ``what`` went wrong if it left none."""
+        self.wait()
+        raise RuntimeError(what)
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _kill(pid: int) -> None:

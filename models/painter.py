@@ -27,7 +27,11 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+
+FAILED = "the chart process ended without drawing the charts"
 
 
 class ChartRun:
@@ -37,12 +41,8 @@ class ChartRun:
 
     def __init__(self, result):
         self.assumptions = result.assumptions
-        self.specs = {name: _Periods(tuple(spec.periods)) for name, spec in result.specs.items()}
-
-
-class _Periods:
-    def __init__(self, periods: tuple):
-        self.periods = periods
+        self.specs = {name: SimpleNamespace(periods=tuple(spec.periods))
+                      for name, spec in result.specs.items()}
 
 
 class Painter:
@@ -78,7 +78,7 @@ class Painter:
         if self._entries is None:
             data = self._child.hear_data()
             if not data:
-                self._fail()
+                self._child.raise_error(FAILED)
             self._entries = pickle.loads(data)
         return self._entries
 
@@ -86,7 +86,7 @@ class Painter:
         """Return once every chart's SVG is on disk (with ``svgs_first``)."""
         self.entries()
         if self._child is not None and self._child.hear() != b"s":
-            self._fail()
+            self._child.raise_error(FAILED)
 
     def finish(self, abort: bool = False) -> None:
         """Wait for every file (or, with ``abort``, stop); a second call does nothing."""
@@ -97,11 +97,6 @@ class Painter:
             self._child.wait(kill=abort)
         elif self._writer is not None:
             self._writer.finish(abort=abort)
-
-    def _fail(self) -> None:
-        self._done = True
-        self._child.wait()  # raises the process's error
-        raise RuntimeError("the chart process ended without drawing the charts")
 
 
 def _start(run: ChartRun, outputs: dict[str, Any], folder: Path, svgs_first: bool):
@@ -137,9 +132,8 @@ def _serve(channel) -> None:
     message = channel.receive()
     if not message:
         return
-    job = pickle.loads(message)
-    svgs_first = job[3]
-    writer = _start(*job)
+    run, outputs, folder, svgs_first = pickle.loads(message)
+    writer = _start(run, outputs, folder, svgs_first)
     try:
         message = channel.receive()
         if not message:  # the build failed meanwhile

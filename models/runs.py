@@ -301,10 +301,17 @@ def write_run(a: Assumptions, *, out: Path | None = None, reports_dir: Path | No
         return _write_run(a, out, reports_dir, templates_dir, printer if pdf else None, paper,
                           extra_manifest, after_write, scenarios, warnings, painter)
     except BaseException:
-        for helper in (printer, painter):
-            if helper is not None:
-                helper.finish(abort=True)
+        stop_helpers(printer, painter)
         raise
+
+
+def stop_helpers(*helpers) -> None:
+    """Stop a build's helper processes (:class:`models.painter.Painter`,
+    :class:`models.printer.Printer`; None for one not started): after a failure, so that
+    nothing writes into the run folder any more. A helper that finished is left alone."""
+    for helper in helpers:
+        if helper is not None:
+            helper.finish(abort=True)
 
 
 def _write_run(a: Assumptions, out: Path | None, reports_dir: Path | None,
@@ -461,9 +468,7 @@ def _write_files(folder: Path | None, result: Result, rid: str, created: str,
         _write_all(folder, result, rid, created, templates_dir, printer, extra, scenarios,
                    paper, painter)
     except BaseException:  # stop the helpers before the caller removes the folder
-        for helper in (painter, printer):
-            if folder is not None and helper is not None:
-                helper.finish(abort=True)  # nothing to do once finished
+        stop_helpers(painter, printer)
         raise
 
 

@@ -63,9 +63,8 @@ def cmd_build(args) -> int:
                            scenarios=compared_scenarios(args, a), warnings=warnings,
                            printer=printer, painter=painter)
     finally:
-        for helper in (painter, printer):
-            if helper is not None:
-                helper.finish(abort=True)  # a bad sheet, say; nothing to do after a build
+        from models.runs import stop_helpers
+        stop_helpers(painter, printer)  # a bad sheet, say; nothing to do after a build
     print_warnings(warnings)
     print_path(folder)
     return 0

@@ -259,12 +259,8 @@ class ChartWriter:
     def _hear_the_child(self) -> None:
         """The numbers of the charts the child saved (raises its error if it failed)."""
         message = self._child.hear_data()
-        if not message:
-            self._done = True
-            for chart in self._charts + self._added:
-                plt.close(chart.figure)
-            self._child.wait()  # raises the child's error
-            raise RuntimeError("the chart-saving process ended without saving the charts")
+        if not message:  # the caller's finish(abort=True) closes the figures
+            self._child.raise_error("the chart-saving process ended without saving the charts")
         self._theirs = {int(n) for n in message.decode().split(",") if n}
 
     def _close_queue(self) -> None:
